@@ -1,0 +1,10 @@
+export * from './spec.ts';
+export * from './cbc.ts';
+export * from './layers.ts';
+export * from './subnet.ts';
+export * from './resolve.ts';
+export * from './cost.ts';
+export * from './signature.ts';
+export * from './table.ts';
+export * from './load.ts';
+export { zooNames, zooSpec, zooSummary } from './zoo/index.ts';

@@ -1,0 +1,46 @@
+/** The model zoo: full-size networks of the papers and small-input variants that train on a 2-core CPU. */
+import type { NetworkSpecInput } from '../spec.ts';
+import type { ZooOptions } from './common.ts';
+import { fastDepth } from './fastdepth.ts';
+import { mobilenetV1 } from './mobilenet-v1.ts';
+import { mobilenetV2 } from './mobilenet-v2.ts';
+import { mobilenetV3Large, netadaptV2Latency, netadaptV2Macs } from './mobilenet-v3.ts';
+
+interface ZooEntry {
+  build: (options: ZooOptions) => NetworkSpecInput;
+  options: ZooOptions;
+  summary: string;
+}
+
+/** Small-input variants: 32×32 (64×64 for depth), widths ×0.5, 10 classes. */
+const SMALL: ZooOptions = { inputSize: 32, widthMultiplier: 0.5, classes: 10 };
+
+const ZOO: Record<string, ZooEntry> = {
+  'mobilenet-v1': { build: mobilenetV1, options: {}, summary: 'MobileNetV1 1.0-224' },
+  'mobilenet-v2': { build: mobilenetV2, options: {}, summary: 'MobileNetV2 1.0-224' },
+  'mobilenet-v3-large': { build: mobilenetV3Large, options: {}, summary: 'MobileNetV3-Large 1.0-224' },
+  'netadaptv2-latency': { build: netadaptV2Latency, options: {}, summary: 'NetAdaptV2 latency-guided initial network (App. A.1)' },
+  'netadaptv2-macs': { build: netadaptV2Macs, options: {}, summary: 'NetAdaptV2 MAC-guided initial network (App. A.1)' },
+  fastdepth: { build: fastDepth, options: {}, summary: 'FastDepth (MobileNetV1 encoder, NNConv5 decoder), 224×224' },
+  'mobilenet-v1-32': { build: mobilenetV1, options: SMALL, summary: 'MobileNetV1 0.5, 32×32 input, 10 classes' },
+  'mobilenet-v2-32': { build: mobilenetV2, options: SMALL, summary: 'MobileNetV2 0.5, 32×32 input, 10 classes' },
+  'mobilenet-v3-large-32': { build: mobilenetV3Large, options: SMALL, summary: 'MobileNetV3-Large 0.5, 32×32 input, 10 classes' },
+  'netadaptv2-latency-32': { build: netadaptV2Latency, options: SMALL, summary: 'latency-guided initial network 0.5, 32×32, 10 classes' },
+  'netadaptv2-macs-32': { build: netadaptV2Macs, options: SMALL, summary: 'MAC-guided initial network 0.5, 32×32, 10 classes' },
+  'fastdepth-64': { build: fastDepth, options: { inputSize: 64, widthMultiplier: 0.5 }, summary: 'FastDepth 0.5, 64×64 input' },
+};
+
+export function zooNames(): string[] {
+  return Object.keys(ZOO);
+}
+
+export function zooSummary(name: string): string | undefined {
+  return ZOO[name]?.summary;
+}
+
+/** The raw (unvalidated) spec of a zoo network; `loadNetwork` validates it. */
+export function zooSpec(name: string): NetworkSpecInput | undefined {
+  const entry = ZOO[name];
+  if (!entry) return undefined;
+  return { ...entry.build(entry.options), name };
+}

@@ -1,0 +1,175 @@
+import type { Activation, BypassLimit, NetworkSpecInput } from '../spec.ts';
+import { conv, makeDivisible, mbconv, nextPowerOfTwo, scaled, type UnitInput, type ZooOptions } from './common.ts';
+
+/** One MobileNetV3 bottleneck: kernel, expansion width, output width, squeeze-and-excitation, activation, stride. */
+export interface Bneck {
+  kernel: number;
+  expand: number;
+  out: number;
+  se: boolean;
+  act: Activation;
+  stride: 1 | 2;
+}
+
+const RE = 'relu' as const;
+const HS = 'hswish' as const;
+
+/** MobileNetV3-Large (Howard et al. 2019, Table 1). */
+export const MOBILENET_V3_LARGE: readonly Bneck[] = [
+  { kernel: 3, expand: 16, out: 16, se: false, act: RE, stride: 1 },
+  { kernel: 3, expand: 64, out: 24, se: false, act: RE, stride: 2 },
+  { kernel: 3, expand: 72, out: 24, se: false, act: RE, stride: 1 },
+  { kernel: 5, expand: 72, out: 40, se: true, act: RE, stride: 2 },
+  { kernel: 5, expand: 120, out: 40, se: true, act: RE, stride: 1 },
+  { kernel: 5, expand: 120, out: 40, se: true, act: RE, stride: 1 },
+  { kernel: 3, expand: 240, out: 80, se: false, act: HS, stride: 2 },
+  { kernel: 3, expand: 200, out: 80, se: false, act: HS, stride: 1 },
+  { kernel: 3, expand: 184, out: 80, se: false, act: HS, stride: 1 },
+  { kernel: 3, expand: 184, out: 80, se: false, act: HS, stride: 1 },
+  { kernel: 3, expand: 480, out: 112, se: true, act: HS, stride: 1 },
+  { kernel: 3, expand: 672, out: 112, se: true, act: HS, stride: 1 },
+  { kernel: 5, expand: 672, out: 160, se: true, act: HS, stride: 2 },
+  { kernel: 5, expand: 960, out: 160, se: true, act: HS, stride: 1 },
+  { kernel: 5, expand: 960, out: 160, se: true, act: HS, stride: 1 },
+];
+
+interface V3Layout {
+  name: string;
+  description: string;
+  inputSize: number;
+  stem: number;
+  blocks: readonly Bneck[];
+  /** SE reduce width from the SE layer's input width. */
+  seWidth: (channels: number) => number;
+  head: number;
+  lastConv: number;
+  classes: number;
+  widthLevels: number;
+  /** CBC limit by output stride (2, 4, 8, 16, 32), or undefined for the default (full width). */
+  limits?: (outputStride: number) => BypassLimit;
+  /** CBC limit of the conv after global pooling. */
+  lastConvLimit?: BypassLimit;
+}
+
+function buildV3(layout: V3Layout): NetworkSpecInput {
+  let outputStride = 2;
+  const T = () => layout.limits?.(outputStride);
+  const stemT = T();
+  const layers: UnitInput[] = [conv('conv1', layout.stem, 3, 2, HS, stemT === undefined ? {} : { T: stemT })];
+  let channels = layout.stem;
+  layout.blocks.forEach((b, i) => {
+    outputStride *= b.stride;
+    // The first MobileNetV3 block has expansion width = input width and no expansion layer.
+    const expand = b.expand === channels && i === 0 ? null : b.expand;
+    const se = b.se ? layout.seWidth(b.expand) : null;
+    layers.push(mbconv(`b${i + 1}`, expand, b.kernel, b.stride, b.out, b.act, se, T()));
+    channels = b.out;
+  });
+  const headT = T();
+  layers.push(conv('conv_head', layout.head, 1, 1, HS, headT === undefined ? {} : { T: headT }));
+  layers.push({ type: 'gap', name: 'pool' });
+  layers.push(conv('conv_last', layout.lastConv, 1, 1, HS, {
+    bn: false,
+    ...(layout.lastConvLimit === undefined ? {} : { T: layout.lastConvLimit }),
+  }));
+  layers.push({ type: 'fc', name: 'classifier', units: layout.classes, dropout: 0.2 });
+  return {
+    name: layout.name,
+    task: 'classification',
+    description: layout.description,
+    input: { height: layout.inputSize, width: layout.inputSize, channels: 3 },
+    widthLevels: layout.widthLevels,
+    layers,
+  };
+}
+
+/** MobileNetV3-Large 1.0-224: 219M MACs, 5.4M parameters. */
+export function mobilenetV3Large(options: ZooOptions = {}): NetworkSpecInput {
+  const { inputSize = 224, widthMultiplier: m = 1, classes = 1000 } = options;
+  return buildV3({
+    name: inputSize === 224 && m === 1 ? 'mobilenet-v3-large' : `mobilenet-v3-large-${m}-${inputSize}`,
+    description: `MobileNetV3-Large ${m}-${inputSize}`,
+    inputSize,
+    stem: scaled(16, m),
+    blocks: MOBILENET_V3_LARGE.map((b) => ({ ...b, expand: scaled(b.expand, m), out: scaled(b.out, m) })),
+    seWidth: (c) => makeDivisible(c / 4),
+    head: scaled(960, m),
+    lastConv: m > 1 ? scaled(1280, m) : 1280,
+    classes,
+    widthLevels: 9,
+  });
+}
+
+/** One T per output resolution, inversely proportional to it (paper App. B, Table 8): 8 at stride 2 … 128 at 32. */
+function limitsByResolution(scale: number): (outputStride: number) => number {
+  return (outputStride) => Math.round(8 * scale * (outputStride / 2));
+}
+
+/** Inserts a copy of the last block of the stage that ends at `outputStride` (App. A.1: extra blocks at 28×28, 14×14). */
+function withExtraBlocks(blocks: readonly Bneck[], atOutputStrides: readonly number[]): Bneck[] {
+  const result: Bneck[] = [];
+  let outputStride = 2;
+  blocks.forEach((block, i) => {
+    outputStride *= block.stride;
+    result.push(block);
+    const next = blocks[i + 1];
+    const stageEnds = next === undefined || next.stride === 2;
+    if (stageEnds && atOutputStrides.includes(outputStride)) result.push({ ...block, stride: 1 });
+  });
+  return result;
+}
+
+/**
+ * The latency-guided initial network of NetAdaptV2 (App. A.1): MobileNetV3-Large with every width rounded up to a
+ * power of 2, one extra block at 28×28 and one at 14×14 input, depthwise kernels +2, one T per input resolution
+ * (Table 8: 8, 16, 32, 64, 128; 1024 for the conv after pooling), T = ∞ for depthwise layers, 9 width levels.
+ */
+export function netadaptV2Latency(options: ZooOptions = {}): NetworkSpecInput {
+  const { inputSize = 224, widthMultiplier: m = 1, classes = 1000 } = options;
+  const width = (c: number) => scaled(nextPowerOfTwo(c), m);
+  const blocks = withExtraBlocks(
+    MOBILENET_V3_LARGE.map((b) => ({ ...b, kernel: b.kernel + 2, expand: width(b.expand), out: width(b.out) })),
+    [8, 16],
+  );
+  return buildV3({
+    name: inputSize === 224 && m === 1 ? 'netadaptv2-latency' : `netadaptv2-latency-${m}-${inputSize}`,
+    description: `NetAdaptV2 latency-guided initial network (App. A.1) ${m}-${inputSize}`,
+    inputSize,
+    stem: width(16),
+    blocks,
+    seWidth: (c) => makeDivisible(nextPowerOfTwo(c / 4)),
+    head: width(960),
+    lastConv: scaled(2048, m),
+    classes,
+    widthLevels: 9,
+    limits: limitsByResolution(m),
+    lastConvLimit: Math.round(1024 * m),
+  });
+}
+
+/**
+ * The MAC-guided initial network (App. A.1): the latency-guided one with widths ×1.25 (multiples of 8), one more
+ * block at 7×7, 11 width levels.
+ */
+export function netadaptV2Macs(options: ZooOptions = {}): NetworkSpecInput {
+  const { inputSize = 224, widthMultiplier: m = 1, classes = 1000 } = options;
+  const width = (c: number) => makeDivisible(nextPowerOfTwo(c) * 1.25 * m);
+  const blocks = withExtraBlocks(
+    MOBILENET_V3_LARGE.map((b) => ({ ...b, kernel: b.kernel + 2, expand: width(b.expand), out: width(b.out) })),
+    [8, 16, 32],
+  );
+  return buildV3({
+    name: inputSize === 224 && m === 1 ? 'netadaptv2-macs' : `netadaptv2-macs-${m}-${inputSize}`,
+    description: `NetAdaptV2 MAC-guided initial network (App. A.1) ${m}-${inputSize}`,
+    inputSize,
+    stem: width(16),
+    blocks,
+    seWidth: (c) => makeDivisible(c / 4),
+    head: width(960),
+    lastConv: makeDivisible(2048 * m),
+    classes,
+    widthLevels: 11,
+    limits: limitsByResolution(m),
+    lastConvLimit: Math.round(1024 * m),
+  });
+}

@@ -1,0 +1,277 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { runInThisContext } from 'node:vm';
+import type { CompiledModel, LiteRt, Tensor as LiteRtTensor, TensorDetails } from '@litertjs/core';
+import { FileFormatError, UserError, ValidationError } from '../../errors.ts';
+
+/**
+ * A real TFLite interpreter on this computer: LiteRT.js (@litertjs/core), i.e. the TFLite runtime compiled to
+ * WebAssembly with the XNNPACK CPU kernels. Used to check exported models against reference math and, later, as
+ * the host profiler. Everything runs on the calling thread (single-threaded wasm build).
+ */
+export interface TfliteRuntime {
+  /** Which wasm build was loaded (e.g. "litert_wasm_compat_internal.js") and what it reports about itself. */
+  readonly info: RuntimeInfo;
+  load(bytes: Uint8Array): Promise<LoadedModel>;
+}
+
+export interface RuntimeInfo {
+  readonly wasmFile: string;
+  readonly relaxedSimd: boolean;
+  readonly threadCount: number;
+  readonly accelerator: 'wasm';
+}
+
+export interface TensorSpec {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly dtype: string;
+}
+
+export interface BenchmarkOptions {
+  readonly warmup?: number;
+  readonly runs?: number;
+  /** Inputs to feed; seeded pseudo-random values in [-1, 1) when omitted. */
+  readonly inputs?: readonly Float32Array[];
+}
+
+export interface BenchmarkResult {
+  /** Wall time of each timed run in microseconds (process.hrtime.bigint around one inference). */
+  readonly timesUs: number[];
+  readonly meanUs: number;
+  readonly medianUs: number;
+  readonly minUs: number;
+  readonly maxUs: number;
+  readonly stdUs: number;
+  readonly warmup: number;
+}
+
+export interface LoadedModel {
+  readonly inputs: readonly TensorSpec[];
+  readonly outputs: readonly TensorSpec[];
+  /** Runs one inference. Inputs by position or by signature input name; outputs are copied out of wasm memory. */
+  run(inputs: readonly Float32Array[] | Readonly<Record<string, Float32Array>>): Promise<Float32Array[]>;
+  benchmark(options?: BenchmarkOptions): Promise<BenchmarkResult>;
+  /** Frees the model's wasm memory. Further calls throw. Safe to call twice. */
+  close(): void;
+}
+
+/** The runtime failed to load or run a model (unsupported op, bad file the interpreter rejected, ...). */
+export class TfliteRuntimeError extends UserError {}
+
+let runtimePromise: Promise<TfliteRuntime> | undefined;
+
+/**
+ * Loads the LiteRT wasm runtime once per process (LiteRT.js keeps a global instance) and returns it.
+ * Concurrent callers share the same promise.
+ */
+export function loadTfliteRuntime(): Promise<TfliteRuntime> {
+  runtimePromise ??= initRuntime().catch((error: unknown) => {
+    runtimePromise = undefined;
+    throw error;
+  });
+  return runtimePromise;
+}
+
+async function initRuntime(): Promise<TfliteRuntime> {
+  const litert = await import('@litertjs/core');
+  const wasmDir = join(dirname(createRequire(import.meta.url).resolve('@litertjs/core')), '..', 'wasm');
+  const relaxedSimd = await litert.supportsFeature('relaxedSimd');
+  // Same choice loadLiteRt makes for a directory without threads/JSPI: the threaded build needs Web Workers and
+  // JSPI needs WebAssembly.Suspending, neither of which Node 20 offers.
+  const wasmFile = relaxedSimd ? 'litert_wasm_internal.js' : 'litert_wasm_compat_internal.js';
+  const liteRt = await withBrowserWorkerShims(() => litert.loadLiteRt(join(wasmDir, wasmFile)));
+  const info: RuntimeInfo = {
+    wasmFile,
+    relaxedSimd,
+    threadCount: liteRt.liteRtWasm.getThreadCount(),
+    accelerator: 'wasm',
+  };
+  return { info, load: (bytes) => loadModel(liteRt, litert.Tensor, bytes) };
+}
+
+/**
+ * LiteRT.js loads its emscripten glue the way a Web Worker would: it calls `importScripts(url)` and then reads
+ * `self.ModuleFactory`. Node has neither, so for the duration of the load we provide both: `importScripts` runs the
+ * (CommonJS-flavoured) glue script with `require`/`__filename`/`__dirname` in scope, which makes emscripten take its
+ * Node path (reading the .wasm with fs). The globals are restored afterwards so nothing else (tfjs) sees a fake
+ * worker environment. The glue only touches `self` while loading.
+ */
+async function withBrowserWorkerShims<T>(load: () => Promise<T>): Promise<T> {
+  const g = globalThis as Record<string, unknown>;
+  const saved = { self: g['self'], importScripts: g['importScripts'], hadSelf: 'self' in g };
+  const shimSelf: Record<string, unknown> = {};
+  g['self'] = shimSelf;
+  g['importScripts'] = (scriptPath: string): void => {
+    const code = readFileSync(scriptPath, 'utf8');
+    const wrapper = runInThisContext(
+      `(function (require, module, exports, __filename, __dirname) {${code}\nreturn ModuleFactory;\n})`,
+      { filename: scriptPath },
+    ) as (...args: unknown[]) => unknown;
+    const module = { exports: {} };
+    shimSelf['ModuleFactory'] = wrapper(
+      createRequire(scriptPath),
+      module,
+      module.exports,
+      scriptPath,
+      dirname(scriptPath),
+    );
+  };
+  try {
+    return await load();
+  } finally {
+    if (saved.hadSelf) g['self'] = saved.self;
+    else delete g['self'];
+    if (saved.importScripts === undefined) delete g['importScripts'];
+    else g['importScripts'] = saved.importScripts;
+  }
+}
+
+type TensorClass = typeof LiteRtTensor;
+
+async function loadModel(liteRt: LiteRt, Tensor: TensorClass, bytes: Uint8Array): Promise<LoadedModel> {
+  let compiled: CompiledModel;
+  try {
+    compiled = await liteRt.loadAndCompile(bytes, { accelerator: 'wasm' });
+  } catch (error) {
+    throw new FileFormatError(`the TFLite runtime could not load the model: ${describe(error)}`);
+  }
+  const inputDetails = compiled.getInputDetails();
+  const inputs = inputDetails.map(toSpec);
+  const outputs = compiled.getOutputDetails().map(toSpec);
+  let closed = false;
+
+  const assertOpen = (): void => {
+    if (closed) throw new ValidationError('this model was closed; load it again to run it');
+  };
+
+  const toTensors = (values: readonly Float32Array[]): LiteRtTensor[] => {
+    const tensors: LiteRtTensor[] = [];
+    try {
+      values.forEach((data, i) => {
+        const spec = inputs[i] as TensorSpec;
+        const expected = spec.shape.reduce((p, d) => p * d, 1);
+        if (data.length !== expected) {
+          throw new ValidationError(
+            `input ${i} (${spec.name}) needs ${expected} values for shape [${spec.shape.join(', ')}], got ${data.length}`,
+          );
+        }
+        tensors.push(new Tensor(data, [...spec.shape]));
+      });
+    } catch (error) {
+      tensors.forEach((t) => t.delete());
+      throw error;
+    }
+    return tensors;
+  };
+
+  const orderInputs = (given: readonly Float32Array[] | Readonly<Record<string, Float32Array>>): Float32Array[] => {
+    if (Array.isArray(given)) {
+      if (given.length !== inputs.length) {
+        throw new ValidationError(`the model has ${inputs.length} inputs, got ${given.length}`);
+      }
+      return [...(given as readonly Float32Array[])];
+    }
+    const byName = given as Readonly<Record<string, Float32Array>>;
+    return inputs.map((spec) => {
+      const value = byName[spec.name];
+      if (!value) throw new ValidationError(`missing input "${spec.name}"`);
+      return value;
+    });
+  };
+
+  /** One inference on prepared input tensors; returns the output tensors (caller deletes them). */
+  const invoke = async (tensors: LiteRtTensor[]): Promise<LiteRtTensor[]> => {
+    try {
+      return await compiled.run(tensors);
+    } catch (error) {
+      throw new TfliteRuntimeError(`the TFLite runtime failed to run the model: ${describe(error)}`);
+    }
+  };
+
+  return {
+    inputs,
+    outputs,
+    async run(given) {
+      assertOpen();
+      const tensors = toTensors(orderInputs(given));
+      try {
+        const results = await invoke(tensors);
+        try {
+          return results.map((t) => Float32Array.from(t.toTypedArray() as Float32Array));
+        } finally {
+          results.forEach((t) => t.delete());
+        }
+      } finally {
+        tensors.forEach((t) => t.delete());
+      }
+    },
+    async benchmark(options = {}) {
+      assertOpen();
+      const warmup = options.warmup ?? 3;
+      const runs = options.runs ?? 10;
+      if (!Number.isInteger(warmup) || warmup < 0 || !Number.isInteger(runs) || runs < 1) {
+        throw new ValidationError(`benchmark needs warmup >= 0 and runs >= 1, got warmup=${warmup} runs=${runs}`);
+      }
+      const tensors = toTensors(options.inputs ? [...options.inputs] : inputs.map(pseudoRandomInput));
+      try {
+        const timesUs: number[] = [];
+        for (let i = 0; i < warmup + runs; i++) {
+          const start = process.hrtime.bigint();
+          const results = await invoke(tensors);
+          const elapsed = process.hrtime.bigint() - start;
+          results.forEach((t) => t.delete());
+          if (i >= warmup) timesUs.push(Number(elapsed) / 1000);
+        }
+        return summarize(timesUs, warmup);
+      } finally {
+        tensors.forEach((t) => t.delete());
+      }
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      compiled.delete();
+    },
+  };
+}
+
+function toSpec(details: TensorDetails): TensorSpec {
+  return { name: details.name, shape: Array.from(details.shape), dtype: details.dtype };
+}
+
+/** Deterministic input values in [-1, 1) (mulberry-style integer hash of the index). */
+function pseudoRandomInput(spec: TensorSpec): Float32Array {
+  const size = spec.shape.reduce((p, d) => p * d, 1);
+  const data = new Float32Array(size);
+  for (let i = 0; i < size; i++) {
+    let t = Math.imul(i + 1, 0x9e3779b1) >>> 0;
+    t = Math.imul(t ^ (t >>> 15), t | 1) >>> 0;
+    data[i] = (t >>> 8) / (1 << 23) - 1;
+  }
+  return data;
+}
+
+function summarize(timesUs: number[], warmup: number): BenchmarkResult {
+  const sorted = [...timesUs].sort((a, b) => a - b);
+  const n = sorted.length;
+  const mean = timesUs.reduce((s, t) => s + t, 0) / n;
+  const median = n % 2 === 1 ? (sorted[(n - 1) / 2] ?? 0) : ((sorted[n / 2 - 1] ?? 0) + (sorted[n / 2] ?? 0)) / 2;
+  const variance = timesUs.reduce((s, t) => s + (t - mean) ** 2, 0) / n;
+  return {
+    timesUs,
+    meanUs: mean,
+    medianUs: median,
+    minUs: sorted[0] ?? 0,
+    maxUs: sorted[n - 1] ?? 0,
+    stdUs: Math.sqrt(variance),
+    warmup,
+  };
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'number') return `wasm exception ${error}`;
+  return String(error);
+}

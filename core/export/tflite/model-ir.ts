@@ -1,0 +1,43 @@
+import type { BuiltinOperatorName, OptionsTableName } from './schema.ts';
+
+/**
+ * A single-subgraph TFLite model held in plain objects: what TfliteModelBuilder produces and serialize.ts writes.
+ * Indices are positions in the arrays below (tensor index, buffer index), exactly as they appear in the file.
+ */
+export type TfliteDataType = 'float32' | 'int32';
+
+export interface IrTensor {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly type: TfliteDataType;
+  /** Index into `buffers`; 0 (the empty sentinel) for activations and inputs. */
+  readonly buffer: number;
+}
+
+export type OptionValue = number | boolean | readonly number[];
+
+export interface IrOptions {
+  readonly table: OptionsTableName;
+  /** Field name (as in schema.fbs) -> value; absent fields take the schema default. */
+  readonly values: Readonly<Record<string, OptionValue>>;
+}
+
+export interface IrOperator {
+  readonly op: BuiltinOperatorName;
+  readonly inputs: readonly number[];
+  readonly outputs: readonly number[];
+  readonly options: IrOptions | null;
+}
+
+export interface TfliteModelIr {
+  readonly description: string;
+  readonly subgraphName: string;
+  readonly tensors: readonly IrTensor[];
+  /** Buffer 0 must be empty (the sentinel every non-constant tensor points at). */
+  readonly buffers: readonly Uint8Array[];
+  readonly operators: readonly IrOperator[];
+  readonly inputs: readonly number[];
+  readonly outputs: readonly number[];
+  /** Key of the single SignatureDef written for the subgraph (runtimes use it to name inputs and outputs). */
+  readonly signatureKey: string;
+}

@@ -1,0 +1,59 @@
+import { registerMigration } from '../../core/store/migrations.ts';
+import type { Migration } from '../../core/store/migrations.ts';
+
+/**
+ * Tables of the latency lookup tables (namespace `latency`). Importing this module registers the migrations;
+ * `LatencyStore` imports it, and calls `workspace.migrate()` when it is created.
+ *
+ * - devices: one row per device fingerprint id (a phone, or 'host'); the fingerprint is canonical JSON.
+ * - latency_entries: one row per (device, runtime options, layer signature); `op` is the signature's `op=` field,
+ *   kept for statistics; `flags` is a sorted comma-separated list (e.g. 'high-std').
+ * - model_measurements: whole-model latencies next to the sum the table predicted for the same model at the time,
+ *   from which the constant per-model overhead is estimated.
+ */
+export const LATENCY_MIGRATIONS: readonly Migration[] = [
+  {
+    id: 'latency-001',
+    up(db) {
+      db.exec(`
+        CREATE TABLE devices (
+          id TEXT PRIMARY KEY CHECK (length(id) > 0),
+          fingerprint_json TEXT NOT NULL CHECK (json_valid(fingerprint_json)),
+          label TEXT NOT NULL,
+          first_seen TEXT NOT NULL,
+          last_seen TEXT NOT NULL
+        ) STRICT;
+
+        CREATE TABLE latency_entries (
+          device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+          runtime_options TEXT NOT NULL,
+          signature TEXT NOT NULL,
+          op TEXT NOT NULL,
+          count INTEGER NOT NULL CHECK (count > 0),
+          mean_us REAL NOT NULL CHECK (mean_us >= 0),
+          median_us REAL NOT NULL CHECK (median_us >= 0),
+          std_us REAL NOT NULL CHECK (std_us >= 0),
+          min_us REAL NOT NULL CHECK (min_us >= 0),
+          max_us REAL NOT NULL CHECK (max_us >= min_us),
+          measured_at TEXT NOT NULL,
+          model_sha256 TEXT,
+          flags TEXT NOT NULL DEFAULT '',
+          PRIMARY KEY (device_id, runtime_options, signature)
+        ) STRICT, WITHOUT ROWID;
+
+        CREATE TABLE model_measurements (
+          id INTEGER PRIMARY KEY,
+          device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+          runtime_options TEXT NOT NULL,
+          model_key TEXT NOT NULL,
+          measured_us REAL NOT NULL CHECK (measured_us >= 0),
+          predicted_sum_us REAL NOT NULL CHECK (predicted_sum_us >= 0),
+          measured_at TEXT NOT NULL,
+          UNIQUE (device_id, runtime_options, model_key, measured_at)
+        ) STRICT;
+      `);
+    },
+  },
+];
+
+for (const migration of LATENCY_MIGRATIONS) registerMigration(migration);
