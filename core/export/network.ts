@@ -1,0 +1,265 @@
+/**
+ * TFLite export of whole sub-networks and of single layers, following docs/forward-semantics.md. Shapes come from
+ * core/arch's ResolvedNetwork; every operator's output shape from the builder is checked against it.
+ */
+import type { ResolvedLayer, Shape3 } from '../arch/layers.ts';
+import type { ResolvedNetwork } from '../arch/resolve.ts';
+import { ValidationError } from '../errors.ts';
+import type { ConvWeights, FoldedWeights, LayerWeights, SqueezeExciteWeights } from '../weights/folded.ts';
+import { TfliteModelBuilder, type FusedActivation, type TensorHandle } from './tflite/builder.ts';
+
+export interface ExportOptions {
+  /** Append SOFTMAX to a classifier's logits (default true: what an app deploys). */
+  softmax?: boolean;
+  description?: string;
+}
+
+/** The whole (sub-)network as a .tflite model with input [1, H, W, C]. */
+export function exportNetwork(network: ResolvedNetwork, weights: FoldedWeights, options: ExportOptions = {}): Uint8Array {
+  const { spec } = network;
+  const builder = new TfliteModelBuilder({
+    description: options.description ?? `NetAdapt Studio: ${spec.name}, ${network.macs} MACs, ${network.params} params`,
+  });
+  let x = builder.input('input', [1, spec.input.height, spec.input.width, spec.input.channels]);
+  let blockInput: TensorHandle | undefined;
+  let currentUnit = -1;
+  for (const layer of network.layers) {
+    if (layer.unitIndex !== currentUnit) {
+      currentUnit = layer.unitIndex;
+      blockInput = x;
+    }
+    x = emitLayer(builder, layer, x, blockInput, weights);
+  }
+  if (spec.task === 'classification' && options.softmax !== false) x = builder.softmax(x, { name: 'probabilities' });
+  builder.output(x);
+  return builder.finish();
+}
+
+/**
+ * One layer as it sits in the network, for a per-layer latency entry: its input shape, its folded weights,
+ * activation and bypass. A residual projection has a second input, the block input.
+ */
+export function exportLayer(layer: ResolvedLayer, weights: FoldedWeights, description?: string): Uint8Array {
+  const builder = new TfliteModelBuilder({ description: description ?? `NetAdapt Studio layer ${layer.id}` });
+  const x = builder.input(`${layer.id}/input`, nhwc(layer.input));
+  const blockInput = layer.residual && layer.blockInput ? builder.input(`${layer.id}/block_input`, nhwc(layer.blockInput)) : undefined;
+  let y = emitLayer(builder, layer, x, blockInput, weights);
+  if (y === x) y = builder.reshape(x, nhwc(layer.output), { name: `${layer.id}/identity` });
+  builder.output(y);
+  return builder.finish();
+}
+
+function nhwc(shape: Shape3): number[] {
+  return [1, shape.height, shape.width, shape.channels];
+}
+
+function emitLayer(
+  b: TfliteModelBuilder,
+  layer: ResolvedLayer,
+  x: TensorHandle,
+  blockInput: TensorHandle | undefined,
+  weights: FoldedWeights,
+): TensorHandle {
+  if (layer.identity) return x;
+  let y: TensorHandle;
+  switch (layer.op) {
+    case 'conv':
+    case 'dwconv':
+      y = layer.residual ? residualProjection(b, layer, x, requireBlockInput(layer, blockInput), weights) : plainConv(b, layer, x, weights);
+      break;
+    case 'se':
+      y = squeezeExcite(b, layer, x, weightsOf<SqueezeExciteWeights>(layer, weights, 'se'));
+      break;
+    case 'gap':
+      y = b.mean(x, [1, 2], true, { name: layer.id });
+      break;
+    case 'upsample':
+      y = b.resizeNearest(x, [layer.output.height, layer.output.width], { name: layer.id });
+      break;
+    case 'fc': {
+      const w = weightsOf<ConvWeights>(layer, weights, 'fc');
+      const flat = b.reshape(x, [1, layer.input.channels], { name: `${layer.id}/flatten` });
+      const out = b.fullyConnected(flat, {
+        name: layer.id,
+        weights: transpose2d(w.kernel, layer.input.channels, layer.filters),
+        outUnits: layer.filters,
+        bias: w.bias,
+        activation: fusable(layer.act),
+      });
+      y = layer.act === 'hswish' ? b.hardSwish(out, { name: `${layer.id}/hswish` }) : out;
+      return checkShape(layer, y, [1, layer.output.channels]);
+    }
+  }
+  return checkShape(layer, y, nhwc(layer.output));
+}
+
+function requireBlockInput(layer: ResolvedLayer, blockInput: TensorHandle | undefined): TensorHandle {
+  if (!blockInput) throw new ValidationError(`layer ${layer.id}: residual projection without a block input`);
+  return blockInput;
+}
+
+function fusable(act: ResolvedLayer['act']): FusedActivation {
+  return act === 'relu' || act === 'relu6' ? act : 'none';
+}
+
+/** The filters part: conv (or depthwise on the first M channels) with folded BN and the activation. */
+function filtersPart(b: TfliteModelBuilder, layer: ResolvedLayer, x: TensorHandle, weights: FoldedWeights): TensorHandle {
+  const m = layer.filters;
+  const k = layer.kernel;
+  const c = layer.input.channels;
+  let y: TensorHandle;
+  if (layer.op === 'dwconv') {
+    const w = weightsOf<ConvWeights>(layer, weights, 'dwconv');
+    const input = m < c ? b.slice(x, [0, 0, 0, 0], [-1, -1, -1, m], { name: `${layer.id}/filtered_channels` }) : x;
+    y = b.depthwiseConv2d(input, {
+      name: `${layer.id}/dw`,
+      weights: w.kernel,
+      kernelSize: k,
+      bias: w.bias,
+      stride: layer.stride,
+      padding: 'same',
+      activation: fusable(layer.act),
+    });
+  } else {
+    const w = weightsOf<ConvWeights>(layer, weights, 'conv');
+    y = b.conv2d(x, {
+      name: `${layer.id}/conv`,
+      weights: hwioToOhwi(w.kernel, k, c, m),
+      outChannels: m,
+      kernelSize: k,
+      bias: w.bias,
+      stride: layer.stride,
+      padding: 'same',
+      activation: fusable(layer.act),
+    });
+  }
+  if (layer.act === 'hswish') y = b.hardSwish(y, { name: `${layer.id}/hswish` });
+  return y;
+}
+
+/** Channels [from, to) of x, spatially subsampled by the layer's stride. */
+function bypassSlice(b: TfliteModelBuilder, layer: ResolvedLayer, x: TensorHandle, from: number, to: number): TensorHandle {
+  const s = layer.stride;
+  const [, h, w, c] = x.shape as [number, number, number, number];
+  if (s === 1 && from === 0 && to === c) return x;
+  if (s === 1) return b.slice(x, [0, 0, 0, from], [-1, -1, -1, to - from], { name: `${layer.id}/bypass` });
+  return b.stridedSlice(x, [0, 0, 0, from], [1, h, w, to], [1, s, s, 1], { name: `${layer.id}/bypass` });
+}
+
+function plainConv(b: TfliteModelBuilder, layer: ResolvedLayer, x: TensorHandle, weights: FoldedWeights): TensorHandle {
+  const m = layer.filters;
+  const bypass = layer.bypassChannels;
+  if (m === 0) return bypassSlice(b, layer, x, 0, bypass);
+  const filtered = filtersPart(b, layer, x, weights);
+  if (bypass === 0) return filtered;
+  const bypassed = bypassSlice(b, layer, x, m, m + bypass);
+  return b.concat([filtered, bypassed], 3, { name: `${layer.id}/cbc` });
+}
+
+/** y[i] = (i < M ? conv(x)[i] : 0) + (i < R ? B[i] : 0), zero-padding the narrower side to Z = max(R, M). */
+function residualProjection(
+  b: TfliteModelBuilder,
+  layer: ResolvedLayer,
+  x: TensorHandle,
+  block: TensorHandle,
+  weights: FoldedWeights,
+): TensorHandle {
+  const m = layer.filters;
+  const r = layer.bypassChannels;
+  const z = layer.output.channels;
+  const cb = block.shape[3] ?? 0;
+  const residual = r === cb ? block : b.slice(block, [0, 0, 0, 0], [-1, -1, -1, r], { name: `${layer.id}/residual` });
+  if (m === 0) return residual;
+  let filtered = filtersPart(b, layer, x, weights);
+  if (r === 0) return filtered;
+  const padded = (t: TensorHandle, channels: number, name: string) =>
+    channels === z ? t : b.pad(t, [[0, 0], [0, 0], [0, 0], [0, z - channels]], { name });
+  filtered = padded(filtered, m, `${layer.id}/pad_filters`);
+  return b.add(filtered, padded(residual, r, `${layer.id}/pad_residual`), { name: `${layer.id}/add` });
+}
+
+function squeezeExcite(b: TfliteModelBuilder, layer: ResolvedLayer, x: TensorHandle, w: SqueezeExciteWeights): TensorHandle {
+  const c = layer.input.channels;
+  const m = layer.filters;
+  const pooled = b.mean(x, [1, 2], true, { name: `${layer.id}/squeeze` });
+  const reduced = b.conv2d(pooled, {
+    name: `${layer.id}/reduce`,
+    weights: hwioToOhwi(w.reduce, 1, c, m),
+    outChannels: m,
+    kernelSize: 1,
+    bias: w.reduceBias,
+    activation: 'relu',
+  });
+  const expanded = b.conv2d(reduced, {
+    name: `${layer.id}/expand`,
+    weights: hwioToOhwi(w.expand, 1, m, c),
+    outChannels: c,
+    kernelSize: 1,
+    bias: w.expandBias,
+  });
+  // hard-sigmoid(x) = relu6(x + 3) / 6, from ADD (fused RELU6) and MUL.
+  const three = b.constant(`${layer.id}/three`, [1], Float32Array.of(3));
+  const sixth = b.constant(`${layer.id}/sixth`, [1], Float32Array.of(1 / 6));
+  const shifted = b.add(expanded, three, { name: `${layer.id}/hsigmoid_add`, activation: 'relu6' });
+  const gate = b.mul(shifted, sixth, { name: `${layer.id}/gate` });
+  return b.mul(x, gate, { name: `${layer.id}/excite` });
+}
+
+function weightsOf<T extends LayerWeights>(layer: ResolvedLayer, weights: FoldedWeights, kind: LayerWeights['kind']): T {
+  const w = weights.get(layer.id);
+  if (!w) throw new ValidationError(`no weights for layer "${layer.id}"`);
+  if (w.kind !== kind) throw new ValidationError(`weights of layer "${layer.id}" are for a ${w.kind} layer, expected ${kind}`);
+  const expected = expectedSizes(layer);
+  const actual = w.kind === 'se' ? [w.reduce.length, w.expand.length] : [w.kernel.length, w.bias.length];
+  if (expected.some((n, i) => n !== actual[i])) {
+    throw new ValidationError(
+      `weights of layer "${layer.id}" have ${actual.join('/')} values, the sub-network needs ${expected.join('/')}: they belong to another network or sub-network`,
+    );
+  }
+  return w as T;
+}
+
+function expectedSizes(layer: ResolvedLayer): number[] {
+  const { filters: m, kernel: k } = layer;
+  const c = layer.input.channels;
+  switch (layer.op) {
+    case 'conv':
+      return [k * k * c * m, m];
+    case 'dwconv':
+      return [k * k * m, m];
+    case 'se':
+      return [c * m, m * c];
+    case 'fc':
+      return [c * m, m];
+    default:
+      return [];
+  }
+}
+
+function checkShape(layer: ResolvedLayer, t: TensorHandle, expected: number[]): TensorHandle {
+  if (t.shape.length !== expected.length || t.shape.some((d, i) => d !== expected[i])) {
+    throw new Error(`export of ${layer.id}: TFLite shape [${t.shape.join(',')}] differs from core/arch's [${expected.join(',')}]`);
+  }
+  return t;
+}
+
+/** [k, k, C, M] (HWIO) -> [M, k, k, C] (OHWI). */
+export function hwioToOhwi(kernel: Float32Array, k: number, c: number, m: number): Float32Array {
+  const out = new Float32Array(kernel.length);
+  for (let h = 0; h < k; h++) {
+    for (let w = 0; w < k; w++) {
+      for (let i = 0; i < c; i++) {
+        const src = ((h * k + w) * c + i) * m;
+        for (let o = 0; o < m; o++) out[((o * k + h) * k + w) * c + i] = kernel[src + o] as number;
+      }
+    }
+  }
+  return out;
+}
+
+/** [rows, cols] -> [cols, rows]. */
+export function transpose2d(matrix: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(matrix.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = matrix[r * cols + c] as number;
+  return out;
+}
