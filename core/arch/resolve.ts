@@ -5,6 +5,7 @@
 import { cbcBypassedChannels, cbcOutputChannels, kernelChoices, sameOutputSize, widthAtLevel } from './cbc.ts';
 import { layerCost } from './cost.ts';
 import type { LayerOp, LayerRole, ResolvedLayer, SearchSpace, SearchableLayer, Shape3 } from './layers.ts';
+import { layerSignature } from './signature.ts';
 import type { Activation, BypassLimit, NetworkSpec } from './spec.ts';
 import { limitValue } from './spec.ts';
 import type { SubnetConfig } from './subnet.ts';
@@ -103,79 +104,55 @@ function resolvedLimit(spec: NetworkSpec, limit: BypassLimit | undefined, fallba
   return limit === undefined ? fallback : limitValue(limit);
 }
 
-/** Walks the units in order, asking `choose` for each conv-type layer's filters and kernel. */
-function walk(spec: NetworkSpec, choose: (decl: ConvDecl) => Choice): ResolvedLayer[] {
-  const out: ResolvedLayer[] = [];
-  let shape: Shape3 = { height: spec.input.height, width: spec.input.width, channels: spec.input.channels };
+/** One path through the network so far: the current tensor's shape and the current unit's input shape. */
+interface WalkState {
+  shape: Shape3;
+  block: Shape3;
+}
+
+const stateKey = (state: WalkState) => `${state.shape.channels}/${state.block.channels}`;
+
+/**
+ * Walks the units in order. `choose` gives the choices of a conv-type layer: one for a sub-network, every
+ * (width, kernel) combination when enumerating. The walk carries a frontier of distinct states (channel counts
+ * reachable at that point), so the same code resolves one sub-network and enumerates every layer variant of the
+ * whole search space. `onLayer` receives each resolved layer.
+ */
+function walkFrontier(
+  spec: NetworkSpec,
+  choose: (decl: ConvDecl) => Choice[],
+  onLayer: (layer: ResolvedLayer) => void,
+): WalkState[] {
+  const inputShape: Shape3 = { height: spec.input.height, width: spec.input.width, channels: spec.input.channels };
+  let frontier: WalkState[] = [{ shape: inputShape, block: inputShape }];
   // Full-network channel counts, needed for depthwise widths and residual decisions (independent of the sub-network).
   let fullChannels = spec.input.channels;
   let searchIndexCounter = 0;
 
-  const push = (layer: Omit<ResolvedLayer, 'macs' | 'params' | 'searchIndex'>, searchable: boolean): ResolvedLayer => {
-    const cost = layerCost(layer);
-    const resolved: ResolvedLayer = { ...layer, searchIndex: searchable ? searchIndexCounter++ : -1, ...cost };
-    out.push(resolved);
+  const emit = (layer: Omit<ResolvedLayer, 'macs' | 'params'>): ResolvedLayer => {
+    const resolved: ResolvedLayer = { ...layer, ...layerCost(layer) };
+    onLayer(resolved);
     return resolved;
   };
 
-  const conv = (
-    unitIndex: number,
-    unit: string,
-    decl: ConvDecl,
-    input: Shape3,
-    residualFrom?: Shape3,
-  ): ResolvedLayer => {
-    const choice = choose(decl);
-    const stride = decl.stride;
-    const filters = decl.op === 'dwconv' ? Math.min(choice.filters, input.channels) : choice.filters;
-    let channels: number;
-    let bypass: number;
-    if (decl.op === 'se') {
-      channels = input.channels;
-      bypass = 0;
-    } else if (residualFrom) {
-      const residualChannels = spec.cbc
-        ? Math.min(residualFrom.channels, decl.limit)
-        : Math.min(residualFrom.channels, filters);
-      channels = Math.max(residualChannels, filters);
-      bypass = residualChannels;
-    } else {
-      channels = cbcOutputChannels(input.channels, decl.limit, filters);
-      bypass = cbcBypassedChannels(input.channels, decl.limit, filters);
+  const dedupe = (states: WalkState[]): WalkState[] => {
+    const seen = new Map<string, WalkState>();
+    for (const state of states) if (!seen.has(stateKey(state))) seen.set(stateKey(state), state);
+    return [...seen.values()];
+  };
+
+  /** Applies a conv-type layer to every state of the frontier with every choice. */
+  const conv = (unitIndex: number, unit: string, decl: ConvDecl, residual = false): void => {
+    const searchIndex = decl.searchable ? searchIndexCounter++ : -1;
+    const choices = choose(decl);
+    const next: WalkState[] = [];
+    for (const state of frontier) {
+      for (const choice of choices) {
+        const layer = emit(resolveConvLayer(spec, decl, unitIndex, unit, searchIndex, state.shape, choice, residual ? state.block : undefined));
+        next.push({ shape: layer.output, block: state.block });
+      }
     }
-    const output: Shape3 =
-      decl.op === 'se'
-        ? input
-        : { height: sameOutputSize(input.height, stride), width: sameOutputSize(input.width, stride), channels };
-    const removed = filters === 0;
-    const identity = removed && (decl.op === 'se' || (stride === 1 && channels === input.channels));
-    return push(
-      {
-        id: decl.id,
-        unit,
-        unitIndex,
-        role: decl.role,
-        op: decl.op,
-        input,
-        output,
-        filters,
-        fullFilters: decl.fullFilters,
-        kernel: choice.kernel,
-        fullKernel: decl.fullKernel,
-        stride,
-        act: decl.act,
-        bn: decl.bn,
-        limit: decl.limit,
-        bypassChannels: bypass,
-        residual: residualFrom !== undefined,
-        ...(residualFrom ? { blockInput: residualFrom } : {}),
-        scale: 1,
-        dropout: 0,
-        removed,
-        identity,
-      },
-      decl.searchable,
-    );
+    frontier = dedupe(next);
   };
 
   const simple = (
@@ -184,129 +161,206 @@ function walk(spec: NetworkSpec, choose: (decl: ConvDecl) => Choice): ResolvedLa
     id: string,
     role: LayerRole,
     op: LayerOp,
-    input: Shape3,
-    output: Shape3,
+    outputOf: (input: Shape3) => Shape3,
     extra: Partial<Pick<ResolvedLayer, 'filters' | 'fullFilters' | 'act' | 'scale' | 'dropout'>> = {},
-  ): ResolvedLayer =>
-    push(
-      {
-        id,
-        unit,
-        unitIndex,
-        role,
-        op,
-        input,
-        output,
-        filters: extra.filters ?? 0,
-        fullFilters: extra.fullFilters ?? 0,
-        kernel: 1,
-        fullKernel: 1,
-        stride: 1,
-        act: extra.act ?? 'none',
-        bn: false,
-        limit: 0,
-        bypassChannels: 0,
-        residual: false,
-        scale: extra.scale ?? 1,
-        dropout: extra.dropout ?? 0,
-        removed: false,
-        identity: false,
-      },
-      false,
+  ): void => {
+    frontier = dedupe(
+      frontier.map((state) => {
+        const layer = emit({
+          id, unit, unitIndex, role, op, searchIndex: -1, input: state.shape, output: outputOf(state.shape),
+          filters: extra.filters ?? 0, fullFilters: extra.fullFilters ?? 0, kernel: 1, fullKernel: 1, stride: 1,
+          act: extra.act ?? 'none', bn: false, limit: 0, bypassChannels: 0, residual: false, scale: extra.scale ?? 1,
+          dropout: extra.dropout ?? 0, removed: false, identity: false,
+        });
+        return { shape: layer.output, block: state.block };
+      }),
     );
+  };
 
   spec.layers.forEach((unit, unitIndex) => {
+    frontier = dedupe(frontier.map((state) => ({ shape: state.shape, block: state.shape })));
     switch (unit.type) {
       case 'conv': {
-        const layer = conv(unitIndex, unit.name, {
-          id: unit.name,
-          role: unit.kernel === 1 ? 'pw' : 'conv',
-          op: 'conv',
-          fullFilters: unit.filters,
-          fullKernel: unit.kernel,
-          stride: unit.stride,
-          act: unit.act,
-          bn: unit.bn,
-          limit: resolvedLimit(spec, unit.T, unit.filters),
-          searchable: unit.searchable,
-        }, shape);
-        shape = layer.output;
-        fullChannels = cbcFull(spec, fullChannels, resolvedLimit(spec, unit.T, unit.filters), unit.filters);
+        const limit = resolvedLimit(spec, unit.T, unit.filters);
+        conv(unitIndex, unit.name, {
+          id: unit.name, role: unit.kernel === 1 ? 'pw' : 'conv', op: 'conv', fullFilters: unit.filters,
+          fullKernel: unit.kernel, stride: unit.stride, act: unit.act, bn: unit.bn, limit, searchable: unit.searchable,
+        });
+        fullChannels = cbcFull(spec, fullChannels, limit, unit.filters);
         break;
       }
-      case 'dwconv': {
-        const layer = conv(unitIndex, unit.name, depthwiseDecl(spec, unit.name, 'dw', fullChannels, unit), shape);
-        shape = layer.output;
+      case 'dwconv':
+        conv(unitIndex, unit.name, depthwiseDecl(spec, unit.name, 'dw', fullChannels, unit));
         break;
-      }
       case 'mbconv': {
-        const blockInput = shape;
         const blockFullIn = fullChannels;
         const limit = (fallback: number) => resolvedLimit(spec, unit.T, fallback);
-        let x = shape;
         let full = fullChannels;
         if (unit.expand !== null) {
-          x = conv(unitIndex, unit.name, {
+          conv(unitIndex, unit.name, {
             id: `${unit.name}.expand`, role: 'expand', op: 'conv', fullFilters: unit.expand, fullKernel: 1, stride: 1,
             act: unit.act, bn: true, limit: limit(unit.expand), searchable: unit.searchable,
-          }, x).output;
+          });
           full = cbcFull(spec, full, limit(unit.expand), unit.expand);
         }
-        x = conv(unitIndex, unit.name, depthwiseDecl(spec, `${unit.name}.dw`, 'dw', full, {
-          kernel: unit.kernel, stride: unit.stride, act: unit.act, bn: true, T: undefined, searchable: unit.searchable,
-        }), x).output;
+        conv(unitIndex, unit.name, depthwiseDecl(spec, `${unit.name}.dw`, 'dw', full, {
+          kernel: unit.kernel, stride: unit.stride, act: unit.act, bn: true, searchable: unit.searchable,
+        }));
         if (unit.se !== null) {
           conv(unitIndex, unit.name, {
             id: `${unit.name}.se`, role: 'se', op: 'se', fullFilters: unit.se, fullKernel: 1, stride: 1,
             act: 'relu', bn: false, limit: 0, searchable: unit.searchable,
-          }, x);
+          });
         }
         const residual = unit.stride === 1 && blockFullIn === unit.out;
-        const project = conv(unitIndex, unit.name, {
+        conv(unitIndex, unit.name, {
           id: `${unit.name}.project`, role: 'project', op: 'conv', fullFilters: unit.out, fullKernel: 1, stride: 1,
           act: 'none', bn: true, limit: limit(unit.out), searchable: unit.searchable,
-        }, x, residual ? blockInput : undefined);
-        shape = project.output;
+        }, residual);
         fullChannels = residual ? unit.out : cbcFull(spec, full, limit(unit.out), unit.out);
         break;
       }
       case 'fd_decoder': {
-        const dw = conv(unitIndex, unit.name, depthwiseDecl(spec, `${unit.name}.dw`, 'dw', fullChannels, {
-          kernel: unit.kernel, stride: 1, act: unit.act, bn: true, T: undefined, searchable: unit.searchable,
-        }), shape);
+        conv(unitIndex, unit.name, depthwiseDecl(spec, `${unit.name}.dw`, 'dw', fullChannels, {
+          kernel: unit.kernel, stride: 1, act: unit.act, bn: true, searchable: unit.searchable,
+        }));
         const pwLimit = resolvedLimit(spec, unit.T, unit.filters);
-        const pw = conv(unitIndex, unit.name, {
+        conv(unitIndex, unit.name, {
           id: `${unit.name}.pw`, role: 'pw', op: 'conv', fullFilters: unit.filters, fullKernel: 1, stride: 1,
           act: unit.act, bn: true, limit: pwLimit, searchable: unit.searchable,
-        }, dw.output);
+        });
         fullChannels = cbcFull(spec, fullChannels, pwLimit, unit.filters);
-        const up = pw.output;
-        shape = simple(unitIndex, unit.name, `${unit.name}.up`, 'upsample', 'upsample', up,
-          { height: up.height * unit.upsample, width: up.width * unit.upsample, channels: up.channels },
-          { scale: unit.upsample }).output;
+        const s = unit.upsample;
+        simple(unitIndex, unit.name, `${unit.name}.up`, 'upsample', 'upsample',
+          (i) => ({ height: i.height * s, width: i.width * s, channels: i.channels }), { scale: s });
         break;
       }
       case 'gap':
-        shape = simple(unitIndex, unit.name, unit.name, 'gap', 'gap', shape, { height: 1, width: 1, channels: shape.channels }).output;
+        simple(unitIndex, unit.name, unit.name, 'gap', 'gap', (i) => ({ height: 1, width: 1, channels: i.channels }));
         break;
-      case 'upsample':
-        shape = simple(unitIndex, unit.name, unit.name, 'upsample', 'upsample', shape,
-          { height: shape.height * unit.scale, width: shape.width * unit.scale, channels: shape.channels },
-          { scale: unit.scale }).output;
+      case 'upsample': {
+        const s = unit.scale;
+        simple(unitIndex, unit.name, unit.name, 'upsample', 'upsample',
+          (i) => ({ height: i.height * s, width: i.width * s, channels: i.channels }), { scale: s });
         break;
-      case 'fc':
+      }
+      case 'fc': {
+        const shape = (frontier[0] as WalkState).shape;
         if (shape.height !== 1 || shape.width !== 1) {
           throw new ValidationError(
             `layer "${unit.name}" (fc) needs a 1×1 input but gets ${shape.height}×${shape.width}: put a "gap" layer before it`,
           );
         }
-        shape = simple(unitIndex, unit.name, unit.name, 'fc', 'fc', shape, { height: 1, width: 1, channels: unit.units },
-          { filters: unit.units, fullFilters: unit.units, act: unit.act, dropout: unit.dropout }).output;
+        simple(unitIndex, unit.name, unit.name, 'fc', 'fc', () => ({ height: 1, width: 1, channels: unit.units }),
+          { filters: unit.units, fullFilters: unit.units, act: unit.act, dropout: unit.dropout });
         fullChannels = unit.units;
         break;
+      }
     }
   });
-  return out;
+  return frontier;
+}
+
+/** Single-path walk (one sub-network). */
+function walk(spec: NetworkSpec, choose: (decl: ConvDecl) => Choice): ResolvedLayer[] {
+  const layers: ResolvedLayer[] = [];
+  walkFrontier(spec, (decl) => [choose(decl)], (layer) => layers.push(layer));
+  return layers;
+}
+
+/**
+ * Every distinct layer configuration any sub-network of the search space can contain, keyed by layer signature
+ * (identical layers in different places share one entry). This is what a complete latency table measures.
+ * `kernels`/`levels` restrict the enumeration (e.g. a coarser width grid for a quick table).
+ */
+export function enumerateLayerVariants(
+  spec: NetworkSpec,
+  options: { levels?: (layer: SearchableLayer) => number[]; kernels?: (layer: SearchableLayer) => number[] } = {},
+): Map<string, ResolvedLayer> {
+  const space = searchSpace(spec);
+  const variants = new Map<string, ResolvedLayer>();
+  let index = 0;
+  walkFrontier(
+    spec,
+    (decl) => {
+      if (!decl.searchable) return [{ filters: decl.fullFilters, kernel: decl.fullKernel }];
+      const layer = space.layers[index++] as SearchableLayer;
+      const levels = options.levels?.(layer) ?? range(layer.minLevel, space.widthLevels);
+      const kernels = options.kernels?.(layer) ?? layer.kernels;
+      const choices: Choice[] = [];
+      for (const level of levels) {
+        for (const kernel of kernels) choices.push({ filters: widthAtLevel(layer.fullFilters, space.widthLevels, level), kernel });
+      }
+      return choices;
+    },
+    (layer) => {
+      const signature = layerSignature(layer);
+      if (signature !== null && !variants.has(signature)) variants.set(signature, layer);
+    },
+  );
+  return variants;
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, i) => from + i);
+}
+
+/** The CBC arithmetic of one conv-type layer for a given input and choice (docs/forward-semantics.md). */
+function resolveConvLayer(
+  spec: NetworkSpec,
+  decl: ConvDecl,
+  unitIndex: number,
+  unit: string,
+  searchIndex: number,
+  input: Shape3,
+  choice: Choice,
+  residualFrom: Shape3 | undefined,
+): Omit<ResolvedLayer, 'macs' | 'params'> {
+  const stride = decl.stride;
+  const filters = decl.op === 'dwconv' ? Math.min(choice.filters, input.channels) : choice.filters;
+  let channels: number;
+  let bypass: number;
+  if (decl.op === 'se') {
+    channels = input.channels;
+    bypass = 0;
+  } else if (residualFrom) {
+    const residualChannels = spec.cbc ? Math.min(residualFrom.channels, decl.limit) : Math.min(residualFrom.channels, filters);
+    channels = Math.max(residualChannels, filters);
+    bypass = residualChannels;
+  } else {
+    channels = cbcOutputChannels(input.channels, decl.limit, filters);
+    bypass = cbcBypassedChannels(input.channels, decl.limit, filters);
+  }
+  const output: Shape3 =
+    decl.op === 'se'
+      ? input
+      : { height: sameOutputSize(input.height, stride), width: sameOutputSize(input.width, stride), channels };
+  const removed = filters === 0;
+  return {
+    id: decl.id,
+    unit,
+    unitIndex,
+    role: decl.role,
+    op: decl.op,
+    searchIndex,
+    input,
+    output,
+    filters,
+    fullFilters: decl.fullFilters,
+    kernel: choice.kernel,
+    fullKernel: decl.fullKernel,
+    stride,
+    act: decl.act,
+    bn: decl.bn,
+    limit: decl.limit,
+    bypassChannels: bypass,
+    residual: residualFrom !== undefined,
+    ...(residualFrom ? { blockInput: residualFrom } : {}),
+    scale: 1,
+    dropout: 0,
+    removed,
+    identity: removed && (decl.op === 'se' || (stride === 1 && channels === input.channels)),
+  };
 }
 
 function depthwiseDecl(

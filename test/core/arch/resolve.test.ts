@@ -198,3 +198,28 @@ describe('validation', () => {
     expect(problems(() => resolveNetwork(parseNetworkSpec(bad))).join(' ')).toContain('gap');
   });
 });
+
+describe('enumerateLayerVariants', () => {
+  it('contains every layer signature of every sampled sub-network, each once', async () => {
+    const { enumerateLayerVariants } = await import('../../../core/arch/index.ts');
+    for (const name of ['mobilenet-v3-large-32', 'fastdepth-64']) {
+      const spec = loadNetwork(name);
+      const variants = enumerateLayerVariants(spec);
+      const rng = new Rng(5);
+      const space = searchSpace(spec);
+      for (let i = 0; i < 100; i++) {
+        const config = i === 0 ? minimalSubnet(space) : i === 1 ? fullSubnet(space) : randomSubnet(space, rng);
+        for (const signature of networkSignatures(resolveNetwork(spec, config).layers)) {
+          expect(variants.has(signature), `${name}: ${signature}`).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('dedupes identical layers across positions', async () => {
+    const { enumerateLayerVariants } = await import('../../../core/arch/index.ts');
+    const spec = parseNetworkSpec(tiny);
+    const variants = enumerateLayerVariants(spec, { levels: () => [4], kernels: (l) => [l.fullKernel] });
+    expect(variants.size).toBe(networkSignatures(resolveNetwork(spec).layers).length);
+  });
+});
