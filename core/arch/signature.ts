@@ -25,6 +25,16 @@ export function layerSignature(layer: ResolvedLayer): string | null {
   return text;
 }
 
+/**
+ * The signature of the "null model" for an input shape (input -> reshape -> output): the fixed cost of invoking a
+ * model and copying its input, which every single-layer measurement carries once. Latency sources subtract it from
+ * each layer entry so that a sum of layers does not count the invocation overhead once per layer.
+ */
+export function invokeOverheadSignature(signature: string): string {
+  const input = parseSignature(signature).in ?? '0x0x0';
+  return `${SIGNATURE_VERSION};op=null;in=${input}`;
+}
+
 /** Signatures of every layer that does work, in network order. */
 export function networkSignatures(layers: readonly ResolvedLayer[]): string[] {
   const out: string[] = [];

@@ -1,7 +1,13 @@
 import type { Command } from 'commander';
 import { register as registerArch } from './arch.ts';
+import { register as registerExport } from './export.ts';
+import { register as registerInspect } from './inspect.ts';
+import { register as registerLut } from './lut.ts';
 
 /** Each command module exports `register(program)`; add new commands here. */
 export function registerCommands(program: Command): void {
   registerArch(program);
+  registerExport(program);
+  registerInspect(program);
+  registerLut(program);
 }

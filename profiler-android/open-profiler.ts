@@ -1,0 +1,21 @@
+/** Opens the profiler for a `--device` argument: "host" (this computer's TFLite runtime) or an adb serial. */
+import { ValidationError } from '../core/errors.ts';
+import { createHostProfiler, type HostProfilerOptions } from './host/host-profiler.ts';
+import type { Profiler } from './profiler.ts';
+
+export interface OpenProfilerOptions extends HostProfilerOptions {
+  device: string;
+  adbHost?: string;
+  adbPort?: number;
+  threads?: number;
+  cpuMask?: string;
+}
+
+export async function openProfiler(options: OpenProfilerOptions): Promise<Profiler> {
+  if (options.device === 'host') return createHostProfiler(options);
+  if (!/^[A-Za-z0-9._:-]+$/.test(options.device)) {
+    throw new ValidationError(`--device "${options.device}" is neither "host" nor an adb serial (letters, digits, . _ : -)`);
+  }
+  const { createAndroidProfiler } = await import('./android/android-profiler.ts');
+  return createAndroidProfiler({ ...options, serial: options.device });
+}
