@@ -86,6 +86,8 @@ export class StoreLatencySource implements LatencySource {
       profiler,
       store,
       layers,
+      // One batch: on a phone, all missing entries of a search iteration run in one adb shell session.
+      batchSize: Number.MAX_SAFE_INTEGER,
       ...(this.options.onProgress ? { onProgress: this.options.onProgress } : {}),
     });
     const stored = [...missing, ...missing.map(invokeOverheadSignature)];
