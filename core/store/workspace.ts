@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { FileFormatError, UserError } from '../errors.ts';
@@ -24,6 +24,8 @@ import type { Migration } from './migrations.ts';
 export const WORKSPACE_APPLICATION_ID = 0x4e415354;
 export const DEFAULT_WORKSPACE_PATH = './workspace/netadapt.sqlite';
 const DEFAULT_BUSY_TIMEOUT_MS = 5_000;
+/** Files up to this size get a `quick_check` on open (tens of ms); larger ones only when asked (integrityCheck). */
+const QUICK_CHECK_MAX_BYTES = 64 * 1024 * 1024;
 
 export interface OpenWorkspaceOptions {
   /** How long to wait for another process's write lock before failing (ms). */
@@ -99,6 +101,7 @@ export class Workspace {
           'choose another file (or an empty folder) for the workspace',
       );
     }
+    this.quickCheckSmallFile();
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
@@ -110,6 +113,17 @@ export class Workspace {
       ) STRICT`);
       if (applicationId === 0) db.pragma(`application_id = ${WORKSPACE_APPLICATION_ID}`);
     }).immediate();
+  }
+
+  /** Corruption inside the file (not just its header) surfaces here instead of in the middle of later work. */
+  private quickCheckSmallFile(): void {
+    if (this.path === ':memory:' || statSync(this.path).size > QUICK_CHECK_MAX_BYTES) return;
+    const problems = this.db.prepare<[], string>('PRAGMA quick_check(5)').pluck().all();
+    if (problems.length === 1 && problems[0] === 'ok') return;
+    throw new FileFormatError(
+      `${this.path} is corrupt (SQLite quick_check failed); restore it from a backup or move it away to start a new workspace`,
+      problems,
+    );
   }
 
   /** `PRAGMA user_version`: the number of migrations applied to this file. */

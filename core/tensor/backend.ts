@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { ValidationError } from '../errors.ts';
@@ -116,6 +117,9 @@ async function tryNode(log: (msg: string) => void): Promise<TensorBackend | unde
 async function tryWasm(wasmDir: string | undefined, log: (msg: string) => void): Promise<TensorBackend | undefined> {
   try {
     const dir = wasmDir ?? defaultWasmDir();
+    // Checked here because a missing binary makes the emscripten loader print several lines of abort noise.
+    const binary = path.join(dir, 'tfjs-backend-wasm-simd.wasm');
+    if (!existsSync(binary)) throw new Error(`${binary} does not exist`);
     // The prefix is concatenated with the binary's file name, so it needs the trailing separator.
     setWasmPaths(dir.endsWith(path.sep) ? dir : dir + path.sep);
   } catch (err) {

@@ -3,7 +3,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { runInThisContext } from 'node:vm';
 import type { CompiledModel, LiteRt, Tensor as LiteRtTensor, TensorDetails } from '@litertjs/core';
-import { FileFormatError, UserError, ValidationError } from '../../errors.ts';
+import { UserError, ValidationError } from '../../errors.ts';
+import { readTfliteModel } from '../tflite/reader.ts';
 
 /**
  * A real TFLite interpreter on this computer: LiteRT.js (@litertjs/core), i.e. the TFLite runtime compiled to
@@ -14,6 +15,8 @@ export interface TfliteRuntime {
   /** Which wasm build was loaded (e.g. "litert_wasm_compat_internal.js") and what it reports about itself. */
   readonly info: RuntimeInfo;
   load(bytes: Uint8Array): Promise<LoadedModel>;
+  /** The runtime's recent log lines (LiteRT/TFLite print to this instead of stderr; last 200 kept). */
+  recentLog(): string[];
 }
 
 export interface RuntimeInfo {
@@ -74,6 +77,22 @@ export function loadTfliteRuntime(): Promise<TfliteRuntime> {
   return runtimePromise;
 }
 
+const LOG_LIMIT = 200;
+const runtimeLog: { readonly seq: number; readonly text: string }[] = [];
+let logSeq = 0;
+
+/** Set NETADAPT_LITERT_LOG=1 to also see the runtime's own log on stderr. */
+function logLine(text: string): void {
+  runtimeLog.push({ seq: logSeq++, text });
+  if (runtimeLog.length > LOG_LIMIT) runtimeLog.splice(0, runtimeLog.length - LOG_LIMIT);
+  if (process.env['NETADAPT_LITERT_LOG'] === '1') process.stderr.write(`[litert] ${text}\n`);
+}
+
+/** Error lines logged since `mark` (the interpreter explains failures in its log, not in the exception). */
+function errorsSince(mark: number): string[] {
+  return runtimeLog.filter((e) => e.seq >= mark && /^ERROR\b/.test(e.text)).map((e) => e.text);
+}
+
 async function initRuntime(): Promise<TfliteRuntime> {
   const litert = await import('@litertjs/core');
   const wasmDir = join(dirname(createRequire(import.meta.url).resolve('@litertjs/core')), '..', 'wasm');
@@ -88,20 +107,29 @@ async function initRuntime(): Promise<TfliteRuntime> {
     threadCount: liteRt.liteRtWasm.getThreadCount(),
     accelerator: 'wasm',
   };
-  return { info, load: (bytes) => loadModel(liteRt, litert.Tensor, bytes) };
+  return {
+    info,
+    load: (bytes) => loadModel(liteRt, litert.Tensor, bytes),
+    recentLog: () => runtimeLog.map((e) => e.text),
+  };
 }
 
 /**
  * LiteRT.js loads its emscripten glue the way a Web Worker would: it calls `importScripts(url)` and then reads
- * `self.ModuleFactory`. Node has neither, so for the duration of the load we provide both: `importScripts` runs the
- * (CommonJS-flavoured) glue script with `require`/`__filename`/`__dirname` in scope, which makes emscripten take its
- * Node path (reading the .wasm with fs). The globals are restored afterwards so nothing else (tfjs) sees a fake
- * worker environment. The glue only touches `self` while loading.
+ * `self.ModuleFactory` (and `self.Module`, the emscripten settings). Node has neither, so for the duration of the
+ * load we provide both: `importScripts` runs the (CommonJS-flavoured) glue script with `require`/`__filename`/
+ * `__dirname` in scope, which makes emscripten take its Node path (reading the .wasm with fs), and `self.Module`
+ * routes the runtime's print/printErr into our log. LiteRT then tries to create a WebGPU device for its default
+ * environment and console.warns when there is none (always, in Node); that one warning is logged instead of
+ * printed. Everything is restored afterwards so nothing else (tfjs) sees a fake worker environment; the glue only
+ * touches `self` while loading.
  */
 async function withBrowserWorkerShims<T>(load: () => Promise<T>): Promise<T> {
   const g = globalThis as Record<string, unknown>;
-  const saved = { self: g['self'], importScripts: g['importScripts'], hadSelf: 'self' in g };
-  const shimSelf: Record<string, unknown> = {};
+  const saved = { self: g['self'], importScripts: g['importScripts'], hadSelf: 'self' in g, warn: console.warn };
+  const shimSelf: Record<string, unknown> = {
+    Module: { print: logLine, printErr: logLine },
+  };
   g['self'] = shimSelf;
   g['importScripts'] = (scriptPath: string): void => {
     const code = readFileSync(scriptPath, 'utf8');
@@ -118,9 +146,17 @@ async function withBrowserWorkerShims<T>(load: () => Promise<T>): Promise<T> {
       dirname(scriptPath),
     );
   };
+  console.warn = (...args: unknown[]): void => {
+    if (typeof args[0] === 'string' && args[0].startsWith('Failed to create default WebGPU device')) {
+      logLine(args.map((a) => (a instanceof Error ? a.message : String(a))).join(' '));
+    } else {
+      saved.warn.apply(console, args);
+    }
+  };
   try {
     return await load();
   } finally {
+    console.warn = saved.warn;
     if (saved.hadSelf) g['self'] = saved.self;
     else delete g['self'];
     if (saved.importScripts === undefined) delete g['importScripts'];
@@ -131,12 +167,16 @@ async function withBrowserWorkerShims<T>(load: () => Promise<T>): Promise<T> {
 type TensorClass = typeof LiteRtTensor;
 
 async function loadModel(liteRt: LiteRt, Tensor: TensorClass, bytes: Uint8Array): Promise<LoadedModel> {
+  // Our own bounds-checked parse first: a clear FileFormatError instead of whatever the interpreter makes of it.
+  readTfliteModel(bytes, 'the model');
   let compiled: CompiledModel;
+  const mark = logSeq;
   try {
-    compiled = await liteRt.loadAndCompile(bytes, { accelerator: 'wasm' });
+    compiled = await liteRt.loadAndCompile(bytes, { accelerator: 'wasm', cpuOptions: { numThreads: 1 } });
   } catch (error) {
-    throw new FileFormatError(`the TFLite runtime could not load the model: ${describe(error)}`);
+    throw new TfliteRuntimeError(`the TFLite runtime could not load the model: ${describe(error)}`, errorsSince(mark));
   }
+  throwIfLoggedErrors(mark, 'could not prepare the model', () => compiled.delete());
   const inputDetails = compiled.getInputDetails();
   const inputs = inputDetails.map(toSpec);
   const outputs = compiled.getOutputDetails().map(toSpec);
@@ -183,11 +223,18 @@ async function loadModel(liteRt: LiteRt, Tensor: TensorClass, bytes: Uint8Array)
 
   /** One inference on prepared input tensors; returns the output tensors (caller deletes them). */
   const invoke = async (tensors: LiteRtTensor[]): Promise<LiteRtTensor[]> => {
+    const runMark = logSeq;
+    let results: LiteRtTensor[];
     try {
-      return await compiled.run(tensors);
+      results = await compiled.run(tensors);
     } catch (error) {
-      throw new TfliteRuntimeError(`the TFLite runtime failed to run the model: ${describe(error)}`);
+      throw new TfliteRuntimeError(
+        `the TFLite runtime failed to run the model: ${describe(error)}`,
+        errorsSince(runMark),
+      );
     }
+    throwIfLoggedErrors(runMark, 'failed to run the model', () => results.forEach((t) => t.delete()));
+    return results;
   };
 
   return {
@@ -235,6 +282,19 @@ async function loadModel(liteRt: LiteRt, Tensor: TensorClass, bytes: Uint8Array)
       compiled.delete();
     },
   };
+}
+
+/**
+ * LiteRT.js does not turn interpreter failures into exceptions: when tensor allocation or a delegate's prepare
+ * fails it logs "ERROR: ..." and run() resolves with whatever is in the output buffers. So any ERROR line logged
+ * during a load or run means that result is garbage. (Attribution assumes one load/run at a time, which holds for
+ * the single-threaded wasm build unless callers interleave awaits of different models.)
+ */
+function throwIfLoggedErrors(mark: number, what: string, cleanup: () => void): void {
+  const errors = errorsSince(mark);
+  if (errors.length === 0) return;
+  cleanup();
+  throw new TfliteRuntimeError(`the TFLite runtime ${what}: ${errors[0] ?? ''}`, errors);
 }
 
 function toSpec(details: TensorDetails): TensorSpec {

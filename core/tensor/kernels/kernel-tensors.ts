@@ -26,6 +26,15 @@ export function pair(value: number | [number, number] | undefined, fallback: num
   return typeof value === 'number' ? [value, value] : value;
 }
 
+export function requireUnitDilations(kernel: string, dilations: number | [number, number] | undefined): void {
+  const [dh, dw] = pair(dilations, 1);
+  if (dh !== 1 || dw !== 1) {
+    throw new UnsupportedKernelCaseError(
+      `${kernel} on the wasm backend supports only dilation 1 (got [${dh}, ${dw}]); tfjs gradients never need more.`,
+    );
+  }
+}
+
 export function requireNHWC(kernel: string, dataFormat: string | undefined): void {
   if (dataFormat !== undefined && dataFormat !== 'NHWC' && dataFormat !== 'channelsLast') {
     throw new UnsupportedKernelCaseError(

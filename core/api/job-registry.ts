@@ -1,0 +1,11 @@
+/**
+ * The jobs a worker thread can run by name. Heavy engine work (super-network training, search, host-side latency
+ * measurement) belongs here so it never blocks the thread that answers the UI. Each entry imports its module
+ * lazily, so a worker only loads what its job needs.
+ */
+import type { WorkerJob } from './worker-protocol.ts';
+
+export const WORKER_JOBS: Record<string, () => Promise<WorkerJob>> = {
+  /** Resolves every sub-network of a random sample of the search space; a CPU-bound job with real progress. */
+  sampleSearchSpace: async () => (await import('./jobs/sample-search-space.ts')).sampleSearchSpace,
+};

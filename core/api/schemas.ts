@@ -1,0 +1,139 @@
+/**
+ * Request parameters of every API operation, as zod schemas. This module imports nothing but zod so the renderer
+ * can use the same schemas for inline form validation (the server is still the one that enforces them).
+ */
+import { z } from 'zod';
+
+const id = z.string().min(1, 'must not be empty').max(200);
+const networkName = z.string().min(1, 'choose a network').max(500);
+const deviceId = z.string().min(1, 'choose a device').max(200);
+const positiveInt = z.int().positive();
+const seed = z.int().min(0).max(2 ** 31 - 1);
+
+/** A sub-network in its JSON form: `{ layers: { "<layer id>": { level | filters, kernel } } }`. */
+export const subnetJsonSchema = z.object({
+  network: z.string().optional(),
+  layers: z.record(
+    z.string(),
+    z.object({ level: z.int().min(0).optional(), filters: z.int().min(0).optional(), kernel: z.int().positive().optional() }),
+  ),
+});
+
+export const empty = z.strictObject({});
+
+export const deviceInfoParams = z.strictObject({ deviceId });
+
+export const deviceSetupParams = z.strictObject({
+  deviceId,
+  /** Push the benchmark tool even when a working one is already on the device. */
+  force: z.boolean().default(false),
+});
+
+export const getArchitectureParams = z.strictObject({
+  network: networkName,
+  subnet: subnetJsonSchema.optional(),
+});
+
+export const latencyCoverageParams = z.strictObject({
+  network: networkName,
+  deviceId: deviceId.optional(),
+});
+
+/** Runtime options of a latency table: which cores, threads and delegate the layers were measured with. */
+export const runtimeOptionsSchema = z.strictObject({
+  threads: z.int().min(1).max(16).default(1),
+  /** CPU cores to pin to (taskset mask bits); empty: let the OS choose. */
+  cores: z.array(z.int().min(0).max(63)).max(64).default([]),
+  delegate: z.enum(['cpu', 'xnnpack', 'gpu', 'nnapi']).default('xnnpack'),
+});
+
+export const buildLatencyTableParams = z.strictObject({
+  network: networkName,
+  /** A device id from listDevices, or 'host' for this computer's TFLite runtime. */
+  deviceId,
+  runtime: runtimeOptionsSchema.default({ threads: 1, cores: [], delegate: 'xnnpack' }),
+  /** Benchmark runs per layer (the median is stored). */
+  runs: z.int().min(1).max(1000).default(30),
+  warmupRuns: z.int().min(0).max(1000).default(5),
+  /** Skip layers that already have an entry (resume); false re-measures everything. */
+  resume: z.boolean().default(true),
+});
+
+export const validateLatencyTableParams = z.strictObject({
+  network: networkName,
+  deviceId,
+  /** Random sub-networks to measure whole and compare with the table's prediction. */
+  samples: z.int().min(1).max(500).default(20),
+  seed: seed.default(1),
+});
+
+export const trainSupernetParams = z.strictObject({
+  network: networkName,
+  dataset: z.string().min(1, 'choose a dataset').default('synthetic'),
+  epochs: z.int().min(1).max(1000).default(5),
+  batchSize: z.int().min(1).max(4096).default(32),
+  learningRate: z.number().positive().max(10).default(0.05),
+  /** Ordered dropout: per-image random widths (off trains the full network only). */
+  orderedDropout: z.boolean().default(true),
+  seed: seed.default(1),
+});
+
+/** The search configuration (paper Sec. 2.4 and 4.1): defaults follow the small-network setups. */
+export const startSearchParams = z
+  .strictObject({
+    network: networkName,
+    /** Super-network checkpoint to evaluate samples with (a trainSupernet run id); none: the untrained network. */
+    supernet: z.string().min(1).optional(),
+    dataset: z.string().min(1, 'choose a dataset').default('synthetic'),
+    optimizer: z.enum(['mcd', 'scd']).default('mcd'),
+    metric: z.enum(['latency', 'macs', 'params']).default('macs'),
+    /** Needed for metric 'latency': the device whose latency table guides the search. */
+    deviceId: z.string().min(1).optional(),
+    /** Stop when the resource is at most this fraction of the initial network's. */
+    targetRatio: z.number().gt(0, 'must be above 0').lt(1, 'must be below 1 (a fraction of the initial resource)').default(0.5),
+    /** J: samples per iteration (MCD). */
+    samplesPerIteration: positiveInt.max(10_000).default(50),
+    /** L: layers shrunk per sample (MCD). */
+    layersPerSample: positiveInt.max(1000).default(4),
+    /** Resource reduction of the first iteration, as a fraction of the current resource. */
+    initialReduction: z.number().gt(0, 'must be above 0').max(0.5, 'at most 0.5 (50% per iteration)').default(0.03),
+    /** Multiplies the reduction after every iteration. */
+    reductionDecay: z.number().gt(0, 'must be above 0').max(1, 'at most 1').default(0.98),
+    /** Held-out images used to score each sample. */
+    evalImages: positiveInt.max(1_000_000).default(256),
+    maxIterations: positiveInt.max(100_000).default(200),
+    seed: seed.default(1),
+  })
+  .superRefine((config, ctx) => {
+    if (config.metric === 'latency' && config.deviceId === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['deviceId'], message: 'a latency-guided search needs a device (its latency table)' });
+    }
+  });
+
+export const runRef = z.strictObject({ runId: id });
+
+export const listRunsParams = z.strictObject({
+  kind: z.enum(['search', 'train', 'latency']).optional(),
+  limit: z.int().min(1).max(1000).default(100),
+});
+
+export const exportResultParams = z.strictObject({
+  runId: id,
+  format: z.enum(['tflite', 'json', 'report']),
+  /** Which iteration's best sub-network (default: the last one). */
+  iteration: z.int().min(0).optional(),
+});
+
+export const jobRef = z.strictObject({ jobId: id });
+
+export type StartSearchInput = z.input<typeof startSearchParams>;
+export type StartSearchConfig = z.output<typeof startSearchParams>;
+export type BuildLatencyTableConfig = z.output<typeof buildLatencyTableParams>;
+export type TrainSupernetConfig = z.output<typeof trainSupernetParams>;
+export type SubnetJsonInput = z.output<typeof subnetJsonSchema>;
+
+export const sampleSearchSpaceParams = z.strictObject({
+  network: networkName,
+  samples: z.int().min(1).max(10_000_000).default(2000),
+  seed: seed.default(1),
+});

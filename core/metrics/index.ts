@@ -1,0 +1,10 @@
+export type { LatencySource, ModelMeasurer, ResourceMetric } from './types.ts';
+export { MacsMetric, ParamsMetric } from './count-metrics.ts';
+export type { CountMetricOptions } from './count-metrics.ts';
+export { LookupTableLatencyMetric } from './lut-latency.ts';
+export type { LookupTableLatencyOptions } from './lut-latency.ts';
+export { MeasuredLatencyMetric } from './measured-latency.ts';
+export type { MeasuredLatencyOptions } from './measured-latency.ts';
+export { LatencyUnavailableError } from './errors.ts';
+export { SubnetCache } from './subnet-cache.ts';
+export { formatResource } from './format.ts';

@@ -1,0 +1,213 @@
+/**
+ * Outputs of a search: the discovered network as JSON (spec + SubnetConfig + the per-layer JSON form), a Markdown
+ * and an HTML report (architecture table like the paper's Table 8, trajectory table, accuracy-vs-resource scatter),
+ * and the scatter as a standalone SVG.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { architectureRows, formatCount, resolveNetwork, searchSpace, subnetToJson } from '../arch/index.ts';
+import type { ArchRow, NetworkSpec } from '../arch/index.ts';
+import { formatResource } from '../metrics/format.ts';
+import { loadSearchResult } from './result.ts';
+import { escapeXml, renderScatterSvg } from './scatter-svg.ts';
+import { describeTarget } from './targets.ts';
+import type { RunRecord, RunStore, SampleRecord, SearchResult } from './types.ts';
+
+export interface SearchReportInput {
+  spec: NetworkSpec;
+  run: RunRecord;
+  result: SearchResult;
+  /** Every sample of the run (evaluated or not; only evaluated ones are plotted). */
+  samples: readonly SampleRecord[];
+  /** What the score is, e.g. "held-out accuracy" or "synthetic score (not an accuracy)". */
+  scoreLabel?: string;
+}
+
+export interface SearchOutputFiles {
+  network: string;
+  markdown: string;
+  html: string;
+  svg: string;
+}
+
+export function loadReportInput(store: RunStore, runId: string, spec: NetworkSpec, scoreLabel?: string): SearchReportInput {
+  const run = store.getRun(runId);
+  const result = loadSearchResult(store, runId);
+  if (!run || !result) throw new Error(`run ${runId} has no evaluated network to report yet`);
+  return { spec, run, result, samples: store.getSamples(runId), ...(scoreLabel === undefined ? {} : { scoreLabel }) };
+}
+
+export function discoveredNetworkJson(input: SearchReportInput): Record<string, unknown> {
+  const { spec, result, run } = input;
+  const space = searchSpace(spec);
+  const network = resolveNetwork(spec, result.best.config);
+  return {
+    format: 'netadapt-discovered-network/1',
+    runId: result.runId,
+    status: result.status,
+    metric: run.metric,
+    unit: result.unit,
+    resource: result.best.resource,
+    initialResource: result.initialResource,
+    finalTarget: result.finalTarget,
+    score: result.best.score,
+    scoreLabel: input.scoreLabel ?? 'score',
+    macs: network.macs,
+    params: network.params,
+    config: result.best.config,
+    subnet: subnetToJson(space, result.best.config),
+    spec,
+  };
+}
+
+function percent(part: number, whole: number): string {
+  return `${((100 * part) / whole).toFixed(1)}%`;
+}
+
+function summaryLines(input: SearchReportInput): [string, string][] {
+  const { run, result } = input;
+  const p = run.params;
+  const fmt = (v: number) => formatResource(v, result.unit);
+  const lines: [string, string][] = [
+    ['status', `${result.status} — ${result.message}`],
+    ['network', run.network],
+    ['metric', `${run.metric} (${result.unit})`],
+    ['initial network', `${fmt(result.initialResource)}, ${input.scoreLabel ?? 'score'} ${result.trajectory[0]?.score.toFixed(4) ?? '-'}`],
+    ['final target', `${fmt(result.finalTarget)} (${describeTarget(p.target, result.unit)})`],
+    ['discovered network', `${fmt(result.best.resource)} (${percent(result.best.resource, result.initialResource)} of the initial), ${input.scoreLabel ?? 'score'} ${result.best.score.toFixed(4)}`],
+    [
+      'optimizer',
+      p.algorithm === 'mcd'
+        ? `MCD, J = ${p.samplesPerIteration}, L = ${p.layersPerSample}, reduction ${+(p.reduction * 100).toFixed(3)}% decaying ×${p.decay}, seed ${p.seed}`
+        : `SCD${p.scdShrinksKernel ? ' (widths and kernels)' : ' (widths)'}, reduction ${+(p.reduction * 100).toFixed(3)}% decaying ×${p.decay}, seed ${p.seed}`,
+    ],
+    ['iterations / samples', `${result.iterations} / ${result.samplesEvaluated}`],
+  ];
+  if (p.fineTuneSteps !== undefined) lines.push(['mode', `NetAdaptV1: ${p.fineTuneSteps} fine-tuning steps per sample`]);
+  return lines;
+}
+
+const ARCH_HEADER = ['#', 'name', 'type', 'T', 'k', 's', 'exp', 'dw', 'pw', 'se', 'output', 'MACs', 'params'];
+
+function archCells(row: ArchRow): string[] {
+  return [
+    String(row.index),
+    row.name,
+    row.type + (row.removed ? ' [removed]' : row.bypass ? ' [bypass]' : ''),
+    row.limit,
+    row.kernel,
+    row.stride,
+    row.exp,
+    row.dw,
+    row.pw,
+    row.se,
+    row.output,
+    formatCount(row.macs),
+    formatCount(row.params),
+  ];
+}
+
+const TRAJECTORY_HEADER = ['iteration', 'target', 'resource', 'score', 'samples'];
+
+function trajectoryCells(input: SearchReportInput): string[][] {
+  const fmt = (v: number) => formatResource(v, input.result.unit);
+  return input.result.trajectory.map((t) => [
+    t.iteration < 0 ? 'initial' : String(t.iteration),
+    t.iteration < 0 ? '-' : fmt(t.target),
+    fmt(t.resource),
+    t.score.toFixed(4),
+    String(t.samples),
+  ]);
+}
+
+function markdownTable(header: string[], rows: string[][]): string {
+  const esc = (cell: string) => cell.replace(/\|/g, '\\|');
+  return [`| ${header.map(esc).join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+}
+
+export function renderScatter(input: SearchReportInput): string {
+  const { result } = input;
+  return renderScatterSvg({
+    samples: input.samples.filter((s) => s.score !== null).map((s) => ({ resource: s.resource, score: s.score as number })),
+    trajectory: result.trajectory,
+    best: result.best,
+    finalTarget: result.finalTarget,
+    xLabel: `${input.run.metric} (${result.unit})`,
+    yLabel: input.scoreLabel ?? 'score',
+    title: `${input.run.network}: ${input.scoreLabel ?? 'score'} vs ${input.run.metric} (run ${result.runId})`,
+  });
+}
+
+export function renderMarkdownReport(input: SearchReportInput, svgFile = 'samples.svg'): string {
+  const network = resolveNetwork(input.spec, input.result.best.config);
+  const out = [`# Search ${input.result.runId} — ${input.run.network}`, ''];
+  for (const [key, value] of summaryLines(input)) out.push(`- **${key}**: ${value}`);
+  out.push('', '## Discovered architecture', '');
+  out.push(markdownTable(ARCH_HEADER, architectureRows(network).map(archCells)));
+  out.push('', `Total: ${formatCount(network.macs)} MACs, ${formatCount(network.params)} parameters.`, '');
+  out.push('## Trajectory (best sample of every iteration)', '', markdownTable(TRAJECTORY_HEADER, trajectoryCells(input)), '');
+  out.push('## Samples', '', `![${input.scoreLabel ?? 'score'} vs resource of every evaluated sample](${svgFile})`, '');
+  return out.join('\n');
+}
+
+function htmlTable(header: string[], rows: string[][], rowClass?: (i: number) => string): string {
+  const head = `<tr>${header.map((h) => `<th>${escapeXml(h)}</th>`).join('')}</tr>`;
+  const body = rows
+    .map((r, i) => `<tr${rowClass ? ` class="${rowClass(i)}"` : ''}>${r.map((c) => `<td>${escapeXml(c)}</td>`).join('')}</tr>`)
+    .join('\n');
+  return `<table>\n<thead>${head}</thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
+}
+
+export function renderHtmlReport(input: SearchReportInput, svg = renderScatter(input)): string {
+  const network = resolveNetwork(input.spec, input.result.best.config);
+  const rows = architectureRows(network);
+  const title = `Search ${input.result.runId} — ${input.run.network}`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>${escapeXml(title)}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; }
+table { border-collapse: collapse; margin: 1rem 0; font-size: 13px; }
+th, td { border: 1px solid #ccc; padding: 3px 8px; text-align: right; }
+th { background: #f2f2f2; }
+td:nth-child(2), td:nth-child(3) { text-align: left; }
+tr.removed td { color: #999; text-decoration: line-through; }
+dl { display: grid; grid-template-columns: max-content auto; gap: 2px 16px; }
+dt { font-weight: 600; }
+</style>
+</head>
+<body>
+<h1>${escapeXml(title)}</h1>
+<dl>
+${summaryLines(input).map(([k, v]) => `<dt>${escapeXml(k)}</dt><dd>${escapeXml(v)}</dd>`).join('\n')}
+</dl>
+<h2>Discovered architecture</h2>
+${htmlTable(ARCH_HEADER, rows.map(archCells), (i) => (rows[i]?.removed ? 'removed' : ''))}
+<p>Total: ${escapeXml(formatCount(network.macs))} MACs, ${escapeXml(formatCount(network.params))} parameters.</p>
+<h2>Trajectory</h2>
+${htmlTable(TRAJECTORY_HEADER, trajectoryCells(input))}
+<h2>Samples</h2>
+${svg}
+</body>
+</html>
+`;
+}
+
+/** Writes network.json, report.md, report.html and samples.svg into `dir` (created if needed). */
+export function writeSearchOutputs(dir: string, input: SearchReportInput): SearchOutputFiles {
+  mkdirSync(dir, { recursive: true });
+  const files: SearchOutputFiles = {
+    network: join(dir, 'network.json'),
+    markdown: join(dir, 'report.md'),
+    html: join(dir, 'report.html'),
+    svg: join(dir, 'samples.svg'),
+  };
+  const svg = renderScatter(input);
+  writeFileSync(files.network, `${JSON.stringify(discoveredNetworkJson(input), null, 2)}\n`);
+  writeFileSync(files.svg, `${svg}\n`);
+  writeFileSync(files.markdown, renderMarkdownReport(input, 'samples.svg'));
+  writeFileSync(files.html, renderHtmlReport(input, svg));
+  return files;
+}

@@ -1,0 +1,58 @@
+/**
+ * Training losses and evaluation metrics.
+ * - classification: softmax cross-entropy with label smoothing; top-1 accuracy.
+ * - depth: the network predicts log-depth; L1 or berHu on log-depth over pixels with a measurement (depth > 0);
+ *   metrics RMSE (metres) and δ1 = fraction of pixels with max(pred/gt, gt/pred) < 1.25.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export type DepthLoss = 'l1' | 'berhu';
+
+export function classificationLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, smoothing: number): tf.Scalar {
+  const classes = logits.shape[1];
+  const target = tf.add(tf.mul(tf.oneHot(labels, classes), 1 - smoothing), smoothing / classes);
+  return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(logits)), 1))) as tf.Scalar;
+}
+
+/** `depth`: metres, ≤ 0 = no measurement. */
+export function depthLoss(logPred: tf.Tensor4D, depth: tf.Tensor4D, kind: DepthLoss): tf.Scalar {
+  const valid = tf.cast(tf.greater(depth, 0), 'float32');
+  const logGt = tf.log(tf.maximum(depth, 1e-3));
+  const diff = tf.mul(tf.sub(logPred, logGt), valid);
+  const count = tf.maximum(tf.sum(valid), 1);
+  const abs = tf.abs(diff);
+  if (kind === 'l1') return tf.div(tf.sum(abs), count);
+  // berHu: |d| below c, (d² + c²) / 2c above, with c = 0.2·max|d| (treated as a constant).
+  const c = tf.maximum(tf.mul(tf.max(abs), 0.2), 1e-6);
+  const quad = tf.div(tf.add(tf.square(diff), tf.square(c)), tf.mul(c, 2));
+  return tf.div(tf.sum(tf.where(tf.lessEqual(abs, c), abs, tf.mul(quad, valid))), count);
+}
+
+/** Correct top-1 predictions in a batch. */
+export function top1Correct(logits: tf.Tensor2D, labels: Int32Array): number {
+  const pred = tf.tidy(() => tf.argMax(logits, 1).dataSync() as Int32Array);
+  let correct = 0;
+  for (let i = 0; i < labels.length; i++) if (pred[i] === labels[i]) correct++;
+  return correct;
+}
+
+export interface DepthSums {
+  pixels: number;
+  squaredError: number;
+  withinDelta1: number;
+}
+
+/** Accumulates depth metrics of a batch: `logPred` [N,H,W,1] log-depth, `depth` metres. */
+export function depthSums(logPred: tf.Tensor4D, depth: Float32Array): DepthSums {
+  const pred = tf.tidy(() => tf.exp(logPred).dataSync() as Float32Array);
+  const sums: DepthSums = { pixels: 0, squaredError: 0, withinDelta1: 0 };
+  for (let i = 0; i < depth.length; i++) {
+    const gt = depth[i] as number;
+    if (!(gt > 0)) continue;
+    const p = pred[i] as number;
+    sums.pixels++;
+    sums.squaredError += (p - gt) * (p - gt);
+    if (Math.max(p / gt, gt / p) < 1.25) sums.withinDelta1++;
+  }
+  return sums;
+}

@@ -1,0 +1,419 @@
+/**
+ * Super-network training with ordered dropout: each step, image n of the batch trains its own sub-network (balanced
+ * widths, sampling.ts) in one forward-backward pass of the masked super-network.
+ *
+ * Exact resume: everything a step does is a function of (seed, step) and the checkpointed state — the batch is
+ * batch (step mod B) of epoch ⌊step / B⌋ of the dataset's deterministic order, the sub-networks and the dropout mask
+ * come from mixSeed(seed, step, …), and weights, BN statistics, optimizer slots and EMA weights are saved bit-exactly.
+ * A run resumed from a checkpoint therefore reproduces the uninterrupted run's losses.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { NetworkSpec, SearchSpace, SubnetConfig } from '../arch/index.ts';
+import { resolveNetwork, searchSpace } from '../arch/index.ts';
+import type { Batch, Dataset, Split } from '../data/dataset.ts';
+import { UserError } from '../errors.ts';
+import { Rng, mixSeed } from '../random.ts';
+import { checkTensorsMatch, checkpointExists, loadCheckpoint, saveCheckpoint } from './checkpoint.ts';
+import { maskedForward } from './forward.ts';
+import { classificationLoss, depthLoss, type DepthLoss } from './losses.ts';
+import { FlatView, Optimizer, type OptimizerName } from './optimizer.ts';
+import { planBatch } from './plan.ts';
+import { sampleBatchSubnets, type KernelSampling } from './sampling.ts';
+import { SupernetWeights } from './weights.ts';
+
+export interface SupernetTrainConfig {
+  epochs: number;
+  batchSize: number;
+  /** Seeds weight init, data order, width sampling and dropout. */
+  seed: number;
+  optimizer: OptimizerName;
+  /** Peak learning rate (after warm-up). */
+  lr: number;
+  momentum: number;
+  rmsDecay: number;
+  rmsEpsilon: number;
+  /** L2 weight decay on conv/fc kernels and SE matrices. */
+  weightDecay: number;
+  /** Exponential decay: lr · rate^(epoch / lrDecayEpochs) (smooth, not staircase). */
+  lrDecayRate: number;
+  lrDecayEpochs: number;
+  /** Linear warm-up from ~0 to lr over this many epochs (fractions allowed). */
+  warmupEpochs: number;
+  labelSmoothing: number;
+  /**
+   * EMA decay of the weights. The paper uses 0.9998 over hundreds of epochs on ImageNet; a run of a few hundred
+   * steps needs a much shorter horizon (0.99 ≈ the last 100 steps), and the decay is further capped by
+   * (1 + step) / (10 + step) so the average is not dominated by the random initialization early on.
+   */
+  emaDecay: number;
+  /** BN moving-average momentum. */
+  bnMomentum: number;
+  depthLoss: DepthLoss;
+  /** false: plain training of the full network (every image runs the full network). */
+  orderedDropout: boolean;
+  includeSmallest: boolean;
+  kernelSampling: KernelSampling;
+  /** Also checkpoint every this many steps (0: only at the end of each epoch). */
+  checkpointEverySteps: number;
+}
+
+export const DEFAULT_TRAIN_CONFIG: SupernetTrainConfig = {
+  epochs: 5,
+  batchSize: 64,
+  seed: 1,
+  optimizer: 'rmsprop',
+  // Paper: 0.064 at batch 1024 (0.004 at batch 64). Short runs on small data converge faster with a higher peak.
+  lr: 0.01,
+  momentum: 0.9,
+  rmsDecay: 0.9,
+  rmsEpsilon: 1e-3,
+  weightDecay: 1e-5,
+  lrDecayRate: 0.5,
+  lrDecayEpochs: 2,
+  warmupEpochs: 0.3,
+  labelSmoothing: 0.1,
+  emaDecay: 0.99,
+  bnMomentum: 0.9,
+  depthLoss: 'l1',
+  orderedDropout: true,
+  includeSmallest: true,
+  kernelSampling: 'per-step',
+  checkpointEverySteps: 0,
+};
+
+/** Fields that must not change when a run is resumed (they would change the trajectory). */
+const FIXED_ON_RESUME: readonly (keyof SupernetTrainConfig)[] = [
+  'batchSize', 'seed', 'optimizer', 'lr', 'momentum', 'rmsDecay', 'rmsEpsilon', 'weightDecay', 'lrDecayRate',
+  'lrDecayEpochs', 'warmupEpochs', 'labelSmoothing', 'emaDecay', 'bnMomentum', 'depthLoss', 'orderedDropout',
+  'includeSmallest', 'kernelSampling',
+];
+
+export type TrainEvent =
+  | { type: 'step'; epoch: number; step: number; totalSteps: number; loss: number; lr: number; imagesPerSec: number; etaSec: number }
+  | { type: 'epoch'; epoch: number; step: number; totalSteps: number; loss: number; imagesPerSec: number; etaSec: number }
+  | { type: 'checkpoint'; epoch: number; step: number; path: string; reason: 'epoch' | 'interval' | 'interrupt' | 'done' }
+  | { type: 'done'; epoch: number; step: number; totalSteps: number; loss: number; imagesPerSec: number; etaSec: 0; interrupted: boolean };
+
+export interface TrainerOptions {
+  spec: NetworkSpec;
+  dataset: Dataset;
+  config?: Partial<SupernetTrainConfig>;
+  /** Checkpoint directory (none: no checkpoints). */
+  outDir?: string;
+  /** Continue from the checkpoint in outDir. */
+  resume?: boolean;
+  onEvent?: (event: TrainEvent) => void;
+  /** Abort (e.g. Ctrl-C): the trainer checkpoints after the current step and returns. */
+  signal?: AbortSignal;
+}
+
+interface SavedState {
+  step: number;
+  config: SupernetTrainConfig;
+  losses: number[];
+  dataset: string;
+}
+
+export function learningRate(config: SupernetTrainConfig, step: number, stepsPerEpoch: number): number {
+  const warmSteps = config.warmupEpochs * stepsPerEpoch;
+  const warm = warmSteps > 0 ? Math.min(1, (step + 1) / warmSteps) : 1;
+  return config.lr * warm * config.lrDecayRate ** (step / stepsPerEpoch / config.lrDecayEpochs);
+}
+
+export class SupernetTrainer {
+  readonly spec: NetworkSpec;
+  readonly space: SearchSpace;
+  readonly dataset: Dataset;
+  readonly config: SupernetTrainConfig;
+  readonly weights: SupernetWeights;
+  readonly optimizer: Optimizer;
+  /** EMA shadow of every trainable parameter, flat in the optimizer's parameter order. */
+  readonly ema: tf.Variable;
+  readonly train: Split;
+  readonly stepsPerEpoch: number;
+  /** Loss of every step so far (index = global step). */
+  readonly losses: number[];
+  step = 0;
+  private readonly outDir: string | undefined;
+  private readonly dropout: { rate: number; channels: number } | undefined;
+
+  private constructor(opts: TrainerOptions, config: SupernetTrainConfig, weights: SupernetWeights) {
+    this.spec = opts.spec;
+    this.space = searchSpace(opts.spec);
+    this.dataset = opts.dataset;
+    this.config = config;
+    this.weights = weights;
+    this.outDir = opts.outDir;
+    checkDatasetFits(opts.spec, opts.dataset);
+    this.train = opts.dataset.split('train');
+    this.stepsPerEpoch = this.train.batchCount(config.batchSize, { dropLast: true });
+    if (this.stepsPerEpoch === 0) {
+      throw new UserError(`the training split has ${this.train.size} samples, fewer than one batch of ${config.batchSize}; use a smaller --batch`);
+    }
+    this.optimizer = new Optimizer(
+      { name: config.optimizer, momentum: config.momentum, rmsDecay: config.rmsDecay, rmsEpsilon: config.rmsEpsilon, weightDecay: config.weightDecay },
+      weights.layout.filter((p) => p.trainable).map((p) => ({ name: p.name, variable: weights.get(p.name), decay: p.decay })),
+    );
+    this.ema = tf.tidy(() => tf.variable(this.optimizer.view.read(), false));
+    this.losses = [];
+    const fc = resolveNetwork(opts.spec).layers.find((l) => l.op === 'fc' && l.dropout > 0);
+    this.dropout = fc ? { rate: fc.dropout, channels: fc.input.channels } : undefined;
+  }
+
+  /** A new run, or (resume) the run checkpointed in opts.outDir. */
+  static create(opts: TrainerOptions): SupernetTrainer {
+    const given = opts.config ?? {};
+    if (opts.resume) {
+      if (!opts.outDir) throw new UserError('--resume needs the checkpoint directory (--out)');
+      if (!checkpointExists(opts.outDir)) throw new UserError(`cannot resume: no checkpoint in ${opts.outDir}`);
+      const ckpt = loadCheckpoint(opts.outDir);
+      const saved = ckpt.state as SavedState;
+      for (const key of FIXED_ON_RESUME) {
+        if (given[key] !== undefined && given[key] !== saved.config[key]) {
+          throw new UserError(`cannot resume with ${key} = ${String(given[key])}: the checkpoint was trained with ${String(saved.config[key])}`, [
+            'leave it out to use the checkpoint\'s value, or start a new run in another directory',
+          ]);
+        }
+      }
+      const config: SupernetTrainConfig = { ...saved.config, ...pick(given, ['epochs', 'checkpointEverySteps']) };
+      const weights = SupernetWeights.init(opts.spec, config.seed);
+      checkTensorsMatch(weights.layout, ckpt.tensors, 'param', opts.outDir);
+      if (JSON.stringify(ckpt.network) !== JSON.stringify(opts.spec)) {
+        weights.dispose();
+        throw new UserError(`checkpoint ${opts.outDir} was trained on a different definition of network "${ckpt.network.name}"`);
+      }
+      weights.assignAll(new Map([...ckpt.tensors].filter(([k]) => k.startsWith('param/')).map(([k, v]) => [k.slice(6), v.data])));
+      const trainer = new SupernetTrainer(opts, config, weights);
+      trainer.optimizer.restore((key) => ckpt.tensors.get(key)?.data);
+      const view = trainer.optimizer.view;
+      const ema = new Float32Array(view.total);
+      trainer.optimizer.params.forEach((p, i) => {
+        const data = ckpt.tensors.get(`ema/${p.name}`)?.data;
+        if (!data || data.length !== view.sizes[i]) throw new UserError(`checkpoint ${opts.outDir} has no EMA value for "${p.name}"`);
+        ema.set(data, view.offsets[i]);
+      });
+      const emaTensor = tf.tensor1d(ema);
+      trainer.ema.assign(emaTensor);
+      emaTensor.dispose();
+      trainer.step = saved.step;
+      trainer.losses.push(...saved.losses);
+      return trainer;
+    }
+    if (opts.outDir && checkpointExists(opts.outDir)) {
+      throw new UserError(`${opts.outDir} already holds a checkpoint`, ['pass --resume to continue it, or choose another --out directory']);
+    }
+    const config: SupernetTrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...stripUndefined(given) };
+    validateConfig(config);
+    return new SupernetTrainer(opts, config, SupernetWeights.init(opts.spec, config.seed));
+  }
+
+  get totalSteps(): number {
+    return this.config.epochs * this.stepsPerEpoch;
+  }
+
+  get epoch(): number {
+    return Math.floor(this.step / this.stepsPerEpoch);
+  }
+
+  batchAt(step: number): Batch {
+    const epoch = Math.floor(step / this.stepsPerEpoch);
+    return this.train.batch(step % this.stepsPerEpoch, this.config.batchSize, { seed: this.config.seed, epoch, dropLast: true });
+  }
+
+  subnetsAt(step: number, n: number): SubnetConfig[] | undefined {
+    if (!this.config.orderedDropout) return undefined;
+    return sampleBatchSubnets(this.space, n, this.config.seed, step, {
+      includeSmallest: this.config.includeSmallest,
+      kernels: this.config.kernelSampling,
+    });
+  }
+
+  /** Runs one training step on the batch of the current step; returns its loss. */
+  trainStep(): number {
+    const step = this.step;
+    const batch = this.batchAt(step);
+    const n = batch.size;
+    const subnets = this.subnetsAt(step, n);
+    const plan = planBatch(this.spec, n, subnets);
+    const lr = learningRate(this.config, step, this.stepsPerEpoch);
+    const stats: { id: string; mean: tf.Tensor1D; variance: tf.Tensor1D }[] = [];
+    let loss = NaN;
+    try {
+      tf.tidy(() => {
+        const x = tf.tensor4d(batch.images, [n, batch.height, batch.width, 3]);
+        const dropoutMask = this.dropoutMask(step, n);
+        const target = this.spec.task === 'classification'
+          ? tf.tensor1d(batch.labels as Int32Array, 'int32')
+          : tf.tensor4d(batch.depth as Float32Array, [n, batch.height, batch.width, 1]);
+        const { value, grads } = tf.variableGrads(() => {
+          const out = maskedForward(this.weights, x, {
+            training: true,
+            plan,
+            ...(dropoutMask ? { dropoutMask } : {}),
+            onBatchStats: (id, mean, variance) => stats.push({ id, mean: tf.keep(mean), variance: tf.keep(variance) }),
+          });
+          return this.spec.task === 'classification'
+            ? classificationLoss(out as tf.Tensor2D, target as tf.Tensor1D, this.config.labelSmoothing)
+            : depthLoss(out as tf.Tensor4D, target as tf.Tensor4D, this.config.depthLoss);
+        }, this.weights.trainable());
+        loss = value.dataSync()[0] as number;
+        this.optimizer.apply(grads, lr);
+        if (stats.length > 0) {
+          const m = this.config.bnMomentum;
+          const moving = new FlatView([
+            ...stats.map((s) => this.weights.get(`${s.id}.mean`)),
+            ...stats.map((s) => this.weights.get(`${s.id}.variance`)),
+          ]);
+          const batchStats = moving.gather([...stats.map((s) => s.mean), ...stats.map((s) => s.variance)]);
+          moving.write(tf.add(tf.mul(moving.read(), m), tf.mul(batchStats, 1 - m)));
+        }
+        const d = Math.min(this.config.emaDecay, (1 + step) / (10 + step));
+        this.ema.assign(tf.add(tf.mul(this.ema, d), tf.mul(this.optimizer.view.read(), 1 - d)));
+      });
+    } finally {
+      for (const s of stats) tf.dispose([s.mean, s.variance]);
+      plan.dispose();
+    }
+    if (!Number.isFinite(loss)) {
+      throw new UserError(`training diverged at step ${step} (loss ${loss}); lower the learning rate (--lr)`);
+    }
+    this.losses[step] = loss;
+    this.step = step + 1;
+    return loss;
+  }
+
+  private dropoutMask(step: number, n: number): tf.Tensor2D | undefined {
+    if (!this.dropout) return undefined;
+    const { rate, channels } = this.dropout;
+    const rng = new Rng(mixSeed(this.config.seed, step, 0xd7));
+    const data = new Float32Array(n * channels);
+    const keep = 1 / (1 - rate);
+    for (let i = 0; i < data.length; i++) data[i] = rng.next() < rate ? 0 : keep;
+    return tf.tensor2d(data, [n, channels]);
+  }
+
+  /** Writes a checkpoint to outDir (no-op without one); returns its manifest path. */
+  checkpoint(): string | undefined {
+    if (!this.outDir) return undefined;
+    const tensors = [
+      ...this.weights.layout.map((p) => ({ key: `param/${p.name}`, shape: p.shape, data: this.weights.get(p.name).dataSync() as Float32Array })),
+      ...this.emaTensors(),
+      ...this.optimizer.stateTensors(),
+    ];
+    const state: SavedState = { step: this.step, config: this.config, losses: this.losses.slice(0, this.step), dataset: this.dataset.name };
+    return saveCheckpoint(this.outDir, this.spec, tensors, state);
+  }
+
+  /** Runs until `config.epochs` are done or the signal aborts; checkpoints per epoch (and interval, and on abort). */
+  async run(opts: { onEvent?: (e: TrainEvent) => void; signal?: AbortSignal; stopAfterStep?: number } = {}): Promise<{ interrupted: boolean }> {
+    const emit = opts.onEvent ?? (() => undefined);
+    const total = this.totalSteps;
+    const times: number[] = [];
+    let epochLoss = 0;
+    let epochSteps = 0;
+    const rate = () => {
+      const recent = times.slice(-20);
+      const mean = recent.reduce((a, b) => a + b, 0) / Math.max(recent.length, 1);
+      return { imagesPerSec: mean > 0 ? this.config.batchSize / mean : 0, etaSec: mean * (total - this.step) };
+    };
+    while (this.step < total) {
+      if (opts.signal?.aborted || (opts.stopAfterStep !== undefined && this.step >= opts.stopAfterStep)) {
+        const path = this.checkpoint();
+        if (path) emit({ type: 'checkpoint', epoch: this.epoch, step: this.step, path, reason: 'interrupt' });
+        emit({ type: 'done', epoch: this.epoch, step: this.step, totalSteps: total, loss: this.losses[this.step - 1] ?? NaN, imagesPerSec: rate().imagesPerSec, etaSec: 0, interrupted: true });
+        return { interrupted: true };
+      }
+      const started = performance.now();
+      const loss = this.trainStep();
+      times.push((performance.now() - started) / 1000);
+      epochLoss += loss;
+      epochSteps++;
+      const { imagesPerSec, etaSec } = rate();
+      emit({ type: 'step', epoch: Math.floor((this.step - 1) / this.stepsPerEpoch), step: this.step, totalSteps: total, loss, lr: learningRate(this.config, this.step - 1, this.stepsPerEpoch), imagesPerSec, etaSec });
+      const endOfEpoch = this.step % this.stepsPerEpoch === 0;
+      if (endOfEpoch) {
+        emit({ type: 'epoch', epoch: this.epoch - 1, step: this.step, totalSteps: total, loss: epochLoss / epochSteps, imagesPerSec, etaSec });
+        epochLoss = 0;
+        epochSteps = 0;
+      }
+      const interval = this.config.checkpointEverySteps > 0 && this.step % this.config.checkpointEverySteps === 0;
+      if (endOfEpoch || interval) {
+        const path = this.checkpoint();
+        if (path) emit({ type: 'checkpoint', epoch: this.epoch, step: this.step, path, reason: endOfEpoch ? 'epoch' : 'interval' });
+      }
+      // Let signal handlers (Ctrl-C) run between steps.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    emit({ type: 'done', epoch: this.epoch, step: this.step, totalSteps: total, loss: this.losses[this.step - 1] ?? NaN, imagesPerSec: rate().imagesPerSec, etaSec: 0, interrupted: false });
+    return { interrupted: false };
+  }
+
+  private emaTensors(): { key: string; shape: number[]; data: Float32Array }[] {
+    const parts = this.optimizer.view.unflatten(this.ema.dataSync() as Float32Array);
+    return this.optimizer.params.map((p, i) => ({ key: `ema/${p.name}`, shape: p.variable.shape, data: parts[i] as Float32Array }));
+  }
+
+  /** A copy of the weights with the EMA values for trainable parameters (BN statistics from the live weights). */
+  emaWeights(): SupernetWeights {
+    const ema = new Map(this.emaTensors().map((t) => [t.key.slice(4), t.data]));
+    return new SupernetWeights(this.spec, (info) => ema.get(info.name) ?? (this.weights.get(info.name).dataSync() as Float32Array));
+  }
+
+  dispose(): void {
+    this.weights.dispose();
+    this.optimizer.dispose();
+    this.ema.dispose();
+  }
+}
+
+/** Convenience: create (or resume) a trainer and run it. The caller owns (and disposes) the returned trainer. */
+export async function trainSupernet(opts: TrainerOptions & { stopAfterStep?: number }): Promise<{ trainer: SupernetTrainer; interrupted: boolean }> {
+  const trainer = SupernetTrainer.create(opts);
+  const runOpts: Parameters<SupernetTrainer['run']>[0] = {};
+  if (opts.onEvent) runOpts.onEvent = opts.onEvent;
+  if (opts.signal) runOpts.signal = opts.signal;
+  if (opts.stopAfterStep !== undefined) runOpts.stopAfterStep = opts.stopAfterStep;
+  const { interrupted } = await trainer.run(runOpts);
+  return { trainer, interrupted };
+}
+
+export function checkDatasetFits(spec: NetworkSpec, dataset: Dataset): void {
+  const [h, w] = dataset.inputShape;
+  if (h !== spec.input.height || w !== spec.input.width || spec.input.channels !== 3) {
+    throw new UserError(
+      `dataset "${dataset.name}" has ${h}×${w}×3 images but network "${spec.name}" takes ${spec.input.height}×${spec.input.width}×${spec.input.channels}`,
+    );
+  }
+  if (dataset.kind !== spec.task) {
+    throw new UserError(`dataset "${dataset.name}" is a ${dataset.kind} dataset but network "${spec.name}" is for ${spec.task}`);
+  }
+  if (spec.task === 'classification') {
+    const out = resolveNetwork(spec).output.channels;
+    if (dataset.numClasses !== out) {
+      throw new UserError(`dataset "${dataset.name}" has ${dataset.numClasses ?? '?'} classes but network "${spec.name}" has ${out} outputs`);
+    }
+  }
+}
+
+function validateConfig(config: SupernetTrainConfig): void {
+  const positive: (keyof SupernetTrainConfig)[] = ['epochs', 'batchSize', 'lr', 'lrDecayEpochs'];
+  for (const key of positive) {
+    const v = config[key];
+    if (typeof v !== 'number' || !(v > 0)) throw new UserError(`training option ${key} must be a positive number (got ${String(v)})`);
+  }
+  if (!Number.isInteger(config.epochs) || !Number.isInteger(config.batchSize)) throw new UserError('epochs and batch size must be integers');
+  if (config.batchSize < 2 && config.orderedDropout) throw new UserError('ordered dropout needs a batch of at least 2 images');
+  for (const key of ['emaDecay', 'bnMomentum', 'momentum', 'rmsDecay'] as const) {
+    if (!(config[key] >= 0 && config[key] < 1)) throw new UserError(`training option ${key} must be in [0, 1) (got ${config[key]})`);
+  }
+}
+
+function pick<T extends object, K extends keyof T>(obj: T, keys: readonly K[]): Partial<T> {
+  const out: Partial<T> = {};
+  for (const k of keys) if (obj[k] !== undefined) out[k] = obj[k];
+  return out;
+}
+
+function stripUndefined<T extends object>(obj: T): T {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
+}

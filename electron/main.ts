@@ -1,0 +1,114 @@
+/**
+ * Electron main process: one hardened window over app://netadapt (the built renderer), the engine in a utility
+ * process, and one IPC channel between them that only our page may use.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BrowserWindow, app, ipcMain, protocol, session, shell, utilityProcess, type UtilityProcess } from 'electron';
+import { securityHeaders } from '../core/api/csp.ts';
+import { contentTypeOf } from '../core/api/http-security.ts';
+import type { ResponseMessage } from '../core/api/protocol.ts';
+import { appUrlToFile } from './app-protocol.ts';
+import { APP_ENTRY_URL, APP_SCHEME, electronCsp } from './csp.ts';
+import { EngineRelay } from './engine-relay.ts';
+import type { HostToMain } from './host-protocol.ts';
+import { EVENT_CHANNEL, REQUEST_CHANNEL } from './ipc-channels.ts';
+import { checkIpcRequest, isAllowedNavigation, isExternalLinkAllowed } from './ipc-validation.ts';
+import { mainWindowOptions } from './window-options.ts';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+/** Bundled layout: dist/electron/{main.js, preload.cjs, engine-host.js, job-worker.js}, renderer in renderer/dist. */
+const PRELOAD = join(here, 'preload.cjs');
+const ENGINE_HOST = join(here, 'engine-host.js');
+const RENDERER_DIR = process.env.NETADAPT_RENDERER_DIR ?? join(here, '..', '..', 'renderer', 'dist');
+
+protocol.registerSchemesAsPrivileged([
+  { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true } },
+]);
+
+let engineProcess: UtilityProcess | undefined;
+const windows = new Set<BrowserWindow>();
+const relay = new EngineRelay(
+  (message) => engineProcess?.postMessage(message),
+  (event) => {
+    for (const window of windows) if (!window.isDestroyed()) window.webContents.send(EVENT_CHANNEL, event);
+  },
+);
+
+function startEngine(): void {
+  const workspace = process.env.NETADAPT_WORKSPACE ?? join(app.getPath('userData'), 'workspace', 'netadapt.sqlite');
+  engineProcess = utilityProcess.fork(ENGINE_HOST, [], {
+    serviceName: 'NetAdapt Studio engine',
+    env: { ...process.env, NETADAPT_WORKSPACE: workspace },
+    stdio: 'inherit',
+  });
+  engineProcess.on('message', (message: HostToMain) => relay.receive(message));
+  engineProcess.on('exit', (code) => relay.engineStopped(`exit code ${code}`));
+}
+
+function serveApp(): void {
+  const headers = securityHeaders(electronCsp());
+  protocol.handle(APP_SCHEME, async (request) => {
+    const file = appUrlToFile(request.url, RENDERER_DIR);
+    if (file === null) return new Response('not found', { status: 404, headers });
+    try {
+      return new Response(await readFile(file), { headers: { ...headers, 'Content-Type': contentTypeOf(file) } });
+    } catch {
+      return new Response('not found', { status: 404, headers });
+    }
+  });
+  // Anything else a page might load (it should not) gets the same policy.
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [electronCsp()] } });
+  });
+  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+}
+
+function registerIpc(): void {
+  ipcMain.handle(REQUEST_CHANNEL, async (event, method: unknown, params: unknown): Promise<ResponseMessage> => {
+    const check = checkIpcRequest(event.senderFrame?.url, method, params);
+    if (!check.ok) return { id: null, error: check.error };
+    return relay.request(check.method, check.params);
+  });
+}
+
+function createWindow(): void {
+  const window = new BrowserWindow(mainWindowOptions(PRELOAD));
+  windows.add(window);
+  window.on('closed', () => windows.delete(window));
+  window.once('ready-to-show', () => window.show());
+  void window.loadURL(APP_ENTRY_URL);
+}
+
+app.on('web-contents-created', (_event, contents) => {
+  contents.on('will-navigate', (event, url) => {
+    if (!isAllowedNavigation(url)) event.preventDefault();
+  });
+  contents.on('will-redirect', (event, url) => {
+    if (!isAllowedNavigation(url)) event.preventDefault();
+  });
+  contents.on('will-attach-webview', (event) => event.preventDefault());
+  contents.setWindowOpenHandler(({ url }) => {
+    if (isExternalLinkAllowed(url)) void shell.openExternal(url);
+    return { action: 'deny' };
+  });
+});
+
+app.on('window-all-closed', () => {
+  if (process.platform !== 'darwin') app.quit();
+});
+
+app.on('before-quit', () => {
+  engineProcess?.postMessage({ type: 'shutdown' });
+});
+
+void app.whenReady().then(() => {
+  serveApp();
+  registerIpc();
+  startEngine();
+  createWindow();
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) createWindow();
+  });
+});

@@ -1,0 +1,144 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createDefaultEngine } from '../../../core/api/engine-default.ts';
+import { createApiServer } from '../../../core/api/server.ts';
+import type { ErrorMessage, EventMessage, ResultMessage, ServerMessage } from '../../../core/api/protocol.ts';
+import type { ArchitectureView, DeviceListing, NetworkSummary, SearchSpaceSampling } from '../../../core/api/types.ts';
+import { loadNetwork, resolveNetwork, searchSpace, zooNames } from '../../../core/arch/index.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'netadapt-api-'));
+/** A port nobody listens on (taken and released at once). */
+const unusedPort = await new Promise<number>((resolve) => {
+  const probe = createServer().listen(0, '127.0.0.1', () => {
+    const { port } = probe.address() as { port: number };
+    probe.close(() => resolve(port));
+  });
+});
+// No adb server on that port and no adb binary to start one: device listing must degrade, not fail.
+const engine = createDefaultEngine({
+  workspacePath: join(dir, 'ws.sqlite'),
+  adbPort: unusedPort,
+  adbBin: join(dir, 'no-adb-here'),
+  exportDir: join(dir, 'exports'),
+});
+const server = createApiServer(engine);
+afterAll(async () => {
+  await server.close();
+  await engine.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function call<T>(method: string, params?: unknown): Promise<T> {
+  const response = await server.handle({ id: 1, method, params });
+  if ('error' in response) throw new Error(`${response.error.code}: ${response.error.message}`);
+  return (response as ResultMessage).result as T;
+}
+
+describe('default engine', () => {
+  it('lists every zoo network with MACs and params from core/arch', async () => {
+    const networks = await call<NetworkSummary[]>('listNetworks');
+    expect(networks.map((n) => n.name)).toEqual(zooNames());
+    const v1 = networks.find((n) => n.name === 'mobilenet-v1');
+    expect(v1?.macs).toBe(resolveNetwork(loadNetwork('mobilenet-v1')).macs);
+    expect(v1?.macs).toBeGreaterThan(500e6);
+  });
+
+  it('returns the architecture table of a sub-network with removed layers marked', async () => {
+    const spec = loadNetwork('mobilenet-v2-32');
+    const space = searchSpace(spec);
+    const removable = space.layers.find((l) => l.minLevel === 0 && l.op === 'conv');
+    expect(removable).toBeDefined();
+    const full = await call<ArchitectureView>('getArchitecture', { network: 'mobilenet-v2-32' });
+    const sub = await call<ArchitectureView>('getArchitecture', {
+      network: 'mobilenet-v2-32',
+      subnet: { layers: { [removable!.id]: { level: 0 } } },
+    });
+    expect(full.rows.some((r) => r.removed)).toBe(false);
+    expect(sub.macs).toBeLessThan(full.macs);
+    expect(sub.fullMacs).toBe(full.macs);
+    expect(sub.subnet.layers[removable!.id]?.level).toBe(0);
+  });
+
+  it('rejects a sub-network that does not fit, listing the problem', async () => {
+    const response = (await server.handle({
+      id: 1,
+      method: 'getArchitecture',
+      params: { network: 'mobilenet-v1-32', subnet: { layers: { nope: { level: 1 } } } },
+    })) as ErrorMessage;
+    expect(response.error.code).toBe('invalid_request');
+    expect(response.error.details.join('\n')).toContain('"nope"');
+  });
+
+  it('refuses network names that are not in the zoo (no file paths over the API)', async () => {
+    const response = (await server.handle({ id: 1, method: 'getArchitecture', params: { network: '/etc/passwd.json' } })) as ErrorMessage;
+    expect(response.error.code).toBe('not_found');
+  });
+
+  it('lists this computer even when adb is not reachable, and says why adb is missing', async () => {
+    const listing = await call<DeviceListing>('listDevices');
+    expect(listing.devices[0]).toMatchObject({ id: 'host', kind: 'host', state: 'ready' });
+    expect(listing.adb.available).toBe(false);
+    expect(listing.adb.message.length).toBeGreaterThan(0);
+  });
+
+  it('reports latency coverage (empty workspace: no rows)', async () => {
+    expect(await call('latencyCoverage', { network: 'mobilenet-v1-32' })).toEqual({ network: 'mobilenet-v1-32', rows: [] });
+  });
+
+  it('lists no runs in a new workspace and answers not_found for an unknown run', async () => {
+    expect(await call('listRuns', {})).toEqual([]);
+    const response = (await server.handle({ id: 1, method: 'getRun', params: { runId: 'x' } })) as ErrorMessage;
+    expect(response.error.code).toBe('not_found');
+  });
+
+  it('samples the search space in a worker thread, streaming progress', async () => {
+    const received: ServerMessage[] = [];
+    const connection = server.connect((m) => received.push(m));
+    await connection.receive({ id: 9, method: 'sampleSearchSpace', params: { network: 'mobilenet-v1-32', samples: 300, seed: 3 } });
+    const { jobId } = (received[0] as ResultMessage).result as { jobId: string };
+    const end = Date.now() + 60_000;
+    while (!received.some((m) => 'type' in m && (m.event.kind === 'done' || m.event.kind === 'failed'))) {
+      if (Date.now() > end) throw new Error('sampling did not finish');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    connection.close();
+    const events = received.filter((m): m is EventMessage => 'type' in m && m.jobId === jobId).map((m) => m.event);
+    const done = events.at(-1);
+    expect(done?.kind).toBe('done');
+    const result = (done as { result: SearchSpaceSampling }).result;
+    const full = resolveNetwork(loadNetwork('mobilenet-v1-32'));
+    expect(result.points).toHaveLength(300);
+    expect(result.fullMacs).toBe(full.macs);
+    expect(result.maxMacs).toBeLessThanOrEqual(full.macs);
+    expect(result.minMacs).toBeLessThan(result.maxMacs);
+    const last = events.filter((e) => e.kind === 'progress').at(-1);
+    expect(last).toMatchObject({ done: 300, total: 300 });
+  });
+
+  it.each([
+    ['trainSupernet', { network: 'mobilenet-v1-32' }],
+    ['startSearch', { network: 'mobilenet-v1-32' }],
+    ['buildLatencyTable', { network: 'mobilenet-v1-32', deviceId: 'host' }],
+  ])('%s fails with not_available, naming what is missing', async (method, params) => {
+    const received: ServerMessage[] = [];
+    const connection = server.connect((m) => received.push(m));
+    await connection.receive({ id: 1, method, params });
+    const end = Date.now() + 5000;
+    while (!received.some((m) => 'type' in m && m.event.kind === 'failed')) {
+      if (Date.now() > end) throw new Error('no failed event');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    connection.close();
+    const failed = received.find((m): m is EventMessage => 'type' in m && m.event.kind === 'failed');
+    expect(failed?.event).toMatchObject({ error: { code: 'not_available', message: expect.stringContaining('not available in this build') } });
+  });
+
+  it('exportResult of an unknown run is not_found and writes nothing', async () => {
+    const response = (await server.handle({ id: 1, method: 'exportResult', params: { runId: 'none', format: 'json' } })) as ErrorMessage;
+    expect(response.error.code).toBe('not_found');
+    expect(() => readFileSync(join(dir, 'exports'))).toThrow();
+  });
+});

@@ -1,0 +1,25 @@
+import * as tf from '@tensorflow/tfjs';
+import { SupernetWeights } from '../../../core/supernet/weights.ts';
+import { maskedForward } from '../../../core/supernet/forward.ts';
+import { planBatch } from '../../../core/supernet/plan.ts';
+import { sampleBatchSubnets } from '../../../core/supernet/sampling.ts';
+import { loadNetwork, searchSpace } from '../../../core/arch/index.ts';
+import { smallSpec, randomImages } from './fixtures.ts';
+import { initBackend } from '../../../core/tensor/backend.ts';
+const be = await initBackend({ prefer: (process.env.BE ?? 'wasm') as 'wasm' });
+console.log(be.description);
+const net = process.env.NET;
+const spec = net ? loadNetwork(net) : smallSpec();
+const w = SupernetWeights.init(spec, 1);
+const n = 32;
+const x = randomImages(n, spec.input.height, spec.input.width, 3, 1);
+const plan = process.env.OD === '1' ? planBatch(spec, n, sampleBatchSubnets(searchSpace(spec), n, 1, 1)) : planBatch(spec, n);
+const f = () => tf.tidy(() => { const { value } = tf.variableGrads(() => tf.mean(maskedForward(w, x, { training: true, plan })) as tf.Scalar, w.trainable()); value.dataSync(); });
+f();
+let t0 = performance.now(); f(); f(); console.log('step ms', (performance.now() - t0) / 2);
+const prof = await tf.profile(f);
+const agg = new Map<string, [number, number]>();
+for (const k of prof.kernels) { const a = agg.get(k.name) ?? [0, 0]; a[0] += k.kernelTimeMs as number; a[1]++; agg.set(k.name, a); }
+let tot = 0; for (const [, v] of agg) tot += v[0];
+console.log('kernel total', tot.toFixed(0), 'count', prof.kernels.length);
+console.log([...agg].sort((a, b) => b[1][0] - a[1][0]).slice(0, 16).map(([k, v]) => `${k}:${v[0].toFixed(0)}/${v[1]}`).join(' '));

@@ -1,0 +1,11 @@
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../../core/tensor/backend.ts';
+await initBackend({ prefer: (process.env.BE ?? 'wasm') as 'wasm' });
+const sizes = Array.from({ length: 174 }, (_, i) => 1000 + (i * 7919) % 20000);
+const ts = sizes.map((s) => tf.variable(tf.ones([s])));
+const time = (label: string, f: () => void, k = 5) => { f(); const t0 = performance.now(); for (let i = 0; i < k; i++) f(); console.log(label, ((performance.now() - t0) / k).toFixed(1), 'ms'); };
+time('concat', () => tf.tidy(() => { tf.concat(ts.map((t) => tf.reshape(t, [-1]))).dataSync(); }));
+const flat = tf.concat(ts);
+time('split', () => tf.tidy(() => { const p = tf.split(flat, sizes); p[0]!.dataSync(); }));
+time('slices', () => tf.tidy(() => { let o = 0; for (const s of sizes) { tf.slice(flat, o, s); o += s; } }));
+time('mul', () => tf.tidy(() => { tf.mul(flat, 2).dataSync(); }));

@@ -1,0 +1,175 @@
+/**
+ * The browser-mode app end to end: `netadapt ui`'s server in this process, headless Chromium on the page.
+ * Screenshots go to test-artifacts/screens/.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { WebSocket } from 'ws';
+import { chromiumMissing, launchChromium, openPage, screenshotPath, startTestApp, unexpectedProblems, type TestApp } from './harness.ts';
+
+const missing = chromiumMissing();
+if (missing) console.log(`skipping e2e tests: ${missing}`);
+
+const SCREENS = [
+  { button: 'Devices', name: 'devices', ready: '[data-testid=device-table]' },
+  { button: 'Latency tables', name: 'latency-tables', ready: 'h3:has-text("Coverage of mobilenet")' },
+  { button: 'Super-network', name: 'super-network', ready: 'text=Throughput' },
+  { button: 'Search', name: 'search', ready: 'button:has-text("Start search")' },
+  { button: 'Result', name: 'result', ready: '#arch-title' },
+  { button: 'History', name: 'history', ready: 'text=No runs in this workspace yet' },
+] as const;
+
+describe.skipIf(missing !== undefined)('browser mode (netadapt ui)', () => {
+  let app: TestApp;
+  let browser: Browser;
+  let page: Page;
+  let problems: string[];
+
+  beforeAll(async () => {
+    app = await startTestApp();
+    browser = await launchChromium();
+    ({ page, problems } = await openPage(browser, app.url));
+    await page.waitForSelector('[data-testid=device-table]');
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  const show = async (button: string) => page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: button, exact: true }).click();
+
+  it('renders every screen without errors or CSP violations (screenshots in test-artifacts/screens)', async () => {
+    for (const screen of SCREENS) {
+      await show(screen.button);
+      await page.waitForSelector(screen.ready, { timeout: 15_000 });
+      await expect.poll(() => page.getAttribute('main', 'data-screen')).toBeTruthy();
+      await page.screenshot({ path: screenshotPath(screen.name), fullPage: true });
+    }
+    expect(unexpectedProblems(problems)).toEqual([]);
+  });
+
+  it('removes the token from the address bar and connects', async () => {
+    expect(new URL(page.url()).search).toBe('');
+    await expect.poll(() => page.textContent('[data-testid=connection]')).toContain('connected');
+  });
+
+  it('lists this computer as a device', async () => {
+    await show('Devices');
+    await expect.poll(() => page.locator('tr[data-device-id=host]').count()).toBe(1);
+  });
+
+  it('gives the page no Node: require, process and module are undefined', async () => {
+    const globals = await page.evaluate(() => {
+      const g = globalThis as Record<string, unknown>;
+      return [typeof g.require, typeof g.process, typeof g.module, typeof g.Buffer, typeof g.netadapt];
+    });
+    expect(globals).toEqual(['undefined', 'undefined', 'undefined', 'undefined', 'undefined']);
+  });
+
+  it('is keyboard-usable: Tab reaches the screen buttons and the focus is visible', async () => {
+    await page.locator('body').focus();
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement;
+      const style = getComputedStyle(el);
+      return { tag: el.tagName, text: el.textContent?.trim(), outline: style.outlineStyle, width: parseFloat(style.outlineWidth) };
+    });
+    expect(focused.tag).toBe('BUTTON');
+    expect(focused.text).toBe('Devices');
+    expect(focused.outline).not.toBe('none');
+    expect(focused.width).toBeGreaterThanOrEqual(2);
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getAttribute('main', 'data-screen')).toBe('latency');
+  });
+
+  it('shows an inline message for an invalid search configuration and does not start it', async () => {
+    await show('Search');
+    const target = page.locator('input[name=targetRatio]');
+    await target.fill('1.5');
+    await expect.poll(() => page.textContent('#targetRatio-error')).toContain('must be below 1');
+    expect(await target.getAttribute('aria-invalid')).toBe('true');
+    await page.locator('input[name=samplesPerIteration]').fill('abc');
+    await page.getByRole('button', { name: 'Start search' }).click();
+    await expect.poll(() => page.getByRole('alert').filter({ hasText: 'Fix the highlighted fields' }).count()).toBe(1);
+    expect(await page.textContent('#samplesPerIteration-error')).toMatch(/expected number/i);
+    // The invalid form was not sent: no search job appeared.
+    expect(await page.locator('.jobs .job-name', { hasText: 'startSearch' }).count()).toBe(0);
+    await page.screenshot({ path: screenshotPath('search-invalid'), fullPage: true });
+    await target.fill('0.5');
+    await page.locator('input[name=samplesPerIteration]').fill('50');
+    await expect.poll(() => page.locator('#targetRatio-error').count()).toBe(0);
+  });
+
+  it('shows the architecture table of a zoo network, with removed layers and bypasses marked', async () => {
+    await show('Result');
+    await page.locator('[data-testid=result-network]').selectOption('mobilenet-v2-32');
+    await expect.poll(() => page.textContent('#arch-title')).toContain('mobilenet-v2-32');
+    const rows = await page.locator('.arch-table tbody tr').count();
+    expect(rows).toBeGreaterThan(15);
+    expect(await page.locator('.arch-table tr.removed').count()).toBe(0);
+    // A sub-network with its first block's expansion removed and the next one narrowed.
+    const subnet = await page.evaluate(async () => null);
+    expect(subnet).toBeNull();
+    await page.locator('textarea').fill(JSON.stringify({ layers: { 'b2.expand': { level: 0 }, 'b3.project': { level: 0 } } }));
+    await page.getByRole('button', { name: 'Show architecture' }).click();
+    const marked = page.locator('.arch-table tr.removed, .arch-table tr.bypass');
+    await expect.poll(() => marked.count()).toBeGreaterThan(0);
+    expect(await page.locator('.arch-table .badge.removed, .arch-table .badge.bypass').count()).toBeGreaterThan(0);
+    await page.screenshot({ path: screenshotPath('result-subnet'), fullPage: true });
+  });
+
+  it('renders readable in dark mode too', async () => {
+    const dark = await openPage(browser, `${app.origin}/?token=${app.token}`, 'dark');
+    await dark.page.waitForSelector('[data-testid=device-table]');
+    const background = await dark.page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    expect(background).toBe('rgb(21, 23, 27)');
+    await dark.page.screenshot({ path: screenshotPath('devices-dark') });
+    await dark.page.context().close();
+  });
+
+  it('refuses a page opened without the token and says why', async () => {
+    const stranger = await openPage(browser, app.origin);
+    await expect.poll(() => stranger.page.textContent('[data-testid=connection-error]').catch(() => null), { timeout: 10_000 }).toContain('token');
+    await stranger.page.screenshot({ path: screenshotPath('no-token') });
+    await stranger.page.context().close();
+  });
+
+  it('answers a click in under 200 ms while a long job runs', async () => {
+    // A long CPU-bound job (random sub-networks of a full-size network) started by another client.
+    const ws = new WebSocket(`ws://127.0.0.1:${app.port}/api?token=${app.token}`);
+    await new Promise((resolve) => ws.on('open', resolve));
+    const progress: number[] = [];
+    let jobId = '';
+    ws.on('message', (data) => {
+      const message = JSON.parse(data.toString()) as { id?: number; result?: { jobId: string }; type?: string; event?: { kind: string; done?: number } };
+      if (message.id === 1 && message.result) jobId = message.result.jobId;
+      if (message.type === 'event' && message.event?.kind === 'progress') progress.push(message.event.done ?? 0);
+    });
+    ws.send(JSON.stringify({ id: 1, method: 'sampleSearchSpace', params: { network: 'mobilenet-v3-large', samples: 5_000_000 } }));
+    await expect.poll(() => progress.length, { timeout: 30_000 }).toBeGreaterThan(2);
+
+    const timings: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      await show('Devices');
+      await page.waitForSelector('[data-testid=device-table]');
+      // From the click to the architecture table on screen: three API round trips and a render.
+      timings.push(
+        await page.evaluate(async () => {
+          const button = [...document.querySelectorAll<HTMLButtonElement>('nav button')].find((b) => b.textContent?.trim() === 'Result');
+          const start = performance.now();
+          button?.click();
+          while (!document.querySelector('#arch-title')) await new Promise((r) => requestAnimationFrame(r));
+          return performance.now() - start;
+        }),
+      );
+    }
+    const before = progress.length;
+    await expect.poll(() => progress.length, { timeout: 10_000 }).toBeGreaterThan(before); // the job was still running
+    ws.send(JSON.stringify({ id: 2, method: 'cancelJob', params: { jobId } }));
+    ws.close();
+    console.log(`click -> architecture table while a job runs: ${timings.map((t) => t.toFixed(0)).join(', ')} ms`);
+    expect(Math.max(...timings)).toBeLessThan(200);
+  });
+});
