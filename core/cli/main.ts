@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { UserError } from '../errors.ts';
 import { registerCommands } from './commands/index.ts';
+import { registerProfilerProviders } from '../../profiler-android/search-providers.ts';
 
 const program = new Command();
 program
@@ -10,6 +11,7 @@ program
   .option('--debug', 'print stack traces of unexpected errors')
   .showHelpAfterError();
 
+registerProfilerProviders();
 registerCommands(program);
 
 try {

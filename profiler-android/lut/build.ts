@@ -55,7 +55,7 @@ export function registerDevice(store: LatencyStore, profiler: Profiler): void {
 }
 
 export async function buildLatencyTable(options: LutBuildOptions): Promise<LutBuildResult> {
-  const { spec, profiler, store } = options;
+  const { spec } = options;
   const variants = enumerateLayerVariants(spec, {
     ...(options.levels ? { levels: options.levels } : {}),
     ...(options.kernels ? { kernels: options.kernels } : {}),

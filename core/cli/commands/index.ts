@@ -3,6 +3,7 @@ import { register as registerArch } from './arch.ts';
 import { register as registerExport } from './export.ts';
 import { register as registerInspect } from './inspect.ts';
 import { register as registerLut } from './lut.ts';
+import { register as registerSearch } from './search.ts';
 
 /** Each command module exports `register(program)`; add new commands here. */
 export function registerCommands(program: Command): void {
@@ -10,4 +11,5 @@ export function registerCommands(program: Command): void {
   registerExport(program);
   registerInspect(program);
   registerLut(program);
+  registerSearch(program);
 }
