@@ -204,6 +204,123 @@ export async function runSupernetBench(opts: SupernetBenchOptions = {}): Promise
   return results;
 }
 
+export interface RankingOptions {
+  network?: string;
+  trainSize?: number;
+  epochs?: number;
+  batch?: number;
+  subnets?: number;
+  heldout?: number;
+  seed?: number;
+  log?: (line: string) => void;
+  write?: boolean;
+}
+
+/** Spearman rank correlation (average ranks for ties). */
+export function spearman(a: readonly number[], b: readonly number[]): number {
+  const rank = (v: readonly number[]) => {
+    const order = v.map((x, i) => ({ x, i })).sort((p, q) => p.x - q.x);
+    const r = new Array<number>(v.length);
+    for (let i = 0; i < order.length; ) {
+      let j = i;
+      while (j + 1 < order.length && order[j + 1]!.x === order[i]!.x) j++;
+      for (let k = i; k <= j; k++) r[order[k]!.i] = (i + j) / 2;
+      i = j + 1;
+    }
+    return r;
+  };
+  const ra = rank(a);
+  const rb = rank(b);
+  const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
+  const ma = mean(ra);
+  const mb = mean(rb);
+  let num = 0;
+  let da = 0;
+  let db = 0;
+  for (let i = 0; i < ra.length; i++) {
+    num += (ra[i]! - ma) * (rb[i]! - mb);
+    da += (ra[i]! - ma) ** 2;
+    db += (rb[i]! - mb) ** 2;
+  }
+  return num / Math.sqrt(da * db);
+}
+
+/**
+ * Trains a super-network on synthetic 32×32 classification, then scores the full network and random sub-networks
+ * spread over the MAC range (BN recalibrated, held-out top-1); reports the Spearman correlation of accuracy with MACs.
+ */
+export async function runSupernetRanking(opts: RankingOptions = {}): Promise<Record<string, unknown>> {
+  const log = opts.log ?? ((line: string) => console.log(line));
+  const backend = await initBackend();
+  const { syntheticClassification } = await import('../core/data/synthetic-classification.ts');
+  const { SupernetTrainer } = await import('../core/supernet/train.ts');
+  const { createSupernetEvaluator } = await import('../core/supernet/evaluate.ts');
+  const networkName = opts.network ?? 'mobilenet-v3-large-32';
+  const spec = loadNetwork(networkName);
+  const classes = resolveNetwork(spec).output.channels;
+  const dataset = syntheticClassification({ size: spec.input.height, classes, trainSize: opts.trainSize ?? 6000, heldoutSize: opts.heldout ?? 1000, testSize: 0, seed: 1 });
+  const started = performance.now();
+  const trainer = SupernetTrainer.create({ spec, dataset, config: { epochs: opts.epochs ?? 4, batchSize: opts.batch ?? 64, seed: opts.seed ?? 1 } });
+  log(`ranking run: ${networkName}, ${dataset.split('train').size} training images × ${trainer.config.epochs} epochs, batch ${trainer.config.batchSize}, backend ${backend.description}, load ${os.loadavg()[0]?.toFixed(1)}`);
+  let lastLog = 0;
+  await trainer.run({
+    onEvent: (e) => {
+      if (e.type === 'epoch') log(`  epoch ${e.epoch + 1}: mean loss ${e.loss.toFixed(4)}, ${e.imagesPerSec.toFixed(0)} img/s`);
+      if (e.type === 'step' && performance.now() - lastLog > 30000) {
+        lastLog = performance.now();
+        log(`  step ${e.step}/${e.totalSteps} loss ${e.loss.toFixed(3)} ${e.imagesPerSec.toFixed(0)} img/s ETA ${e.etaSec.toFixed(0)} s`);
+      }
+    },
+  });
+  const trainSec = (performance.now() - started) / 1000;
+  const weights = trainer.emaWeights();
+  const evaluator = createSupernetEvaluator({ weights, dataset });
+  const space = searchSpace(spec);
+  const fullMacs = resolveNetwork(spec).macs;
+  // Random sub-networks, then pick ones spread evenly over their MAC range.
+  const rng = new Rng(opts.seed ?? 7);
+  const pool = Array.from({ length: 300 }, () => randomSubnet(space, rng)).map((config) => ({ config, macs: resolveNetwork(spec, config).macs }));
+  pool.sort((a, b) => a.macs - b.macs);
+  const count = opts.subnets ?? 8;
+  const picked = Array.from({ length: count }, (_, i) => pool[Math.round((i * (pool.length - 1)) / (count - 1))]!);
+  const full = await evaluator.evaluate();
+  const rows: { macs: number; macsFraction: number; top1: number }[] = [];
+  const evalStart = performance.now();
+  for (const p of picked) {
+    const r = await evaluator.evaluate(p.config);
+    rows.push({ macs: p.macs, macsFraction: p.macs / fullMacs, top1: r.score });
+    log(`  sub-network ${(p.macs / 1e6).toFixed(2)}M MACs (${((p.macs / fullMacs) * 100).toFixed(0)}%): held-out top-1 ${(r.score * 100).toFixed(1)}%`);
+  }
+  const evalMsPerSubnet = (performance.now() - evalStart) / picked.length;
+  const rho = spearman(rows.map((r) => r.macs), rows.map((r) => r.top1));
+  log(`full network held-out top-1 ${(full.score * 100).toFixed(1)}% (chance ${(100 / classes).toFixed(1)}%); Spearman(top-1, MACs) over ${rows.length} sub-networks = ${rho.toFixed(2)}; ` +
+    `training ${trainSec.toFixed(0)} s, ${evalMsPerSubnet.toFixed(0)} ms per sub-network evaluation`);
+  evaluator.dispose();
+  weights.dispose();
+  trainer.dispose();
+  const results = {
+    network: networkName,
+    backend: backend.description,
+    loadAverageAtStart: os.loadavg()[0],
+    trainImages: dataset.split('train').size,
+    heldoutImages: dataset.split('heldout').size,
+    epochs: opts.epochs ?? 4,
+    trainSeconds: trainSec,
+    fullNetworkHeldoutTop1: full.score,
+    chanceTop1: 1 / classes,
+    subnetworks: rows,
+    spearmanTop1VsMacs: rho,
+    evalMsPerSubnetwork: evalMsPerSubnet,
+    finalTrainLoss: trainer.losses[trainer.losses.length - 1],
+  };
+  if (opts.write ?? true) {
+    const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, 'supernet-ranking.json'), `${JSON.stringify(results, null, 2)}\n`);
+  }
+  return results;
+}
+
 const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (invokedDirectly) {
   const args = process.argv.slice(2);
@@ -212,7 +329,14 @@ if (invokedDirectly) {
     return i >= 0 ? args[i + 1] : undefined;
   };
   const quick = args.includes('--quick');
-  await runSupernetBench({
+  if (args.includes('--ranking')) {
+    await runSupernetRanking({
+      ...(arg('network') ? { network: arg('network') as string } : {}),
+      ...(arg('epochs') ? { epochs: Number(arg('epochs')) } : {}),
+      ...(arg('train') ? { trainSize: Number(arg('train')) } : {}),
+      ...(arg('batch') ? { batch: Number(arg('batch')) } : {}),
+    });
+  } else await runSupernetBench({
     ...(arg('network') ? { network: arg('network') as string } : {}),
     ...(arg('batch') ? { batch: Number(arg('batch')) } : {}),
     steps: arg('steps') ? Number(arg('steps')) : quick ? 3 : 5,

@@ -4,7 +4,7 @@
  * CPU-bound jobs run in a worker thread (worker-runner.ts); device I/O is asynchronous and stays on this thread.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, platform, arch as cpuArch } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { loadNetwork, networkSignatures, parseSubnet, resolveNetwork, zooNames, zooSummary } from '../arch/index.ts';
@@ -19,7 +19,9 @@ import type { AttachedDevice } from '../../profiler-android/device/bridge.ts';
 import { LatencyStore } from '../../profiler-android/store/latency-store.ts';
 import { architectureView } from './architecture.ts';
 import type { Engine, JobContext } from './engine.ts';
-import { NotAvailableError, NotFoundError } from './errors.ts';
+import { CancelledError, NotAvailableError, NotFoundError } from './errors.ts';
+import type { RunSearchTask } from './jobs/run-search.ts';
+import type { TrainSupernetTask } from './jobs/train-supernet.ts';
 import type { ValidParamsOf } from './methods.ts';
 import type {
   ArchitectureView,
@@ -56,14 +58,18 @@ export const UNAVAILABLE: Readonly<Record<string, string>> = {
   deviceSetup: 'the benchmark tool installer (profiler-android/benchmark)',
   buildLatencyTable: 'the latency table builder',
   validateLatencyTable: 'the latency table builder',
-  trainSupernet: 'super-network training wired to the API',
-  startSearch: 'the search evaluator wired to the API',
-  resumeSearch: 'the search evaluator wired to the API',
-  pauseSearch: 'the search evaluator wired to the API',
   'exportResult(tflite)': 'the TFLite exporter wired to the API',
 };
 
 const VERSION = '0.1.0';
+
+interface ActiveSearch {
+  stop: AbortController;
+  /** Why it was stopped, when the user asked. */
+  reason?: 'pause' | 'cancel';
+  /** Resolves once the worker has stopped and the run's status is final. */
+  finished: Promise<void>;
+}
 
 export function createDefaultEngine(options: DefaultEngineOptions = {}): Engine {
   return new DefaultEngine(options);
@@ -77,6 +83,7 @@ class DefaultEngine implements Engine {
   private runs: SqliteRunStore | undefined;
   private bridge: DeviceBridge | undefined;
   private networks: NetworkSummary[] | undefined;
+  private readonly activeSearches = new Map<string, ActiveSearch>();
 
   constructor(options: DefaultEngineOptions) {
     this.options = options;
@@ -251,23 +258,82 @@ class DefaultEngine implements Engine {
 
   // ---- training and search ---------------------------------------------------------------------------------------
 
-  async trainSupernet(): Promise<RunSummary> {
-    throw unavailable('trainSupernet');
+  async trainSupernet(params: ValidParamsOf<'trainSupernet'>, ctx: JobContext): Promise<RunSummary> {
+    loadZooNetwork(params.network);
+    const checkpointDir = join(this.dataDir(), 'checkpoints', `${params.network}-seed${params.seed}`);
+    const task: TrainSupernetTask = { config: params, checkpointDir, resume: existsSync(join(checkpointDir, 'manifest.json')) };
+    // Training checkpoints after the current step when cancelled: give it time before terminating the thread.
+    return (await runJobInWorker({ job: 'trainSupernet', params: task }, ctx, { workerUrl: this.options.workerUrl, cancelGraceMs: 60_000 })) as RunSummary;
   }
 
-  async startSearch(): Promise<RunSummary> {
-    throw unavailable('startSearch');
+  async startSearch(params: ValidParamsOf<'startSearch'>, ctx: JobContext): Promise<RunSummary> {
+    loadZooNetwork(params.network);
+    return this.searchInWorker({ workspacePath: this.workspacePath, config: params }, ctx);
   }
 
-  async resumeSearch(): Promise<RunSummary> {
-    throw unavailable('resumeSearch');
+  async resumeSearch(params: ValidParamsOf<'resumeSearch'>, ctx: JobContext): Promise<RunSummary> {
+    const run = this.requireRun(params.runId);
+    if (this.activeSearches.has(run.id)) throw new UserError(`run ${run.id} is already running`);
+    return this.searchInWorker({ workspacePath: this.workspacePath, resumeRunId: run.id }, ctx);
   }
 
-  async pauseSearch(): Promise<RunSummary> {
-    throw unavailable('pauseSearch');
+  async pauseSearch(params: ValidParamsOf<'pauseSearch'>): Promise<RunSummary> {
+    const active = this.activeSearches.get(params.runId);
+    if (!active) {
+      const run = this.requireRun(params.runId);
+      throw new UserError(`run ${run.id} is not running in this app (status: ${run.status}); nothing to pause`);
+    }
+    active.reason = 'pause';
+    active.stop.abort(new CancelledError('paused by the user'));
+    await active.finished;
+    return runSummary(this.requireRun(params.runId));
+  }
+
+  /** Runs core/search in a worker thread; pause/cancel abort it between two evaluations. */
+  private async searchInWorker(task: RunSearchTask, ctx: JobContext): Promise<RunSummary> {
+    if (this.workspacePath === ':memory:') {
+      throw new UserError('a search needs a workspace file (its runs are shared with a worker thread); start the app with --workspace <file>');
+    }
+    this.runStore(); // applies the search tables' migrations before the worker opens the file
+    let markFinished: () => void = () => {};
+    const active: ActiveSearch = { stop: new AbortController(), finished: new Promise<void>((resolve) => (markFinished = resolve)) };
+    const forwardAbort = () => active.stop.abort(ctx.signal.reason);
+    ctx.signal.addEventListener('abort', forwardAbort, { once: true });
+    let runId = task.resumeRunId;
+    if (runId !== undefined) this.activeSearches.set(runId, active);
+    try {
+      const result = (await runJobInWorker(
+        { job: 'runSearch', params: task },
+        {
+          signal: active.stop.signal,
+          emit: (event) => {
+            if (event.kind === 'run-created') {
+              runId = event.runId;
+              this.activeSearches.set(runId, active);
+            }
+            ctx.emit(event);
+          },
+        },
+        { workerUrl: this.options.workerUrl, cancelGraceMs: 30_000 },
+      )) as { runId: string };
+      runId = result.runId;
+    } finally {
+      ctx.signal.removeEventListener('abort', forwardAbort);
+      if (runId !== undefined) this.activeSearches.delete(runId);
+      if (active.reason === 'cancel' && runId !== undefined) this.runStore().setRunStatus(runId, 'failed', 'cancelled by the user');
+      markFinished();
+    }
+    return runSummary(this.requireRun(runId));
   }
 
   async cancelSearch(params: ValidParamsOf<'cancelSearch'>): Promise<RunSummary> {
+    const active = this.activeSearches.get(params.runId);
+    if (active) {
+      active.reason = 'cancel';
+      active.stop.abort(new CancelledError('cancelled by the user'));
+      await active.finished;
+      return runSummary(this.requireRun(params.runId));
+    }
     const store = this.runStore();
     const run = this.requireRun(params.runId);
     if (run.status === 'running' && run.ownerPid !== null && run.ownerPid !== process.pid) {
@@ -377,7 +443,12 @@ class DefaultEngine implements Engine {
 
   private exportDir(): string {
     if (this.options.exportDir) return resolve(this.options.exportDir);
-    return this.workspacePath === ':memory:' ? resolve('exports') : join(dirname(this.workspacePath), 'exports');
+    return join(this.dataDir(), 'exports');
+  }
+
+  /** The folder next to the workspace file, for exports and checkpoints. */
+  private dataDir(): string {
+    return this.workspacePath === ':memory:' ? resolve('.') : dirname(this.workspacePath);
   }
 }
 

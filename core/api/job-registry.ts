@@ -8,4 +8,8 @@ import type { WorkerJob } from './worker-protocol.ts';
 export const WORKER_JOBS: Record<string, () => Promise<WorkerJob>> = {
   /** Resolves every sub-network of a random sample of the search space; a CPU-bound job with real progress. */
   sampleSearchSpace: async () => (await import('./jobs/sample-search-space.ts')).sampleSearchSpace,
+  /** Super-network training (core/supernet) into a checkpoint folder. */
+  trainSupernet: async () => (await import('./jobs/train-supernet.ts')).trainSupernetJob as WorkerJob,
+  /** A search run (core/search) over the workspace's run store. */
+  runSearch: async () => (await import('./jobs/run-search.ts')).runSearch as WorkerJob,
 };

@@ -71,8 +71,9 @@ export const trainSupernetParams = z.strictObject({
   network: networkName,
   dataset: z.string().min(1, 'choose a dataset').default('synthetic'),
   epochs: z.int().min(1).max(1000).default(5),
-  batchSize: z.int().min(1).max(4096).default(32),
-  learningRate: z.number().positive().max(10).default(0.05),
+  batchSize: z.int().min(1).max(4096).default(64),
+  /** Peak learning rate (core/supernet's default: the paper's 0.064 at batch 1024 scaled to batch 64). */
+  learningRate: z.number().positive().max(10).default(0.004),
   /** Ordered dropout: per-image random widths (off trains the full network only). */
   orderedDropout: z.boolean().default(true),
   seed: seed.default(1),
@@ -82,8 +83,13 @@ export const trainSupernetParams = z.strictObject({
 export const startSearchParams = z
   .strictObject({
     network: networkName,
-    /** Super-network checkpoint to evaluate samples with (a trainSupernet run id); none: the untrained network. */
-    supernet: z.string().min(1).optional(),
+    /**
+     * How samples are scored: 'supernet' with a trained checkpoint (held-out accuracy with shared weights), or
+     * 'synthetic', a deterministic stand-in score for a dry run of the optimizer (not an accuracy).
+     */
+    evaluator: z.enum(['supernet', 'synthetic']).default('supernet'),
+    /** Folder of a trained super-network of this network (evaluator 'supernet'). */
+    checkpoint: z.string().min(1).optional(),
     dataset: z.string().min(1, 'choose a dataset').default('synthetic'),
     optimizer: z.enum(['mcd', 'scd']).default('mcd'),
     metric: z.enum(['latency', 'macs', 'params']).default('macs'),
@@ -105,6 +111,13 @@ export const startSearchParams = z
     seed: seed.default(1),
   })
   .superRefine((config, ctx) => {
+    if (config.evaluator === 'supernet' && config.checkpoint === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['checkpoint'],
+        message: 'the super-network evaluator needs a trained checkpoint (train one under Super-network), or choose the synthetic evaluator for a dry run',
+      });
+    }
     if (config.metric === 'latency' && config.deviceId === undefined) {
       ctx.addIssue({ code: 'custom', path: ['deviceId'], message: 'a latency-guided search needs a device (its latency table)' });
     }

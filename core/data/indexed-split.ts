@@ -74,6 +74,11 @@ export class IndexedSplit implements Split {
   }
 
   epochOrder(options: BatchOptions): Int32Array {
+    return this.cachedEpochOrder(options).slice();
+  }
+
+  /** The epoch order, cached for the last (seed, epoch): consecutive batches of one epoch shuffle once. */
+  private cachedEpochOrder(options: BatchOptions): Int32Array {
     const epoch = options.epoch ?? 0;
     const shuffle = options.shuffle ?? true;
     if (!Number.isInteger(epoch) || epoch < 0) throw new RangeError(`epoch must be a non-negative integer, got ${epoch}`);
@@ -91,7 +96,7 @@ export class IndexedSplit implements Split {
     if (!Number.isInteger(index) || index < 0 || index >= count) {
       throw new RangeError(`split "${this.name}" has ${count} batches of ${batchSize}; batch ${index} does not exist`);
     }
-    const order = this.epochOrder(options);
+    const order = this.cachedEpochOrder(options);
     return this.get(order.subarray(index * batchSize, Math.min(this.size, (index + 1) * batchSize)));
   }
 

@@ -213,7 +213,7 @@ interface Hit {
 
 /**
  * Ray-casts `scene` into images[imageOffset …] (size² × 3, normalized to [-1, 1]) and depth[depthOffset …]
- * (size² metres). Noise is drawn from `rng` (a fresh generator keyed by the scene's seed when omitted).
+ * (size² metres; pass undefined to skip). RGB noise (scene.noise) is drawn from `rng` (seed 0 when omitted).
  */
 export function renderScene(
   scene: DepthScene,

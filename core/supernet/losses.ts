@@ -22,10 +22,11 @@ export function depthLoss(logPred: tf.Tensor4D, depth: tf.Tensor4D, kind: DepthL
   const count = tf.maximum(tf.sum(valid), 1);
   const abs = tf.abs(diff);
   if (kind === 'l1') return tf.div(tf.sum(abs), count);
-  // berHu: |d| below c, (d² + c²) / 2c above, with c = 0.2·max|d| (treated as a constant).
+  // berHu: |d| for |d| ≤ c, (d² + c²) / 2c above, with c = 0.2·max|d|; written as |d| + relu(|d| − c)² / 2c
+  // (the same function, without a comparison op, which has no gradient in tfjs).
   const c = tf.maximum(tf.mul(tf.max(abs), 0.2), 1e-6);
-  const quad = tf.div(tf.add(tf.square(diff), tf.square(c)), tf.mul(c, 2));
-  return tf.div(tf.sum(tf.where(tf.lessEqual(abs, c), abs, tf.mul(quad, valid))), count);
+  const excess = tf.relu(tf.sub(abs, c));
+  return tf.div(tf.sum(tf.add(abs, tf.div(tf.square(excess), tf.mul(c, 2)))), count);
 }
 
 /** Correct top-1 predictions in a batch. */

@@ -32,7 +32,11 @@ export const REPLACED_WASM_KERNELS: readonly KernelConfig[] = [
   resizeNearestNeighborGradConfig,
 ];
 
-/** Forward kernels replaced because the backend copies whole buffers where tfjs only needs a new reference. */
+/**
+ * Forward kernels replaced for training speed: Identity and same-dtype Cast share the buffer instead of copying it
+ * (tfjs clones every tensor it saves for the backward pass; gradient functions cast float32 masks to float32).
+ * A Cast that changes the dtype still runs the backend's own kernel.
+ */
 export const ZERO_COPY_WASM_KERNELS = ['Identity', 'Cast'] as const;
 
 const ours = new WeakSet<KernelFunc>();

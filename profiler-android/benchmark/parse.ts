@@ -64,9 +64,14 @@ function firstLines(output: string): string[] {
       : [...lines.slice(0, QUOTED_HEAD_LINES), `… (${lines.length - QUOTED_HEAD_LINES - QUOTED_TAIL_LINES} more lines) …`, ...lines.slice(-QUOTED_TAIL_LINES)];
   return quoted.map((line) => {
     // Control characters would garble a terminal; show them escaped.
-    const printable = line.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+    const printable = [...line].map(escapeControl).join('');
     return printable.length > QUOTED_LINE_LENGTH ? `${printable.slice(0, QUOTED_LINE_LENGTH)}…` : printable;
   });
+}
+
+function escapeControl(char: string): string {
+  const code = char.charCodeAt(0);
+  return (code < 0x20 && char !== '\t') || code === 0x7f ? `\\x${code.toString(16).padStart(2, '0')}` : char;
 }
 
 const NUMBER = '[-+]?(?:\\d+\\.?\\d*|\\.\\d+)(?:[eE][-+]?\\d+)?';

@@ -10,6 +10,7 @@ import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { createRequire } from 'node:module';
 import type { Client, Device, DeviceClient } from '@devicefarmer/adbkit';
+import type * as AdbkitModule from '@devicefarmer/adbkit';
 import type { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { FileFormatError, ValidationError } from '../../core/errors.ts';
@@ -77,7 +78,7 @@ export interface PushItem {
 interface AdbTracker extends EventEmitter {
   end(): unknown;
 }
-interface AdbPushTransfer extends EventEmitter {}
+type AdbPushTransfer = EventEmitter;
 interface AdbSync {
   push(contents: Readable, path: string, mode?: number): AdbPushTransfer;
   stat(path: string): PromiseLike<AdbStats>;
@@ -95,7 +96,7 @@ interface AdbEntry extends AdbStats {
 
 // adbkit is CommonJS with an __esModule default; Node and vitest disagree on what a default import
 // yields, so load it with require for one behaviour everywhere.
-const adbkit = createRequire(import.meta.url)('@devicefarmer/adbkit') as typeof import('@devicefarmer/adbkit');
+const adbkit = createRequire(import.meta.url)('@devicefarmer/adbkit') as typeof AdbkitModule;
 
 const EXIT_MARKER_PREFIX = '__NETADAPT_RC_';
 const DEFAULT_ADB_PORT = 5037;

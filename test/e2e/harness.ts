@@ -3,11 +3,12 @@
  * workspace, and headless Chromium driven by playwright-core. Options let later tests point the engine at an
  * emulated adb server or a prepared workspace.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
-import { startBrowserUi, ensureRendererBuilt, type BrowserUi } from '../../core/api/browser-ui.ts';
+import { build } from 'vite';
+import { RENDERER_DIST, RENDERER_VITE_CONFIG, startBrowserUi, type BrowserUi } from '../../core/api/browser-ui.ts';
 import type { Engine } from '../../core/api/engine.ts';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
@@ -39,7 +40,7 @@ export interface TestApp {
 
 export async function startTestApp(options: AppOptions = {}): Promise<TestApp> {
   const workspaceDir = mkdtempSync(join(tmpdir(), 'netadapt-e2e-'));
-  await ensureRendererBuilt();
+  await ensureFreshRenderer();
   const app = await startBrowserUi({
     port: 0,
     workspacePath: options.workspacePath ?? join(workspaceDir, 'workspace.sqlite'),
@@ -105,4 +106,22 @@ export function screenshotPath(name: string): string {
 /** Problems that are expected in these tests: the engine answers "not available" for unbuilt modules. */
 export function unexpectedProblems(problems: readonly string[]): string[] {
   return problems.filter((p) => !/not available in this build/.test(p));
+}
+
+/** Rebuilds renderer/dist when any renderer source (or the API types it imports) is newer than the build. */
+export async function ensureFreshRenderer(): Promise<void> {
+  const built = join(RENDERER_DIST, 'index.html');
+  const builtAt = existsSync(built) ? statSync(built).mtimeMs : 0;
+  const root = process.cwd();
+  const sources = [join(root, 'renderer/src'), join(root, 'renderer/index.html'), join(root, 'renderer/vite.config.ts'), join(root, 'core/api')];
+  if (sources.some((path) => newestMtime(path) > builtAt)) {
+    await build({ configFile: RENDERER_VITE_CONFIG, logLevel: 'warn' });
+  }
+}
+
+function newestMtime(path: string): number {
+  if (!existsSync(path)) return 0;
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(stat.mtimeMs, ...readdirSync(path).map((name) => newestMtime(join(path, name))));
 }

@@ -11,7 +11,6 @@ import {
   A_CNXN,
   A_OKAY,
   A_OPEN,
-  A_VERSION_MIN,
   A_VERSION_SKIP_CHECKSUM,
   A_WRTE,
   commandName,
@@ -48,7 +47,8 @@ export interface EmulatedDeviceOptions {
   ptyLineEndings?: boolean;
   /** Max payload this device advertises in its CNXN (adb 29 hosts offer 256K; old devices 4096). */
   maxPayload?: number;
-  protocolVersion?: typeof A_VERSION_MIN | typeof A_VERSION_SKIP_CHECKSUM;
+  /** 0x01000000 (payload checksums checked) or 0x01000001 (not checked, the default). */
+  protocolVersion?: number;
 }
 
 /** Snapdragon 865-like layout: 4 little, 3 big, 1 prime core. */

@@ -4,6 +4,9 @@ import { register as registerExport } from './export.ts';
 import { register as registerInspect } from './inspect.ts';
 import { register as registerLut } from './lut.ts';
 import { register as registerSearch } from './search.ts';
+import { register as registerDevice } from './device.ts';
+import { register as registerTrainSupernet } from './train-supernet.ts';
+import { register as registerUi } from './ui.ts';
 
 /** Each command module exports `register(program)`; add new commands here. */
 export function registerCommands(program: Command): void {
@@ -12,4 +15,7 @@ export function registerCommands(program: Command): void {
   registerInspect(program);
   registerLut(program);
   registerSearch(program);
+  registerDevice(program);
+  registerTrainSupernet(program);
+  registerUi(program);
 }

@@ -37,7 +37,7 @@ export class Api {
     return this.transport.kind;
   }
 
-  call<M extends CallMethod>(method: M, ...params: {} extends ParamsOf<M> ? [ParamsOf<M>?] : [ParamsOf<M>]): Promise<ResultOf<M>> {
+  call<M extends CallMethod>(method: M, ...params: keyof ParamsOf<M> extends never ? [ParamsOf<M>?] : [ParamsOf<M>]): Promise<ResultOf<M>> {
     return this.transport.request(method, params[0] ?? {}) as Promise<ResultOf<M>>;
   }
 

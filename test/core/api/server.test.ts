@@ -60,7 +60,7 @@ describe('createApiServer: request validation', () => {
   it('applies schema defaults before calling the engine', async () => {
     const engine = createFakeEngine();
     const local = createApiServer(engine);
-    const response = (await local.handle({ id: 1, method: 'startSearch', params: { network: 'mobilenet-v1-32' } })) as ResultMessage;
+    const response = (await local.handle({ id: 1, method: 'startSearch', params: { network: 'mobilenet-v1-32', evaluator: 'synthetic' } })) as ResultMessage;
     expect(response.result).toMatchObject({ method: 'startSearch' });
     await until(() => engine.calls.length > 0);
     expect(engine.calls[0]?.params).toMatchObject({ optimizer: 'mcd', samplesPerIteration: 50, targetRatio: 0.5, seed: 1 });
@@ -68,7 +68,7 @@ describe('createApiServer: request validation', () => {
   });
 
   it('requires a device for a latency-guided search', async () => {
-    const response = (await server.handle({ id: 1, method: 'startSearch', params: { network: 'n', metric: 'latency' } })) as ErrorMessage;
+    const response = (await server.handle({ id: 1, method: 'startSearch', params: { network: 'n', metric: 'latency', evaluator: 'synthetic' } })) as ErrorMessage;
     expect(response.error.message).toContain('params.deviceId');
   });
 
@@ -96,7 +96,7 @@ describe('createApiServer: jobs and events', () => {
     const server = createApiServer(engine);
     const received: ServerMessage[] = [];
     const connection = server.connect((message) => received.push(message));
-    await connection.receive(JSON.stringify({ id: 1, method: 'startSearch', params: { network: 'n' } }));
+    await connection.receive(JSON.stringify({ id: 1, method: 'startSearch', params: { network: 'n', evaluator: 'synthetic' } }));
     const first = received[0] as ResultMessage;
     const jobId = (first.result as { jobId: string }).jobId;
     expect(jobId).toMatch(/[0-9a-f-]{36}/);
@@ -115,7 +115,7 @@ describe('createApiServer: jobs and events', () => {
     const server = createApiServer(engine);
     const received: ServerMessage[] = [];
     server.connect((message) => received.push(message));
-    const started = (await server.handle({ id: 1, method: 'startSearch', params: { network: 'n' } })) as ResultMessage;
+    const started = (await server.handle({ id: 1, method: 'startSearch', params: { network: 'n', evaluator: 'synthetic' } })) as ResultMessage;
     const { jobId } = started.result as { jobId: string };
     await until(() => engine.finishSearch !== undefined);
     const cancel = (await server.handle({ id: 2, method: 'cancelJob', params: { jobId } })) as ResultMessage;

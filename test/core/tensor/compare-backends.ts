@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NamedAttrMap, Tensor } from '@tensorflow/tfjs';
 import { initBackend } from '../../../core/tensor/backend.ts';
-import { Rng } from '../../../core/random.ts';
+import type { Rng } from '../../../core/random.ts';
 
 export { tf };
 

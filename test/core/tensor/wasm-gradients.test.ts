@@ -2,8 +2,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../../core/random.ts';
 import {
   ADDED_WASM_KERNELS,
+  isOurWasmKernel,
   REPLACED_WASM_KERNELS,
   registerWasmGradientKernels,
+  ZERO_COPY_WASM_KERNELS,
 } from '../../../core/tensor/wasm-gradients.ts';
 import { randomHost, relativeError, tf, TOLERANCE, useWasmAndCpu, type HostTensor } from './compare-backends.ts';
 
@@ -158,6 +160,8 @@ describe('wasm gradient kernels', () => {
     for (const config of [...ADDED_WASM_KERNELS, ...REPLACED_WASM_KERNELS]) {
       expect(tf.getKernel(config.kernelName, 'wasm')?.kernelFunc).toBe(config.kernelFunc);
     }
+    for (const name of ZERO_COPY_WASM_KERNELS) expect(isOurWasmKernel(name)).toBe(true);
+    expect(isOurWasmKernel('Conv2D')).toBe(false);
     expect(REPLACED_WASM_KERNELS.map((k) => k.kernelName).sort()).toEqual([
       'Conv2DBackpropInput',
       'MaxPoolGrad',
@@ -182,6 +186,22 @@ describe('wasm gradient kernels', () => {
         expect(relativeError(g, reference[i] ?? new Float32Array())).toBeLessThan(TOLERANCE);
       });
     });
+  });
+
+  it('zero-copy Identity/Cast keep values alive and still convert dtypes', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor1d([1.7, -2.2, 3.5]);
+    const copy = tf.clone(x);
+    const sameType = tf.cast(x, 'float32');
+    x.dispose();
+    expect(Array.from(copy.dataSync())).toEqual(Array.from(Float32Array.from([1.7, -2.2, 3.5])));
+    expect(Array.from(sameType.dataSync())).toEqual(Array.from(copy.dataSync()));
+    const asInt = tf.cast(copy, 'int32');
+    expect(asInt.dtype).toBe('int32');
+    expect(Array.from(asInt.dataSync())).toEqual([1, -2, 3]);
+    const fromBool = tf.cast(tf.tensor1d([true, false], 'bool'), 'float32');
+    expect(Array.from(fromBool.dataSync())).toEqual([1, 0]);
+    tf.dispose([copy, sameType, asInt, fromBool]);
   });
 
   it('stridedSlice has no gradient in tfjs-core on any backend (use tf.slice); not a wasm gap', async () => {

@@ -174,3 +174,28 @@ async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<vo
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+describe.skipIf(!adbBinary)('an old device: protocol 0x01000000, 4 KiB max payload, pty line endings', () => {
+  let env: AdbTestEnvironment;
+
+  beforeAll(async () => {
+    env = await AdbTestEnvironment.start({ protocolVersion: 0x01000000, maxPayload: 4096, ptyLineEndings: true });
+  });
+
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  it('streams output larger than one packet and pushes files larger than one packet', async () => {
+    const bytes = Buffer.alloc(150_000, 7);
+    bytes.write('\u00ff\u0000binary', 100, 'latin1');
+    await env.bridge.push(env.serial, bytes, '/data/local/tmp/big.bin', 0o640);
+    expect(env.device.fs.readFile('/data/local/tmp/big.bin').equals(bytes)).toBe(true);
+    const words = Array.from({ length: 3000 }, (_, i) => `word${i}`);
+    env.device.fs.writeFile('/data/local/tmp/words.txt', `${words.join('\n')}\n`);
+    const result = await env.bridge.shell(env.serial, 'for w in a b; do echo "$w"; done; cat /data/local/tmp/words.txt');
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout.split('\r\n').filter(Boolean)).toEqual(['a', 'b', ...words]);
+    expect(result.stdout.length).toBeGreaterThan(6 * 4096);
+  });
+});

@@ -2,7 +2,8 @@
  * The adbd transport message format (AOSP adb/protocol.txt): a 24-byte little-endian header
  * (command, arg0, arg1, data_length, data_check, magic = command ^ 0xffffffff) followed by the payload.
  * adb calls the check field "data_crc32" but fills it with the unsigned sum of the payload bytes; since
- * protocol version 0x01000001 the receiver no longer verifies it, we still send the correct sum.
+ * protocol version 0x01000001 the receiver no longer verifies it (and the adb 29 host was observed to accept
+ * a wrong sum even at 0x01000000). We still send the correct sum and verify non-zero sums we receive.
  */
 export const HEADER_LENGTH = 24;
 

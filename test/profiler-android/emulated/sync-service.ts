@@ -2,7 +2,8 @@
  * The `sync:` service of adbd (AOSP adb/SYNC.TXT): requests are a 4-byte id plus a 4-byte little-endian
  * length (and that many bytes); STAT, LIST, SEND (+ DATA…/DONE), RECV and QUIT are implemented.
  */
-import { MemoryFs, normalizePath, S_IFDIR, S_IFREG } from './memory-fs.ts';
+import { normalizePath, S_IFDIR, S_IFREG } from './memory-fs.ts';
+import type { MemoryFs } from './memory-fs.ts';
 
 const SYNC_DATA_MAX = 64 * 1024;
 const MAX_PATH_LENGTH = 1024;
