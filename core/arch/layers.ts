@@ -52,7 +52,10 @@ export interface ResolvedLayer {
   dropout: number;
   /** M = 0: no filters run; the layer's output is only the bypass (or nothing changes at all). */
   removed: boolean;
-  /** The layer does no work at all in this sub-network (removed, stride 1, output = input). */
+  /**
+   * The layer does no work at all in this sub-network: removed with stride 1 and output = input; for a residual
+   * projection, removed with output = the block input (its output is then the block input, not its own input).
+   */
   identity: boolean;
   macs: number;
   params: number;

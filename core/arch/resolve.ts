@@ -359,7 +359,11 @@ function resolveConvLayer(
     scale: 1,
     dropout: 0,
     removed,
-    identity: removed && (decl.op === 'se' || (stride === 1 && channels === input.channels)),
+    // A removed residual projection outputs the block input (first R channels): it is a no-op when R covers it all.
+    identity:
+      removed &&
+      (decl.op === 'se' ||
+        (residualFrom ? channels === residualFrom.channels : stride === 1 && channels === input.channels)),
   };
 }
 

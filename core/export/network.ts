@@ -44,7 +44,7 @@ export function exportLayer(layer: ResolvedLayer, weights: FoldedWeights, descri
   const x = builder.input(`${layer.id}/input`, nhwc(layer.input));
   const blockInput = layer.residual && layer.blockInput ? builder.input(`${layer.id}/block_input`, nhwc(layer.blockInput)) : undefined;
   let y = emitLayer(builder, layer, x, blockInput, weights);
-  if (y === x) y = builder.reshape(x, nhwc(layer.output), { name: `${layer.id}/identity` });
+  if (y === x || y === blockInput) y = builder.reshape(y, nhwc(layer.output), { name: `${layer.id}/identity` });
   builder.output(y);
   return builder.finish();
 }
@@ -60,7 +60,7 @@ function emitLayer(
   blockInput: TensorHandle | undefined,
   weights: FoldedWeights,
 ): TensorHandle {
-  if (layer.identity) return x;
+  if (layer.identity) return layer.residual ? requireBlockInput(layer, blockInput) : x;
   let y: TensorHandle;
   switch (layer.op) {
     case 'conv':

@@ -71,7 +71,7 @@ function filtersPart(layer: ResolvedLayer, x: Tensor3, weights: FoldedWeights): 
 }
 
 function layerForward(layer: ResolvedLayer, x: Tensor3, block: Tensor3, weights: FoldedWeights): Tensor3 {
-  if (layer.identity) return x;
+  if (layer.identity) return layer.residual ? block : x;
   const { height: oh, width: ow, channels: z } = layer.output;
   const out = new Float32Array(oh * ow * z);
   switch (layer.op) {

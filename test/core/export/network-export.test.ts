@@ -91,6 +91,20 @@ describe('TFLite export of sub-networks, run in the real TFLite runtime (LiteRT 
     expect(worst).toBeLessThan(1e-4);
   });
 
+  it('a removed residual projection outputs the block input even when the block\'s other layers still run', async () => {
+    const spec = loadNetwork('mobilenet-v3-large-32');
+    const space = searchSpace(spec);
+    const config = randomSubnet(space, new Rng(1));
+    space.layers.forEach((layer, i) => {
+      if (layer.id === 'b3.project') config.levels[i] = 0;
+      if (layer.unit === 'b3' && layer.role !== 'project') config.levels[i] = space.widthLevels - 1;
+    });
+    const project = resolveNetwork(spec, config).layers.find((l) => l.id === 'b3.project');
+    expect(project?.residual).toBe(true);
+    expect(project?.identity).toBe(true);
+    expect(await compare(spec, config, 77)).toBeLessThan(1e-4);
+  });
+
   it('produces deterministic bytes with TFL3, a description and named tensors', () => {
     const spec = loadNetwork('mobilenet-v3-large-32');
     const network = resolveNetwork(spec);
