@@ -7,6 +7,7 @@ import { register as registerSearch } from './search.ts';
 import { register as registerDevice } from './device.ts';
 import { register as registerTrainSupernet } from './train-supernet.ts';
 import { register as registerUi } from './ui.ts';
+import { register as registerDemo } from './demo.ts';
 
 /** Each command module exports `register(program)`; add new commands here. */
 export function registerCommands(program: Command): void {
@@ -18,4 +19,5 @@ export function registerCommands(program: Command): void {
   registerDevice(program);
   registerTrainSupernet(program);
   registerUi(program);
+  registerDemo(program);
 }

@@ -108,6 +108,18 @@ async function resumeSearch(runId: string, options: SearchOptions, budget: Searc
   await withRun(workspacePath, config, options, (optimizer) => optimizer.resume(runId, budget ? { budget } : {}));
 }
 
+/** Runs a new search (or resumes `resumeRunId`) with the CLI's progress output and writes the reports; used by `demo`. */
+export async function runSearchFromConfig(
+  config: SearchConfig,
+  options: { workspace?: string; output?: string; quiet?: boolean },
+  resumeRunId?: string,
+): Promise<void> {
+  const workspacePath = options.workspace ?? config.workspace ?? defaultWorkspacePath();
+  await withRun(workspacePath, config, options, (optimizer, params) =>
+    resumeRunId === undefined ? optimizer.start(params, config) : optimizer.resume(resumeRunId),
+  );
+}
+
 async function withRun(
   workspacePath: string,
   config: SearchConfig,

@@ -1,0 +1,142 @@
+/**
+ * `netadapt demo` (`npm run demo`): the whole NetAdaptV2 pipeline on embedded defaults — synthetic classification
+ * data, a small-input MobileNet, a short super-network training (ordered dropout + CBC + superkernel), a latency
+ * table built lazily with the host profiler, an MCD search to 50% of the initial latency, the discovered network
+ * scored on the test split, and the report. Every stage persists in the workspace folder: run it again after an
+ * interruption (even kill -9) and it continues where it stopped.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { loadNetwork, parseSubnet, readJsonFile, resolveNetwork } from '../../arch/index.ts';
+import { openDataset } from '../../data/open.ts';
+import { ValidationError } from '../../errors.ts';
+import { parseSearchConfig } from '../../search/config.ts';
+import { SqliteRunStore } from '../../search/run-store.ts';
+import { openWorkspace } from '../../store/workspace.ts';
+import { ProgressLine } from '../progress.ts';
+import { runSearchFromConfig } from './search.ts';
+
+interface DemoOptions {
+  dir: string;
+  network: string;
+  epochs: string;
+  trainSize: string;
+  target: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('demo')
+    .description('the whole pipeline on embedded defaults: super-network training, lazy host latency table, MCD search, report')
+    .option('--dir <folder>', 'where the workspace, checkpoint and report go', 'workspace/demo')
+    .option('--network <network>', 'zoo network', 'mobilenet-v1-32')
+    .option('--epochs <n>', 'super-network training epochs', '3')
+    .option('--train-size <n>', 'synthetic training images', '6000')
+    .option('--target <percent>', 'final latency target, as a percentage of the initial network', '50%')
+    .action(async (options: DemoOptions) => runDemo(options));
+}
+
+function count(text: string, name: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new ValidationError(`${name} must be a whole number ≥ 1 (got "${text}")`);
+  return value;
+}
+
+async function runDemo(options: DemoOptions): Promise<void> {
+  const started = performance.now();
+  const dir = resolve(options.dir);
+  mkdirSync(dir, { recursive: true });
+  const workspacePath = join(dir, 'netadapt.sqlite');
+  const checkpoint = join(dir, 'supernet');
+  const output = join(dir, 'result');
+  const spec = loadNetwork(options.network);
+  const epochs = count(options.epochs, '--epochs');
+  const dataset = `synthetic?trainSize=${count(options.trainSize, '--train-size')}&heldoutSize=1000&testSize=1000`;
+  const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
+
+  console.log(`NetAdapt Studio demo — everything goes to ${dir}`);
+  const network = resolveNetwork(spec);
+  console.log(`network ${spec.name}: ${(network.macs / 1e6).toFixed(2)}M MACs, ${(network.params / 1e6).toFixed(2)}M params, ${network.space.layers.length} searchable layers`);
+
+  // 1. Super-network training (resumes from the last checkpoint of an earlier demo run).
+  const [{ initBackend }, { trainSupernet }, { checkpointExists }] = await Promise.all([
+    import('../../tensor/backend.ts'),
+    import('../../supernet/train.ts'),
+    import('../../supernet/checkpoint.ts'),
+  ]);
+  const backend = await initBackend();
+  console.log(`\n[1/3] training the super-network (${epochs} epochs, ordered dropout + channel-level bypass + superkernel) on ${backend.description}`);
+  const data = await openDataset(dataset);
+  const progress = new ProgressLine();
+  const { trainer, interrupted } = await trainSupernet({
+    spec,
+    dataset: data,
+    config: { epochs },
+    outDir: checkpoint,
+    resume: checkpointExists(checkpoint),
+    onEvent: (e) => {
+      if (e.type === 'step' || e.type === 'epoch') progress.update(e.step, e.totalSteps, `epoch ${e.epoch + 1}, loss ${e.loss.toFixed(3)}, ${e.imagesPerSec.toFixed(0)} img/s`, e.etaSec);
+    },
+  });
+  progress.done();
+  trainer.dispose();
+  if (interrupted) return;
+  console.log(`super-network trained (${elapsed()}); checkpoint ${checkpoint}`);
+
+  // 2. MCD search guided by the host latency table, measured lazily as the search needs entries.
+  console.log(`\n[2/3] MCD search to ${options.target} of the initial latency (host TFLite runtime, lazy latency table)`);
+  const config = parseSearchConfig(
+    {
+      network: options.network,
+      dataset,
+      metric: 'latency-lut',
+      latency: { device: 'host', lazyProfiling: true },
+      target: options.target,
+      algorithm: 'mcd',
+      J: 8,
+      L: 3,
+      reduction: '6%',
+      decay: 0.98,
+      seed: 1,
+      workspace: workspacePath,
+      checkpoint,
+      output,
+      evaluator: { kind: 'supernet', calibrationBatches: 3, limit: 500 },
+    },
+    'demo search configuration',
+  );
+  const workspace = openWorkspace(workspacePath);
+  let resumeRunId: string | undefined;
+  try {
+    const previous = new SqliteRunStore(workspace).listRuns().find((run) => run.network === spec.name);
+    if (previous && previous.status !== 'done') resumeRunId = previous.id;
+    if (previous?.status === 'done' && existsSync(join(output, 'network.json'))) {
+      console.log(`search ${previous.id} already finished in an earlier demo run`);
+    } else {
+      if (resumeRunId) console.log(`resuming search ${resumeRunId}`);
+      workspace.close();
+      await runSearchFromConfig(config, { workspace: workspacePath, output }, resumeRunId);
+    }
+  } finally {
+    if (workspace.isOpen) workspace.close();
+  }
+  console.log(`search finished (${elapsed()})`);
+
+  // 3. The discovered network on data the search never saw.
+  console.log('\n[3/3] scoring the discovered network on the test split (shared weights, BN recalibrated)');
+  const discovered = readJsonFile(join(output, 'network.json')) as { subnet?: unknown };
+  const subnet = parseSubnet(spec, discovered.subnet ?? discovered, join(output, 'network.json'));
+  const { loadSupernetEvaluator } = await import('../../supernet/evaluate.ts');
+  const evaluator = loadSupernetEvaluator(checkpoint, spec, data, { split: 'test', calibrationBatches: 5 });
+  try {
+    const full = await evaluator.evaluate();
+    const found = await evaluator.evaluate(subnet);
+    const net = resolveNetwork(spec, subnet);
+    console.log(`full network:       test top-1 ${full.score.toFixed(1)}%  ${(network.macs / 1e6).toFixed(2)}M MACs`);
+    console.log(`discovered network: test top-1 ${found.score.toFixed(1)}%  ${(net.macs / 1e6).toFixed(2)}M MACs`);
+  } finally {
+    evaluator.dispose();
+  }
+  console.log(`\ndone in ${elapsed()}. Report: ${join(output, 'report.html')} (also report.md, samples.svg, network.json)`);
+}
