@@ -133,8 +133,9 @@ async function runDemo(options: DemoOptions): Promise<void> {
     const full = await evaluator.evaluate();
     const found = await evaluator.evaluate(subnet);
     const net = resolveNetwork(spec, subnet);
-    console.log(`full network:       test top-1 ${full.score.toFixed(1)}%  ${(network.macs / 1e6).toFixed(2)}M MACs`);
-    console.log(`discovered network: test top-1 ${found.score.toFixed(1)}%  ${(net.macs / 1e6).toFixed(2)}M MACs`);
+    console.log(`full network:       test top-1 ${(full.score * 100).toFixed(1)}%  ${(network.macs / 1e6).toFixed(2)}M MACs`);
+    console.log(`(chance: ${(100 / (data.numClasses ?? 10)).toFixed(1)}%)`);
+    console.log(`discovered network: test top-1 ${(found.score * 100).toFixed(1)}%  ${(net.macs / 1e6).toFixed(2)}M MACs`);
   } finally {
     evaluator.dispose();
   }
