@@ -253,14 +253,14 @@ export async function runSupernetRanking(opts: RankingOptions = {}): Promise<Rec
   const log = opts.log ?? ((line: string) => console.log(line));
   const backend = await initBackend();
   const { syntheticClassification } = await import('../core/data/synthetic-classification.ts');
-  const { SupernetTrainer } = await import('../core/supernet/train.ts');
+  const { SupernetTrainer, DEMO_NETWORK, DEMO_TRAIN_CONFIG } = await import('../core/supernet/train.ts');
   const { createSupernetEvaluator } = await import('../core/supernet/evaluate.ts');
-  const networkName = opts.network ?? 'mobilenet-v3-large-32';
+  const networkName = opts.network ?? DEMO_NETWORK;
   const spec = loadNetwork(networkName);
   const classes = resolveNetwork(spec).output.channels;
-  const dataset = syntheticClassification({ size: spec.input.height, classes, trainSize: opts.trainSize ?? 6000, heldoutSize: opts.heldout ?? 1000, testSize: 0, seed: 1 });
+  const dataset = syntheticClassification({ size: spec.input.height, classes, trainSize: opts.trainSize ?? 8000, heldoutSize: opts.heldout ?? 1000, testSize: 0, seed: 1 });
   const started = performance.now();
-  const trainer = SupernetTrainer.create({ spec, dataset, config: { epochs: opts.epochs ?? 4, batchSize: opts.batch ?? 64, seed: opts.seed ?? 1 } });
+  const trainer = SupernetTrainer.create({ spec, dataset, config: { ...DEMO_TRAIN_CONFIG, epochs: opts.epochs ?? DEMO_TRAIN_CONFIG.epochs, batchSize: opts.batch ?? DEMO_TRAIN_CONFIG.batchSize, seed: opts.seed ?? 1 } });
   log(`ranking run: ${networkName}, ${dataset.split('train').size} training images × ${trainer.config.epochs} epochs, batch ${trainer.config.batchSize}, backend ${backend.description}, load ${os.loadavg()[0]?.toFixed(1)}`);
   let lastLog = 0;
   await trainer.run({
@@ -304,8 +304,11 @@ export async function runSupernetRanking(opts: RankingOptions = {}): Promise<Rec
     loadAverageAtStart: os.loadavg()[0],
     trainImages: dataset.split('train').size,
     heldoutImages: dataset.split('heldout').size,
-    epochs: opts.epochs ?? 4,
+    epochs: trainer.config.epochs,
+    trainConfig: trainer.config,
     trainSeconds: trainSec,
+    trainMinutes: trainSec / 60,
+    trainImagesPerSec: (trainer.totalSteps * trainer.config.batchSize) / trainSec,
     fullNetworkHeldoutTop1: full.score,
     chanceTop1: 1 / classes,
     subnetworks: rows,

@@ -17,5 +17,6 @@ export async function openProfiler(options: OpenProfilerOptions): Promise<Profil
     throw new ValidationError(`--device "${options.device}" is neither "host" nor an adb serial (letters, digits, . _ : -)`);
   }
   const { createAndroidProfiler } = await import('./android/android-profiler.ts');
+  // Every option (adb host/port, runs, warm-up, repeats, threads, CPU mask) goes through; `device` is the serial.
   return createAndroidProfiler({ ...options, serial: options.device });
 }

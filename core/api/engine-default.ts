@@ -17,6 +17,21 @@ import { defaultWorkspacePath, openWorkspace, type Workspace } from '../store/wo
 import { DeviceBridge } from '../../profiler-android/device/bridge.ts';
 import type { AttachedDevice } from '../../profiler-android/device/bridge.ts';
 import { LatencyStore } from '../../profiler-android/store/latency-store.ts';
+import { BenchmarkRunner, TOOL_DOWNLOAD_HINT } from '../../profiler-android/benchmark/runner.ts';
+import { canonicalJson, readDeviceFingerprint } from '../../profiler-android/device/fingerprint.ts';
+import { exportNetwork } from '../export/network.ts';
+import { loadCheckpointWeights } from '../export/checkpoint-weights.ts';
+import { randomFoldedWeights } from '../export/random-weights.ts';
+import type { FoldedWeights } from '../weights/folded.ts';
+import {
+  buildWithStore,
+  validateWithStore,
+  type LatencyBuildOutcome,
+  type LatencyBuildTask,
+  type LatencyValidateTask,
+  type LatencyValidation,
+  type ProfilerTarget,
+} from './jobs/latency-table.ts';
 import { architectureView } from './architecture.ts';
 import type { Engine, JobContext } from './engine.ts';
 import { CancelledError, NotAvailableError, NotFoundError } from './errors.ts';
@@ -25,11 +40,14 @@ import type { TrainSupernetTask } from './jobs/train-supernet.ts';
 import type { ValidParamsOf } from './methods.ts';
 import type {
   ArchitectureView,
+  BenchmarkToolStatus,
   DeviceDetails,
   DeviceListing,
   DeviceSummary,
   ExportResult,
   LatencyCoverage,
+  LatencyTableBuild,
+  LatencyValidationSummary,
   NetworkSummary,
   RunDetails,
   RunStatus,
@@ -51,15 +69,12 @@ export interface DefaultEngineOptions {
   exportDir?: string;
   /** The job worker entry (bundled builds pass their compiled job-worker.js). */
   workerUrl?: URL;
+  /** The benchmark_model binary deviceSetup pushes (default $NETADAPT_BENCHMARK_TOOL). */
+  benchmarkToolPath?: string;
 }
 
 /** Operations this build cannot run yet, and the module each one waits for. */
-export const UNAVAILABLE: Readonly<Record<string, string>> = {
-  deviceSetup: 'the benchmark tool installer (profiler-android/benchmark)',
-  buildLatencyTable: 'the latency table builder',
-  validateLatencyTable: 'the latency table builder',
-  'exportResult(tflite)': 'the TFLite exporter wired to the API',
-};
+export const UNAVAILABLE: Readonly<Record<string, string>> = {};
 
 const VERSION = '0.1.0';
 
@@ -139,8 +154,23 @@ class DefaultEngine implements Engine {
     return { ...summary, fingerprint: { ...(record?.fingerprint ?? {}) }, tables };
   }
 
-  async deviceSetup(): Promise<DeviceDetails> {
-    throw unavailable('deviceSetup');
+  async deviceSetup(params: ValidParamsOf<'deviceSetup'>, ctx: JobContext): Promise<DeviceDetails> {
+    if (params.deviceId === 'host') return this.deviceInfo({ deviceId: 'host' });
+    const runner = new BenchmarkRunner(this.deviceBridge());
+    const status = await runner.checkTool(params.deviceId);
+    if (status.installed && status.executable && !params.force) {
+      ctx.emit({ kind: 'log', level: 'info', message: `benchmark_model is already installed on ${params.deviceId} (${status.path})` });
+    } else {
+      const localPath = params.toolPath ?? this.options.benchmarkToolPath ?? process.env.NETADAPT_BENCHMARK_TOOL;
+      if (localPath === undefined || localPath === '') {
+        throw new UserError(`benchmark_model is not installed on ${params.deviceId}; give the path of the binary to push (toolPath)`, [TOOL_DOWNLOAD_HINT]);
+      }
+      ctx.emit({ kind: 'progress', phase: 'installing benchmark_model', done: 0, total: 1 });
+      const sha256 = await runner.installTool(params.deviceId, resolve(localPath));
+      ctx.emit({ kind: 'progress', phase: 'installing benchmark_model', done: 1, total: 1 });
+      ctx.emit({ kind: 'log', level: 'info', message: `installed benchmark_model on ${params.deviceId} (sha256 ${sha256.slice(0, 12)})` });
+    }
+    return this.deviceInfo({ deviceId: params.deviceId });
   }
 
   async watchDevices(_params: ValidParamsOf<'watchDevices'>, ctx: JobContext): Promise<null> {
@@ -187,15 +217,36 @@ class DefaultEngine implements Engine {
         // The device may have gone away between listing and asking; it still shows, without details.
       }
     }
+    const ready = device.state === 'device' || device.state === 'emulator';
+    const probe = ready ? await this.probeAttached(device.serial) : { fingerprintHash: '', benchmarkTool: 'unknown' as const };
     return {
       id: device.serial,
       label: device.serial,
       kind: 'android',
-      state: device.state === 'device' || device.state === 'emulator' ? 'ready' : device.state === 'unauthorized' ? 'unauthorized' : 'offline',
-      description,
-      fingerprintHash: storedFingerprintJson ? shortHash(storedFingerprintJson) : '',
-      benchmarkTool: 'unknown',
+      state: ready ? 'ready' : device.state === 'unauthorized' ? 'unauthorized' : 'offline',
+      description: probe.problem ? [description, probe.problem].filter((p) => p !== '').join(' · ') : description,
+      fingerprintHash: probe.fingerprintHash || (storedFingerprintJson ? shortHash(storedFingerprintJson) : ''),
+      benchmarkTool: probe.benchmarkTool,
     };
+  }
+
+  /** Fingerprint and benchmark tool status of a ready phone; a failure becomes a status text, never an error. */
+  private async probeAttached(serial: string): Promise<{ fingerprintHash: string; benchmarkTool: BenchmarkToolStatus; problem?: string }> {
+    const problems: string[] = [];
+    let fingerprintHash = '';
+    let benchmarkTool: BenchmarkToolStatus = 'unknown';
+    try {
+      fingerprintHash = shortHash(canonicalJson(await readDeviceFingerprint(this.deviceBridge(), serial)));
+    } catch (error) {
+      problems.push(`fingerprint unreadable: ${errorText(error)}`);
+    }
+    try {
+      const status = await new BenchmarkRunner(this.deviceBridge()).checkTool(serial);
+      benchmarkTool = status.installed && status.executable ? 'ready' : 'missing';
+    } catch (error) {
+      problems.push(`benchmark tool status unknown: ${errorText(error)}`);
+    }
+    return { fingerprintHash, benchmarkTool, ...(problems.length > 0 ? { problem: problems.join('; ') } : {}) };
   }
 
   // ---- networks --------------------------------------------------------------------------------------------------
@@ -248,12 +299,77 @@ class DefaultEngine implements Engine {
     return { network: spec.name, rows };
   }
 
-  async buildLatencyTable(): Promise<LatencyCoverage> {
-    throw unavailable('buildLatencyTable');
+  async buildLatencyTable(params: ValidParamsOf<'buildLatencyTable'>, ctx: JobContext): Promise<LatencyTableBuild> {
+    loadZooNetwork(params.network);
+    if (!params.resume) {
+      ctx.emit({ kind: 'log', level: 'warn', message: 'entries already in the table are kept (re-measuring them is not supported yet); measuring the missing ones' });
+    }
+    const task: LatencyBuildTask = {
+      ...this.profilerTarget(params.deviceId, params.runtime, params.warmupRuns, params.runs),
+      workspacePath: this.workspacePath,
+      network: params.network,
+      ...(params.levels ? { levels: params.levels } : {}),
+      ...(params.kernels ? { kernels: params.kernels } : {}),
+    };
+    const outcome =
+      this.workspacePath === ':memory:'
+        ? await buildWithStore(task, this.latencyStore(), ctx)
+        : ((await runJobInWorker({ job: 'buildLatencyTable', params: task }, ctx, { workerUrl: this.options.workerUrl, cancelGraceMs: 30_000 })) as LatencyBuildOutcome);
+    if (outcome.failed > 0) {
+      ctx.emit({ kind: 'log', level: 'warn', message: `${outcome.failed} entries failed: ${outcome.failures.map((f) => `${f.signature}: ${f.message}`).slice(0, 3).join('; ')}` });
+    }
+    const coverage = await this.latencyCoverage({ network: params.network, deviceId: outcome.deviceId });
+    return {
+      ...coverage,
+      build: {
+        deviceId: outcome.deviceId,
+        runtimeOptions: outcome.runtimeOptions,
+        total: outcome.total,
+        alreadyPresent: outcome.alreadyPresent,
+        measured: outcome.measured,
+        failed: outcome.failed,
+        cancelled: outcome.cancelled,
+      },
+    };
   }
 
-  async validateLatencyTable(): Promise<{ points: number; meanAbsErrorPercent: number }> {
-    throw unavailable('validateLatencyTable');
+  async validateLatencyTable(params: ValidParamsOf<'validateLatencyTable'>, ctx: JobContext): Promise<LatencyValidationSummary> {
+    loadZooNetwork(params.network);
+    const task: LatencyValidateTask = {
+      ...this.profilerTarget(params.deviceId, params.runtime, params.warmupRuns, params.runs),
+      workspacePath: this.workspacePath,
+      network: params.network,
+      samples: params.samples,
+      seed: params.seed,
+    };
+    const result =
+      this.workspacePath === ':memory:'
+        ? await validateWithStore(task, this.latencyStore(), ctx)
+        : ((await runJobInWorker({ job: 'validateLatencyTable', params: task }, ctx, { workerUrl: this.options.workerUrl, cancelGraceMs: 30_000 })) as LatencyValidation);
+    return {
+      ...result,
+      pairs: result.pairs.map((p) => ({
+        subnet: p.subnet,
+        macs: p.macs,
+        predictedUs: p.predictedUs,
+        measuredUs: p.measuredUs,
+        relativeError: p.relativeError,
+        calibration: p.calibration,
+      })),
+    };
+  }
+
+  /** The profiler to open for a device id of the API ('host' or an adb serial) and runtime options. */
+  private profilerTarget(deviceId: string, runtime?: { threads: number; cores: number[] }, warmupRuns?: number, numRuns?: number): ProfilerTarget {
+    return {
+      deviceId,
+      ...(this.options.adbHost !== undefined ? { adbHost: this.options.adbHost } : {}),
+      ...(this.options.adbPort !== undefined ? { adbPort: this.options.adbPort } : {}),
+      ...(runtime ? { threads: runtime.threads } : {}),
+      ...(runtime && runtime.cores.length > 0 ? { cpuMask: runtime.cores.reduce((mask, core) => mask | (1 << core), 0).toString(16) } : {}),
+      ...(warmupRuns !== undefined ? { warmupRuns } : {}),
+      ...(numRuns !== undefined ? { numRuns } : {}),
+    };
   }
 
   // ---- training and search ---------------------------------------------------------------------------------------
@@ -382,7 +498,7 @@ class DefaultEngine implements Engine {
   }
 
   async exportResult(params: ValidParamsOf<'exportResult'>): Promise<ExportResult> {
-    if (params.format === 'tflite') throw unavailable('exportResult(tflite)');
+    if (params.format === 'tflite') return this.exportTflite(params.runId, params.iteration);
     const details = await this.getRun({ runId: params.runId });
     const store = this.runStore();
     const run = this.requireRun(params.runId);
@@ -404,6 +520,34 @@ class DefaultEngine implements Engine {
     }
     writeFileSync(path, text);
     return { format: params.format, path, bytes: Buffer.byteLength(text) };
+  }
+
+  /** The chosen sub-network as a .tflite file: the run's checkpoint weights when it has one, else random weights. */
+  private async exportTflite(runId: string, iteration: number | undefined): Promise<ExportResult> {
+    const run = this.requireRun(runId);
+    const point = pickIteration(loadSearchResult(this.runStore(), run.id)?.trajectory ?? [], iteration);
+    if (!point) throw new NotFoundError(`run ${runId} has no finished iteration${iteration !== undefined ? ` ${iteration}` : ''} to export`);
+    const spec = loadZooNetwork(run.network);
+    const network = resolveNetwork(spec, point.config);
+    const checkpointDir = runCheckpoint(run.config);
+    let weights: FoldedWeights;
+    let source: 'checkpoint' | 'random';
+    let note: string;
+    if (checkpointDir !== undefined) {
+      weights = await loadCheckpointWeights(checkpointDir, spec, point.config);
+      source = 'checkpoint';
+      note = `weights from the checkpoint ${checkpointDir}`;
+    } else {
+      weights = randomFoldedWeights(network, 1);
+      source = 'random';
+      note = 'random weights: the run has no trained checkpoint, so the model is only good for latency measurement';
+    }
+    const bytes = exportNetwork(network, weights, { description: `NetAdapt Studio ${run.network} run ${run.id} iteration ${point.iteration} (${source} weights)` });
+    const dir = this.exportDir();
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, `${run.id}-iter${point.iteration}.tflite`);
+    writeFileSync(path, bytes);
+    return { format: 'tflite', path, bytes: bytes.byteLength, weights: source, note };
   }
 
   async dispose(): Promise<void> {
@@ -452,8 +596,15 @@ class DefaultEngine implements Engine {
   }
 }
 
-function unavailable(operation: string): NotAvailableError {
-  return new NotAvailableError(operation, UNAVAILABLE[operation] ?? 'a module');
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** The checkpoint folder a run's configuration names, when it has one. */
+function runCheckpoint(config: unknown): string | undefined {
+  if (typeof config !== 'object' || config === null) return undefined;
+  const checkpoint = (config as Record<string, unknown>).checkpoint;
+  return typeof checkpoint === 'string' && checkpoint !== '' ? checkpoint : undefined;
 }
 
 /** Networks of the API are zoo names (a path would let a client read any JSON file on this computer). */

@@ -11,6 +11,8 @@ import type {
   EngineEvent,
   ExportResult,
   LatencyCoverage,
+  LatencyTableBuild,
+  LatencyValidationSummary,
   NetworkSummary,
   RunDetails,
   RunSummary,
@@ -42,11 +44,8 @@ export interface Engine {
   sampleSearchSpace(params: ValidParamsOf<'sampleSearchSpace'>, ctx: JobContext): Promise<SearchSpaceSampling>;
 
   latencyCoverage(params: ValidParamsOf<'latencyCoverage'>): Promise<LatencyCoverage>;
-  buildLatencyTable(params: ValidParamsOf<'buildLatencyTable'>, ctx: JobContext): Promise<LatencyCoverage>;
-  validateLatencyTable(
-    params: ValidParamsOf<'validateLatencyTable'>,
-    ctx: JobContext,
-  ): Promise<{ points: number; meanAbsErrorPercent: number }>;
+  buildLatencyTable(params: ValidParamsOf<'buildLatencyTable'>, ctx: JobContext): Promise<LatencyTableBuild>;
+  validateLatencyTable(params: ValidParamsOf<'validateLatencyTable'>, ctx: JobContext): Promise<LatencyValidationSummary>;
 
   trainSupernet(params: ValidParamsOf<'trainSupernet'>, ctx: JobContext): Promise<RunSummary>;
 

@@ -12,4 +12,8 @@ export const WORKER_JOBS: Record<string, () => Promise<WorkerJob>> = {
   trainSupernet: async () => (await import('./jobs/train-supernet.ts')).trainSupernetJob as WorkerJob,
   /** A search run (core/search) over the workspace's run store. */
   runSearch: async () => (await import('./jobs/run-search.ts')).runSearch as WorkerJob,
+  /** Measures the missing entries of a latency table (profiler-android/lut/build.ts). */
+  buildLatencyTable: async () => (await import('./jobs/latency-table.ts')).buildLatencyTableJob as WorkerJob,
+  /** Predicted vs measured latency of random sub-networks (profiler-android/lut/validate.ts). */
+  validateLatencyTable: async () => (await import('./jobs/latency-table.ts')).validateLatencyTableJob as WorkerJob,
 };

@@ -12,6 +12,8 @@ import type {
   JobInfo,
   JobStarted,
   LatencyCoverage,
+  LatencyTableBuild,
+  LatencyValidationSummary,
   NetworkSummary,
   RunDetails,
   RunSummary,
@@ -48,10 +50,8 @@ export const METHODS = {
   /** Resolves random sub-networks in a worker thread: MACs and params of the search space. */
   sampleSearchSpace: job<typeof s.sampleSearchSpaceParams, SearchSpaceSampling>(s.sampleSearchSpaceParams),
   latencyCoverage: call<typeof s.latencyCoverageParams, LatencyCoverage>(s.latencyCoverageParams),
-  buildLatencyTable: job<typeof s.buildLatencyTableParams, LatencyCoverage>(s.buildLatencyTableParams),
-  validateLatencyTable: job<typeof s.validateLatencyTableParams, { points: number; meanAbsErrorPercent: number }>(
-    s.validateLatencyTableParams,
-  ),
+  buildLatencyTable: job<typeof s.buildLatencyTableParams, LatencyTableBuild>(s.buildLatencyTableParams),
+  validateLatencyTable: job<typeof s.validateLatencyTableParams, LatencyValidationSummary>(s.validateLatencyTableParams),
   trainSupernet: job<typeof s.trainSupernetParams, RunSummary>(s.trainSupernetParams),
   startSearch: job<typeof s.startSearchParams, RunSummary>(s.startSearchParams),
   resumeSearch: job<typeof s.runRef, RunSummary>(s.runRef),

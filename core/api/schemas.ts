@@ -27,6 +27,8 @@ export const deviceSetupParams = z.strictObject({
   deviceId,
   /** Push the benchmark tool even when a working one is already on the device. */
   force: z.boolean().default(false),
+  /** The benchmark_model binary on this computer (default: the engine's configured tool path). */
+  toolPath: z.string().min(1).optional(),
 });
 
 export const getArchitectureParams = z.strictObject({
@@ -57,6 +59,10 @@ export const buildLatencyTableParams = z.strictObject({
   warmupRuns: z.int().min(0).max(1000).default(5),
   /** Skip layers that already have an entry (resume); false re-measures everything. */
   resume: z.boolean().default(true),
+  /** Only these width levels (each layer keeps those it allows): a quick, coarser table. Default: all. */
+  levels: z.array(z.int().min(0).max(64)).min(1).optional(),
+  /** Only these kernel sizes (each layer keeps those it allows). Default: all. */
+  kernels: z.array(z.int().min(1).max(15)).min(1).optional(),
 });
 
 export const validateLatencyTableParams = z.strictObject({
@@ -65,6 +71,10 @@ export const validateLatencyTableParams = z.strictObject({
   /** Random sub-networks to measure whole and compare with the table's prediction. */
   samples: z.int().min(1).max(500).default(20),
   seed: seed.default(1),
+  /** The table's runtime options (defaults as in buildLatencyTable): validation compares with that table. */
+  runtime: runtimeOptionsSchema.default({ threads: 1, cores: [], delegate: 'xnnpack' }),
+  runs: z.int().min(1).max(1000).default(30),
+  warmupRuns: z.int().min(0).max(1000).default(5),
 });
 
 export const trainSupernetParams = z.strictObject({

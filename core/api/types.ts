@@ -117,6 +117,42 @@ export interface LatencyCoverage {
   rows: CoverageRow[];
 }
 
+/** What buildLatencyTable answers: the coverage after the build, and what this build measured. */
+export interface LatencyTableBuild extends LatencyCoverage {
+  build?: {
+    deviceId: string;
+    runtimeOptions: string;
+    total: number;
+    alreadyPresent: number;
+    measured: number;
+    failed: number;
+    cancelled: boolean;
+  };
+}
+
+/** One validation sub-network: latency predicted from the table vs measured whole (microseconds). */
+export interface ValidationPoint {
+  subnet: string;
+  macs: number;
+  predictedUs: number;
+  measuredUs: number;
+  relativeError: number;
+  /** Used to fit the per-model overhead; the error statistics are computed on the other points. */
+  calibration: boolean;
+}
+
+export interface LatencyValidationSummary {
+  points: number;
+  /** Mean |predicted − measured| / measured over the held-out points, in percent. */
+  meanAbsErrorPercent: number;
+  medianRelativeError?: number;
+  p90RelativeError?: number;
+  overheadUs?: number;
+  deviceId?: string;
+  runtimeOptions?: string;
+  pairs?: ValidationPoint[];
+}
+
 export type JobStatus = 'running' | 'done' | 'failed' | 'cancelled';
 
 export interface JobStarted {
@@ -187,6 +223,9 @@ export interface ExportResult {
   /** Absolute path of the written file. */
   path: string;
   bytes: number;
+  /** tflite only: where the weights came from ('random' when the run has no trained checkpoint). */
+  weights?: 'checkpoint' | 'random';
+  note?: string;
 }
 
 export interface ServerInfo {

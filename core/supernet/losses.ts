@@ -22,11 +22,12 @@ export function depthLoss(logPred: tf.Tensor4D, depth: tf.Tensor4D, kind: DepthL
   const count = tf.maximum(tf.sum(valid), 1);
   const abs = tf.abs(diff);
   if (kind === 'l1') return tf.div(tf.sum(abs), count);
-  // berHu: |d| for |d| ≤ c, (d² + c²) / 2c above, with c = 0.2·max|d|; written as |d| + relu(|d| − c)² / 2c
-  // (the same function, without a comparison op, which has no gradient in tfjs).
-  const c = tf.maximum(tf.mul(tf.max(abs), 0.2), 1e-6);
+  // berHu: |d| for |d| ≤ c, (d² + c²) / 2c above, with c = 0.2·max|d| held constant (as in Laina et al.; no gradient
+  // flows through c). Written as |d| + step(|d| − c)·(|d| − c)² / 2c = |d| + relu(|d| − c)² / 2c: no comparison op
+  // (LessEqual etc. have no gradient in tfjs 4.22), and c is read back to the host so the tape never sees max/maximum.
+  const c = Math.max(0.2 * (tf.max(abs).dataSync()[0] as number), 1e-6);
   const excess = tf.relu(tf.sub(abs, c));
-  return tf.div(tf.sum(tf.add(abs, tf.div(tf.square(excess), tf.mul(c, 2)))), count);
+  return tf.div(tf.sum(tf.add(abs, tf.div(tf.square(excess), 2 * c))), count);
 }
 
 /** Correct top-1 predictions in a batch. */

@@ -2,7 +2,7 @@
  * What a latency measurement depends on: the phone, its build, the benchmark binary, the cores and
  * threads used. A latency table belongs to one fingerprint id; any change gives a new id.
  */
-import { createHash } from 'node:crypto';
+import { canonicalJson, sha256Hex } from '../../core/hash.ts';
 import { ValidationError } from '../../core/errors.ts';
 import type { DeviceBridge } from './bridge.ts';
 import { DeviceCommandError } from './errors.ts';
@@ -142,17 +142,9 @@ export async function readDeviceFingerprint(bridge: DeviceBridge, serial: string
   return parseFingerprintOutput(stdout, options);
 }
 
-/** JSON with object keys sorted at every level, so equal values always serialize identically. */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-}
+export { canonicalJson } from '../../core/hash.ts';
 
 /** Stable id of a fingerprint: sha256 (hex) of its canonical JSON. */
 export function fingerprintId(fingerprint: DeviceFingerprint): string {
-  return createHash('sha256').update(canonicalJson(fingerprint)).digest('hex');
+  return sha256Hex(canonicalJson(fingerprint));
 }

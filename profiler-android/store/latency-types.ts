@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ValidationError } from '../../core/errors.ts';
+import { canonicalJson } from '../../core/hash.ts';
 
 /** Statistics of one measured layer, in microseconds. */
 export interface LatencyStatistics {
@@ -110,20 +111,7 @@ export function jsonPath(path: readonly PropertyKey[]): string {
   return out === '' ? '(top level)' : out;
 }
 
-/** JSON with object keys sorted at every level, so equal fingerprints have equal strings. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === 'object') {
-    const sorted: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) sorted[key] = sortKeys((value as Record<string, unknown>)[key]);
-    return sorted;
-  }
-  return value;
-}
+export { canonicalJson } from '../../core/hash.ts';
 
 /** Parses and canonicalizes a fingerprint given as JSON text or an object; it must be a JSON object. */
 export function canonicalFingerprint(fingerprint: string | Readonly<Record<string, unknown>>): string {

@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { WebSocket } from 'ws';
+import { AdbTestEnvironment, adbBinary } from '../profiler-android/adb-harness.ts';
 import { chromiumMissing, launchChromium, openPage, screenshotPath, startTestApp, unexpectedProblems, type TestApp } from './harness.ts';
 
 const missing = chromiumMissing();
@@ -53,6 +54,26 @@ describe.skipIf(missing !== undefined)('browser mode (netadapt ui)', () => {
     expect(new URL(page.url()).search).toBe('');
     await expect.poll(() => page.textContent('[data-testid=connection]')).toContain('connected');
   });
+
+  it('builds a tiny latency table on the Latency tables screen, with visible progress', async () => {
+    await show('Latency tables');
+    const screen = page.locator('section[aria-labelledby=latency-title]');
+    await screen.locator('select').first().selectOption('mobilenet-v2-32');
+    await screen.getByLabel('Runs per layer').fill('5');
+    await screen.getByLabel('Warm-up runs').fill('0');
+    await screen.locator('input[name=quick]').check();
+    await screen.getByRole('button', { name: 'Build table' }).click();
+    const progressText = screen.locator('.progress-text');
+    await expect.poll(async () => /measuring layers: [1-9]\d* \/ \d+/.test((await progressText.textContent({ timeout: 30_000 })) ?? ''), { timeout: 60_000, interval: 50 }).toBe(true);
+    await page.screenshot({ path: screenshotPath('latency-build'), fullPage: true });
+    // Done: the progress bar goes and the coverage table shows the host's new table with its entries.
+    await expect.poll(() => screen.locator('.progress').count(), { timeout: 90_000 }).toBe(0);
+    const row = screen.locator('[data-testid=coverage-table] tbody tr').filter({ hasText: 'runs=5' });
+    await expect.poll(() => row.count()).toBe(1);
+    const [present] = ((await row.locator('td').nth(2).textContent()) ?? '').split('/').map((n) => Number(n.trim()));
+    expect(present).toBeGreaterThan(0);
+    expect(unexpectedProblems(problems)).toEqual([]);
+  }, 150_000);
 
   it('lists this computer as a device', async () => {
     await show('Devices');
@@ -232,4 +253,34 @@ describe.skipIf(missing !== undefined)('a small search from the Search screen', 
     await page.screenshot({ path: screenshotPath('history'), fullPage: true });
     expect(unexpectedProblems(problems)).toEqual([]);
   });
+});
+
+describe.skipIf(missing !== undefined || !adbBinary)('devices screen with an emulated phone', () => {
+  let env: AdbTestEnvironment;
+  let app: TestApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    env = await AdbTestEnvironment.start({ model: 'Emulated Pixel' });
+    app = await startTestApp({ adbPort: env.adbPort });
+    browser = await launchChromium();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+    await env?.stop();
+  });
+
+  it('lists the emulated phone next to this computer, with its fingerprint and benchmark tool status', async () => {
+    const { page, problems } = await openPage(browser, app.url);
+    await page.waitForSelector('[data-testid=device-table]');
+    const row = page.locator(`tr[data-device-id="${env.serial}"]`);
+    await expect.poll(() => row.count(), { timeout: 20_000 }).toBe(1);
+    expect(await row.textContent()).toContain('Emulated Pixel');
+    expect(await row.locator('td').filter({ hasText: 'ready' }).count()).toBeGreaterThan(0);
+    expect(await row.locator('code').first().textContent()).toMatch(/^[0-9a-f]{12}$/);
+    await page.screenshot({ path: screenshotPath('devices-emulated-phone'), fullPage: true });
+    expect(unexpectedProblems(problems)).toEqual([]);
+  }, 60_000);
 });

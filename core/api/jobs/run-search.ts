@@ -6,6 +6,7 @@
 import { createSearchContext, searchConfigSchema, SearchOptimizer, SqliteRunStore } from '../../search/index.ts';
 import type { SearchConfigInput, SearchEvent, SearchResult } from '../../search/index.ts';
 import { openWorkspace } from '../../store/workspace.ts';
+import { registerProfilerProviders } from '../../../profiler-android/search-providers.ts';
 import type { StartSearchConfig } from '../schemas.ts';
 import type { EngineEvent } from '../types.ts';
 import type { WorkerJobContext } from '../worker-protocol.ts';
@@ -39,11 +40,13 @@ export function toSearchConfig(config: StartSearchConfig): SearchConfigInput {
 
 export async function runSearch(rawTask: unknown, ctx: WorkerJobContext): Promise<SearchResult> {
   const task = rawTask as RunSearchTask;
+  // Latency-guided searches read (and lazily extend) the workspace's latency tables through these providers.
+  registerProfilerProviders();
   const workspace = openWorkspace(task.workspacePath);
   try {
     const store = new SqliteRunStore(workspace);
     const stored = task.resumeRunId !== undefined ? store.getRun(task.resumeRunId) : undefined;
-    const searchConfig = searchConfigSchema.parse(stored ? stored.config : toSearchConfig(task.config as StartSearchConfig));
+    const searchConfig = searchConfigSchema.parse(stored ? stored.config : { workspace: task.workspacePath, ...toSearchConfig(task.config as StartSearchConfig) });
     const context = await createSearchContext(searchConfig);
     try {
       let initialResource = 0;

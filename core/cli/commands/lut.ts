@@ -17,6 +17,9 @@ interface DeviceOptions {
   adbPort?: string;
   runs: string;
   warmup: string;
+  repeats?: string;
+  threads: string;
+  cpuMask?: string;
 }
 
 function withDeviceOptions(command: Command): Command {
@@ -24,9 +27,12 @@ function withDeviceOptions(command: Command): Command {
     .option('--device <serial|host>', 'adb serial of the phone, or "host" for this computer', 'host')
     .option('--workspace <path>', 'workspace file (default: $NETADAPT_WORKSPACE or ./workspace/netadapt.sqlite)')
     .option('--adb-host <host>', 'adb server host', '127.0.0.1')
-    .option('--adb-port <port>', 'adb server port', '5037')
+    .option('--adb-port <port>', 'adb server port (default: $ANDROID_ADB_SERVER_PORT or 5037)')
     .option('--runs <n>', 'timed runs per model', '30')
-    .option('--warmup <n>', 'warm-up runs per model', '5');
+    .option('--warmup <n>', 'warm-up runs per model', '5')
+    .option('--repeats <n>', 'independent repeats per model (the median one is kept)')
+    .option('--threads <n>', 'inference threads (phone)', '1')
+    .option('--cpu-mask <hex>', 'taskset CPU mask on the phone (default: the fastest cluster)');
 }
 
 async function open(options: DeviceOptions) {
@@ -35,9 +41,12 @@ async function open(options: DeviceOptions) {
   const profiler = await openProfiler({
     device: options.device,
     adbHost: options.adbHost ?? '127.0.0.1',
-    adbPort: Number(options.adbPort ?? 5037),
+    adbPort: positive(options.adbPort ?? process.env['ANDROID_ADB_SERVER_PORT'] ?? '5037', '--adb-port'),
     numRuns: positive(options.runs, '--runs'),
     warmupRuns: positive(options.warmup, '--warmup', 0),
+    threads: positive(options.threads, '--threads'),
+    ...(options.repeats === undefined ? {} : { repeats: positive(options.repeats, '--repeats') }),
+    ...(options.cpuMask === undefined ? {} : { cpuMask: options.cpuMask }),
   });
   return { workspace, store, profiler };
 }

@@ -6,7 +6,18 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createDefaultEngine } from '../../../core/api/engine-default.ts';
 import { createApiServer } from '../../../core/api/server.ts';
 import type { ErrorMessage, EventMessage, ResultMessage, ServerMessage } from '../../../core/api/protocol.ts';
-import type { ArchitectureView, DeviceListing, NetworkSummary, SearchSpaceSampling } from '../../../core/api/types.ts';
+import type {
+  ArchitectureView,
+  DeviceListing,
+  ExportResult,
+  JobEvent,
+  LatencyTableBuild,
+  LatencyValidationSummary,
+  NetworkSummary,
+  ProgressEvent,
+  SearchSpaceSampling,
+} from '../../../core/api/types.ts';
+import { readTfliteModel } from '../../../core/export/tflite/reader.ts';
 import { loadNetwork, resolveNetwork, searchSpace, zooNames } from '../../../core/arch/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'netadapt-api-'));
@@ -30,6 +41,34 @@ afterAll(async () => {
   await engine.dispose();
   rmSync(dir, { recursive: true, force: true });
 });
+
+const TINY_TABLE = { network: 'mobilenet-v2-32', deviceId: 'host', runs: 2, warmupRuns: 0 };
+
+/** Runs a job to its end (optionally cancelling it once `cancelWhen` holds) and returns its events. */
+async function runJob(method: string, params: unknown, cancelWhen?: (events: JobEvent[]) => boolean): Promise<JobEvent[]> {
+  const received: ServerMessage[] = [];
+  const connection = server.connect((m) => received.push(m));
+  await connection.receive({ id: 1, method, params });
+  const started = received[0] as ResultMessage | ErrorMessage;
+  if ('error' in started) throw new Error(`${started.error.code}: ${started.error.message}`);
+  const { jobId } = started.result as { jobId: string };
+  const events = () => received.filter((m): m is EventMessage => 'type' in m && m.jobId === jobId).map((m) => m.event);
+  let cancelled = false;
+  const end = Date.now() + 80_000;
+  while (!events().some((e) => e.kind === 'done' || e.kind === 'failed' || e.kind === 'cancelled')) {
+    if (Date.now() > end) throw new Error(`${method} did not finish`);
+    if (cancelWhen && !cancelled && cancelWhen(events())) {
+      cancelled = true;
+      await server.handle({ id: 2, method: 'cancelJob', params: { jobId } });
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  connection.close();
+  const all = events();
+  const failed = all.find((e) => e.kind === 'failed');
+  if (failed) throw new Error(`${method} failed: ${JSON.stringify(failed)}`);
+  return all;
+}
 
 async function call<T>(method: string, params?: unknown): Promise<T> {
   const response = await server.handle({ id: 1, method, params });
@@ -118,22 +157,54 @@ describe('default engine', () => {
     expect(last).toMatchObject({ done: 300, total: 300 });
   });
 
-  it.each([
-    ['validateLatencyTable', { network: 'mobilenet-v1-32', deviceId: 'host' }],
-    ['buildLatencyTable', { network: 'mobilenet-v1-32', deviceId: 'host' }],
-  ])('%s fails with not_available, naming what is missing', async (method, params) => {
-    const received: ServerMessage[] = [];
-    const connection = server.connect((m) => received.push(m));
-    await connection.receive({ id: 1, method, params });
-    const end = Date.now() + 5000;
-    while (!received.some((m) => 'type' in m && m.event.kind === 'failed')) {
-      if (Date.now() > end) throw new Error('no failed event');
-      await new Promise((r) => setTimeout(r, 10));
+  it('builds a tiny latency table on the host in a worker: progress, cancel, resume, then nothing left to measure', async () => {
+    const spec = loadNetwork('mobilenet-v2-32');
+    // Full width and 3x3 kernels only: a few dozen entries, measured with 2 runs each.
+    const params = { ...TINY_TABLE, levels: [spec.widthLevels - 1], kernels: [3] };
+    const first = await runJob('buildLatencyTable', params, (events) => events.some((e) => e.kind === 'progress' && e.done > 0));
+    expect(first.at(-1)?.kind).toBe('cancelled');
+    const firstDone = first.filter((e): e is ProgressEvent => e.kind === 'progress').at(-1)!;
+    expect(firstDone.done).toBeLessThan(firstDone.total); // it stopped early
+    const firstProgress = first.filter((e): e is ProgressEvent => e.kind === 'progress');
+    const total = firstProgress[0]!.total;
+    expect(total).toBeGreaterThan(10);
+    expect(firstProgress.every((e) => e.total === total && e.done <= total)).toBe(true);
+
+    const second = await runJob('buildLatencyTable', params);
+    const done = second.at(-1) as { kind: string; result: LatencyTableBuild };
+    expect(done.kind).toBe('done');
+    const build = done.result.build!;
+    expect(build.total).toBe(total);
+    expect(build.alreadyPresent).toBeGreaterThan(0); // the cancelled run's entries were kept
+    expect(build.alreadyPresent + build.measured).toBe(total);
+    expect(build.failed).toBe(0);
+    const progress = second.filter((e): e is ProgressEvent => e.kind === 'progress');
+    expect(progress.at(-1)).toMatchObject({ done: total, total });
+    expect(progress.some((e) => typeof e.etaSeconds === 'number')).toBe(true);
+    expect(done.result.rows.find((r) => r.deviceId === build.deviceId)?.runtimeOptions).toBe(build.runtimeOptions);
+
+    const third = await runJob('buildLatencyTable', params);
+    expect((third.at(-1) as { result: LatencyTableBuild }).result.build).toMatchObject({ total, alreadyPresent: total, measured: 0 });
+  }, 90_000);
+
+  it('validates the host table: predicted vs measured pairs, one validation-point event each', async () => {
+    const events = await runJob('validateLatencyTable', { network: 'mobilenet-v2-32', deviceId: 'host', samples: 4, seed: 2, runs: TINY_TABLE.runs, warmupRuns: 0 });
+    const done = events.at(-1) as { kind: string; result: LatencyValidationSummary };
+    expect(done.kind).toBe('done');
+    const pairs = done.result.pairs!;
+    expect(pairs).toHaveLength(4);
+    expect(done.result.points).toBe(4);
+    for (const pair of pairs) {
+      // predicted = table sum + fitted overhead; the fit on 2 noisy host runs can make it negative, so only finite.
+      expect(Number.isFinite(pair.predictedUs)).toBe(true);
+      expect(pair.measuredUs).toBeGreaterThan(0);
+      expect(pair.relativeError).toBeCloseTo(Math.abs(pair.predictedUs - pair.measuredUs) / pair.measuredUs, 6);
     }
-    connection.close();
-    const failed = received.find((m): m is EventMessage => 'type' in m && m.event.kind === 'failed');
-    expect(failed?.event).toMatchObject({ error: { code: 'not_available', message: expect.stringContaining('not available in this build') } });
-  });
+    expect(pairs.filter((p) => p.calibration)).toHaveLength(2);
+    expect(Number.isFinite(done.result.meanAbsErrorPercent)).toBe(true);
+    const points = events.filter((e) => e.kind === 'validation-point');
+    expect(points.map((p) => (p as { measuredUs: number }).measuredUs)).toEqual(pairs.map((p) => p.measuredUs));
+  }, 90_000);
 
   it('a supernet search without a checkpoint is refused with a message naming the field', async () => {
     const response = (await server.handle({ id: 1, method: 'startSearch', params: { network: 'mobilenet-v1-32' } })) as ErrorMessage;
@@ -178,6 +249,17 @@ describe('default engine', () => {
     expect(Object.keys(exported.layers).length).toBeGreaterThan(10);
     const report = await call<{ path: string }>('exportResult', { runId, format: 'report' });
     expect(readFileSync(report.path, 'utf8')).toContain(`run: ${runId}`);
+
+    // No checkpoint (synthetic evaluator): a .tflite with random weights, and the answer says so.
+    const tflite = await call<ExportResult>('exportResult', { runId, format: 'tflite' });
+    expect(tflite.weights).toBe('random');
+    expect(tflite.note).toContain('random weights');
+    const bytes = readFileSync(tflite.path);
+    expect(bytes.byteLength).toBe(tflite.bytes);
+    const model = readTfliteModel(bytes, tflite.path);
+    const graph = model.subgraphs[0]!;
+    expect(graph.tensors[graph.inputs[0]!]!.shape).toEqual([1, 32, 32, 3]);
+    expect(graph.operators.filter((op) => op.opcode === 'CONV_2D' || op.opcode === 'DEPTHWISE_CONV_2D').length).toBeGreaterThan(5);
   });
 
   it('trains a super-network in a worker; cancelling saves a checkpoint', async () => {

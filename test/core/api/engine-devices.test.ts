@@ -1,0 +1,60 @@
+/** The default engine against an emulated phone behind a private adb server (skipped when adb is not installed). */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDefaultEngine } from '../../../core/api/engine-default.ts';
+import type { Engine, JobContext } from '../../../core/api/engine.ts';
+import type { EngineEvent } from '../../../core/api/types.ts';
+import { AdbTestEnvironment, adbBinary, adbSkipReason } from '../../profiler-android/adb-harness.ts';
+import { BENCHMARK_TOOL_PATH } from '../../profiler-android/emulated-adbd.ts';
+import { fakeElfBinary } from '../../profiler-android/fake-models.ts';
+
+if (!adbBinary) console.log(adbSkipReason);
+
+function jobContext(events: EngineEvent[] = []): JobContext {
+  return { jobId: 'test', signal: new AbortController().signal, emit: (event) => events.push(event) };
+}
+
+describe.skipIf(!adbBinary)('default engine with an emulated phone', () => {
+  let env: AdbTestEnvironment;
+  let engine: Engine;
+  const dir = mkdtempSync(join(tmpdir(), 'netadapt-api-devices-'));
+
+  beforeAll(async () => {
+    env = await AdbTestEnvironment.start({ model: 'Emulated Pixel', withBenchmarkTool: false });
+    engine = createDefaultEngine({ workspacePath: ':memory:', adbPort: env.adbPort, adbBin: env.adb });
+  }, 60_000);
+
+  afterAll(async () => {
+    await engine?.dispose();
+    await env?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lists the phone with its fingerprint and a missing benchmark tool; deviceSetup installs the tool', async () => {
+    const before = (await engine.listDevices()).devices.find((d) => d.id === env.serial);
+    expect(before).toMatchObject({ kind: 'android', state: 'ready', benchmarkTool: 'missing' });
+    expect(before?.fingerprintHash).toMatch(/^[0-9a-f]{12}$/);
+    expect(before?.description).toContain('Emulated Pixel');
+
+    await expect(engine.deviceSetup({ deviceId: env.serial, force: false }, jobContext())).rejects.toThrow(/toolPath/);
+
+    const binary = join(dir, 'benchmark_model');
+    writeFileSync(binary, fakeElfBinary('api'));
+    const events: EngineEvent[] = [];
+    const details = await engine.deviceSetup({ deviceId: env.serial, force: false, toolPath: binary }, jobContext(events));
+    expect(details.benchmarkTool).toBe('ready');
+    expect(env.device.fs.stat(BENCHMARK_TOOL_PATH)?.perm).toBe(0o755);
+    expect(events).toContainEqual(expect.objectContaining({ kind: 'progress', done: 1, total: 1 }));
+    // The fingerprint includes the tool's hash: installing it changes the fingerprint.
+    expect(details.fingerprintHash).not.toBe(before?.fingerprintHash);
+  }, 60_000);
+
+  it('reports a benchmark tool that is not executable as missing', async () => {
+    env.device.fs.chmod(BENCHMARK_TOOL_PATH, 0o644);
+    const device = (await engine.listDevices()).devices.find((d) => d.id === env.serial);
+    expect(device?.benchmarkTool).toBe('missing');
+    env.device.fs.chmod(BENCHMARK_TOOL_PATH, 0o755);
+  }, 30_000);
+});
