@@ -1,6 +1,6 @@
 /**
  * The default Engine: each operation calls the engine module that does the work. Operations whose module is not
- * part of this build answer with a NotAvailableError naming what is missing (`UNAVAILABLE` lists them).
+ * part of this build answer with a NotAvailableError naming what is missing (`UNAVAILABLE` lists them; empty now).
  * CPU-bound jobs run in a worker thread (worker-runner.ts); device I/O is asynchronous and stays on this thread.
  */
 import { createHash } from 'node:crypto';

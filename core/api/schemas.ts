@@ -105,6 +105,8 @@ export const startSearchParams = z
     metric: z.enum(['latency', 'macs', 'params']).default('macs'),
     /** Needed for metric 'latency': the device whose latency table guides the search. */
     deviceId: z.string().min(1).optional(),
+    /** Metric 'latency': measure layers the device's table lacks while searching (the device must be attached). */
+    lazyProfiling: z.boolean().default(false),
     /** Stop when the resource is at most this fraction of the initial network's. */
     targetRatio: z.number().gt(0, 'must be above 0').lt(1, 'must be below 1 (a fraction of the initial resource)').default(0.5),
     /** J: samples per iteration (MCD). */

@@ -24,7 +24,7 @@ export function toSearchConfig(config: StartSearchConfig): SearchConfigInput {
     network: config.network,
     dataset: config.dataset,
     metric: config.metric === 'latency' ? 'latency-lut' : config.metric,
-    ...(config.metric === 'latency' && config.deviceId !== undefined ? { latency: { device: config.deviceId } } : {}),
+    ...(config.metric === 'latency' && config.deviceId !== undefined ? { latency: { device: config.deviceId, lazyProfiling: config.lazyProfiling } } : {}),
     target: `${+(config.targetRatio * 100).toFixed(6)}%`,
     algorithm: config.optimizer,
     J: config.samplesPerIteration,

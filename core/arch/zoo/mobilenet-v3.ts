@@ -200,5 +200,10 @@ export function mobilenetV3Demo(options: ZooOptions = {}): NetworkSpecInput {
     lastConv: 256,
     classes,
     widthLevels: 5,
+    // No channel-level bypass (T = 0): the search shrinks widths but never removes a layer. With the default
+    // (T = full width) every layer can drop to zero filters, and ordered dropout then trains mostly on images whose
+    // path is a 3-channel bypass chain, which kept the shared weights at chance in short runs.
+    limits: () => 0,
+    lastConvLimit: 0,
   });
 }

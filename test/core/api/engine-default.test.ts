@@ -11,6 +11,7 @@ import type {
   DeviceListing,
   ExportResult,
   JobEvent,
+  LatencyCoverage,
   LatencyTableBuild,
   LatencyValidationSummary,
   NetworkSummary,
@@ -204,6 +205,27 @@ describe('default engine', () => {
     expect(Number.isFinite(done.result.meanAbsErrorPercent)).toBe(true);
     const points = events.filter((e) => e.kind === 'validation-point');
     expect(points.map((p) => (p as { measuredUs: number }).measuredUs)).toEqual(pairs.map((p) => p.measuredUs));
+  }, 90_000);
+
+  it('runs a latency-guided search in the worker: the profiler providers measure missing layers on the host', async () => {
+    const events = await runJob('startSearch', {
+      network: 'mobilenet-v2-32',
+      evaluator: 'synthetic',
+      metric: 'latency',
+      deviceId: 'host',
+      lazyProfiling: true,
+      targetRatio: 0.9,
+      samplesPerIteration: 2,
+      layersPerSample: 1,
+      maxIterations: 1,
+    });
+    const done = events.at(-1) as { kind: string; result: { metric: string; unit: string; initialResource: number; bestResource: number } };
+    expect(done).toMatchObject({ kind: 'done', result: { metric: 'latency-lut', unit: 'ms' } });
+    expect(done.result.initialResource).toBeGreaterThan(0);
+    expect(done.result.bestResource).toBeLessThan(done.result.initialResource);
+    // The lazily measured entries are in the workspace's latency tables.
+    const coverage = await call<LatencyCoverage>('latencyCoverage', { network: 'mobilenet-v2-32' });
+    expect(coverage.rows.some((r) => r.runtimeOptions.includes('runs=30') && r.present > 0)).toBe(true);
   }, 90_000);
 
   it('a supernet search without a checkpoint is refused with a message naming the field', async () => {

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDefaultEngine } from '../../../core/api/engine-default.ts';
 import type { Engine, JobContext } from '../../../core/api/engine.ts';
 import type { EngineEvent } from '../../../core/api/types.ts';
+import { loadNetwork } from '../../../core/arch/index.ts';
 import { AdbTestEnvironment, adbBinary, adbSkipReason } from '../../profiler-android/adb-harness.ts';
 import { BENCHMARK_TOOL_PATH } from '../../profiler-android/emulated-adbd.ts';
 import { fakeElfBinary } from '../../profiler-android/fake-models.ts';
@@ -50,6 +51,33 @@ describe.skipIf(!adbBinary)('default engine with an emulated phone', () => {
     // The fingerprint includes the tool's hash: installing it changes the fingerprint.
     expect(details.fingerprintHash).not.toBe(before?.fingerprintHash);
   }, 60_000);
+
+  it('builds a tiny latency table on the phone through the API (android profiler), then validates it', async () => {
+    const spec = loadNetwork('mobilenet-v2-32');
+    const params = {
+      network: 'mobilenet-v2-32',
+      deviceId: env.serial,
+      runtime: { threads: 1, cores: [], delegate: 'xnnpack' as const },
+      runs: 2,
+      warmupRuns: 0,
+      resume: true,
+      levels: [spec.widthLevels - 1],
+      kernels: [3],
+    };
+    const events: EngineEvent[] = [];
+    const first = await engine.buildLatencyTable(params, jobContext(events));
+    expect(first.build?.measured).toBe(first.build?.total);
+    expect(first.build?.failed).toBe(0);
+    expect(events.filter((e) => e.kind === 'progress').at(-1)).toMatchObject({ done: first.build?.total, total: first.build?.total });
+    const again = await engine.buildLatencyTable(params, jobContext());
+    expect(again.build).toMatchObject({ measured: 0, alreadyPresent: first.build?.total });
+    const validation = await engine.validateLatencyTable(
+      { network: 'mobilenet-v2-32', deviceId: env.serial, samples: 2, seed: 1, runtime: params.runtime, runs: 2, warmupRuns: 0 },
+      jobContext(),
+    );
+    expect(validation.pairs).toHaveLength(2);
+    expect(validation.pairs?.every((p) => p.measuredUs > 0)).toBe(true);
+  }, 90_000);
 
   it('reports a benchmark tool that is not executable as missing', async () => {
     env.device.fs.chmod(BENCHMARK_TOOL_PATH, 0o644);
