@@ -212,6 +212,8 @@ export interface RankingOptions {
   subnets?: number;
   heldout?: number;
   seed?: number;
+  /** false: train the full network only (diagnostic; results go to supernet-ranking-plain.json). */
+  orderedDropout?: boolean;
   log?: (line: string) => void;
   write?: boolean;
 }
@@ -260,7 +262,7 @@ export async function runSupernetRanking(opts: RankingOptions = {}): Promise<Rec
   const classes = resolveNetwork(spec).output.channels;
   const dataset = syntheticClassification({ size: spec.input.height, classes, trainSize: opts.trainSize ?? 8000, heldoutSize: opts.heldout ?? 1000, testSize: 0, seed: 1 });
   const started = performance.now();
-  const trainer = SupernetTrainer.create({ spec, dataset, config: { ...DEMO_TRAIN_CONFIG, epochs: opts.epochs ?? DEMO_TRAIN_CONFIG.epochs, batchSize: opts.batch ?? DEMO_TRAIN_CONFIG.batchSize, seed: opts.seed ?? 1 } });
+  const trainer = SupernetTrainer.create({ spec, dataset, config: { ...DEMO_TRAIN_CONFIG, epochs: opts.epochs ?? DEMO_TRAIN_CONFIG.epochs, batchSize: opts.batch ?? DEMO_TRAIN_CONFIG.batchSize, seed: opts.seed ?? 1, orderedDropout: opts.orderedDropout ?? true } });
   log(`ranking run: ${networkName}, ${dataset.split('train').size} training images × ${trainer.config.epochs} epochs, batch ${trainer.config.batchSize}, backend ${backend.description}, load ${os.loadavg()[0]?.toFixed(1)}`);
   let lastLog = 0;
   await trainer.run({
@@ -319,7 +321,7 @@ export async function runSupernetRanking(opts: RankingOptions = {}): Promise<Rec
   if (opts.write ?? true) {
     const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results');
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, 'supernet-ranking.json'), `${JSON.stringify(results, null, 2)}\n`);
+    fs.writeFileSync(path.join(dir, trainer.config.orderedDropout ? 'supernet-ranking.json' : 'supernet-ranking-plain.json'), `${JSON.stringify(results, null, 2)}\n`);
   }
   return results;
 }
@@ -338,6 +340,7 @@ if (invokedDirectly) {
       ...(arg('epochs') ? { epochs: Number(arg('epochs')) } : {}),
       ...(arg('train') ? { trainSize: Number(arg('train')) } : {}),
       ...(arg('batch') ? { batch: Number(arg('batch')) } : {}),
+      ...(args.includes('--plain') ? { orderedDropout: false } : {}),
     });
   } else await runSupernetBench({
     ...(arg('network') ? { network: arg('network') as string } : {}),

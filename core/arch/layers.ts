@@ -38,8 +38,8 @@ export interface ResolvedLayer {
   limit: number;
   /**
    * Channels copied from the bypass source: for a plain layer the input channels [M, min(C,T)) (spatially
-   * subsampled by the stride); for a residual projection the block-input channels [0, residualChannels) that are
-   * added to the filters' outputs.
+   * subsampled by the stride); for a residual projection the block-input channels [0, R) added to the filters'
+   * outputs, R = min(Cb, Z).
    */
   bypassChannels: number;
   /** True for a block's projection that adds the block input (MobileNetV3 residual). */

@@ -324,9 +324,9 @@ function resolveConvLayer(
     channels = input.channels;
     bypass = 0;
   } else if (residualFrom) {
-    const residualChannels = spec.cbc ? Math.min(residualFrom.channels, decl.limit) : Math.min(residualFrom.channels, filters);
-    channels = Math.max(residualChannels, filters);
-    bypass = residualChannels;
+    // The residual covers every output channel the block input has: Z = max(min(Cb, T), M), R = min(Cb, Z).
+    channels = spec.cbc ? Math.max(Math.min(residualFrom.channels, decl.limit), filters) : filters;
+    bypass = Math.min(residualFrom.channels, channels);
   } else {
     channels = cbcOutputChannels(input.channels, decl.limit, filters);
     bypass = cbcBypassedChannels(input.channels, decl.limit, filters);

@@ -168,10 +168,10 @@ function residualProjection(
   const r = layer.bypassChannels;
   const z = layer.output.channels;
   const cb = block.shape[3] ?? 0;
+  let filtered = m > 0 ? filtersPart(b, layer, x, weights) : undefined;
+  if (r === 0 && filtered) return filtered;
   const residual = r === cb ? block : b.slice(block, [0, 0, 0, 0], [-1, -1, -1, r], { name: `${layer.id}/residual` });
-  if (m === 0) return residual;
-  let filtered = filtersPart(b, layer, x, weights);
-  if (r === 0) return filtered;
+  if (!filtered) return residual;
   const padded = (t: TensorHandle, channels: number, name: string) =>
     channels === z ? t : b.pad(t, [[0, 0], [0, 0], [0, 0], [0, z - channels]], { name });
   filtered = padded(filtered, m, `${layer.id}/pad_filters`);

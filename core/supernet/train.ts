@@ -83,8 +83,10 @@ export const DEFAULT_TRAIN_CONFIG: SupernetTrainConfig = {
 };
 
 /**
- * Training defaults for the demo network (mobilenet-v3-demo-32 on synthetic 32×32 data, ~3 min on 2 cores): plain
- * SGD with momentum learns fastest in a few thousand steps; RMSProp at the paper's batch-scaled rate barely moves.
+ * Training defaults for the demo network (mobilenet-v3-demo-32 on synthetic 32×32 data, 4 × 125 steps ≈ 2–3 min on
+ * 2 cores). SGD with momentum: in short runs it moved the loss fastest of the settings tried (RMSProp at the paper's
+ * batch-scaled rate barely moved). Known limitation (Nov 2026): with ordered dropout on, a run this short stays near
+ * chance; the same config with orderedDropout: false learns (see bench/results/supernet-ranking*.json).
  */
 export const DEMO_NETWORK = 'mobilenet-v3-demo-32';
 export const DEMO_TRAIN_CONFIG: SupernetTrainConfig = {
