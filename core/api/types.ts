@@ -2,6 +2,7 @@
  * Results and progress events of the API: plain JSON, shared by the engine, the transports and the renderer
  * (which imports this module's types only).
  */
+import type { ArchRow } from '../arch/table.ts';
 import type { SubnetJsonInput } from './schemas.ts';
 
 export type DeviceKind = 'android' | 'host';
@@ -50,24 +51,8 @@ export interface NetworkSummary {
   widthLevels: number;
 }
 
-/** One row of the architecture table (the paper's Table 8). */
-export interface ArchitectureRow {
-  index: number;
-  name: string;
-  type: string;
-  limit: string;
-  kernel: string;
-  stride: string;
-  exp: string;
-  dw: string;
-  pw: string;
-  se: string;
-  output: string;
-  removed: boolean;
-  bypass: boolean;
-  macs: number;
-  params: number;
-}
+/** One row of the architecture table (the paper's Table 8); defined once in core/arch. */
+export type ArchitectureRow = ArchRow;
 
 export interface ArchitectureView {
   network: string;
