@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'renderer/dist/**', 'bench/results/**', 'test-artifacts/**', 'workspace/**'] },
+  { ignores: ['node_modules/**', 'dist/**', 'renderer/dist/**', 'bench/results/**', 'test-artifacts/**', 'workspace/**', '.scratch/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
