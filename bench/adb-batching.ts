@@ -15,7 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { BenchmarkRunner } from '../profiler-android/benchmark/runner.ts';
 import type { BatchResult, MeasureOptions, ModelToMeasure } from '../profiler-android/benchmark/runner.ts';
-import { median } from '../profiler-android/benchmark/stats.ts';
+import { median } from '../core/stats.ts';
 import { adbBinary, AdbTestEnvironment, PrivateAdbServer } from '../test/profiler-android/adb-harness.ts';
 import type { ExecuteModel } from '../test/profiler-android/emulated-adbd.ts';
 import { startDeviceProcess } from '../test/profiler-android/emulated-adbd-process.ts';

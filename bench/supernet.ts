@@ -23,6 +23,7 @@ import { planBatch } from '../core/supernet/plan.ts';
 import { sampleBatchSubnets } from '../core/supernet/sampling.ts';
 import { SupernetWeights } from '../core/supernet/weights.ts';
 import { initBackend } from '../core/tensor/backend.ts';
+import { median } from '../core/stats.ts';
 
 export interface SupernetBenchOptions {
   network?: string;
@@ -33,12 +34,6 @@ export interface SupernetBenchOptions {
   zoo?: string[];
   write?: boolean;
   log?: (line: string) => void;
-}
-
-function median(values: number[]): number {
-  const s = values.slice().sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
 function timeIt(fn: () => void, reps: number, warmup = 2): number {

@@ -15,6 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../core/tensor/backend.ts';
 import { Rng } from '../core/random.ts';
+import { median } from '../core/stats.ts';
 
 const INPUT_SIZE = 32;
 const CLASSES = 10;
@@ -95,12 +96,6 @@ export function buildModel(rng: Rng): Params {
       return tf.add(tf.matMul(tf.mean(h, [1, 2]) as tf.Tensor2D, dense), denseBias);
     },
   };
-}
-
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
 }
 
 interface StepTimes {

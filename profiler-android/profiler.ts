@@ -3,6 +3,7 @@
  * options. The Android profiler (adb + benchmark_model) and the host profiler (a TFLite runtime on this computer)
  * both implement it, so the latency-table builder, lazy profiling and validation work the same with or without a phone.
  */
+import { median } from '../core/stats.ts';
 import { canonicalRuntimeOptions } from './store/runtime-options.ts';
 
 export interface ModelToMeasure {
@@ -53,10 +54,6 @@ export function formatRuntimeOptions(options: RuntimeOptions): string {
   return canonicalRuntimeOptions({ threads: options.threads, mask: options.cpuMask ?? 'all', warmup: options.warmupRuns, runs: options.numRuns });
 }
 
-function medianOfSorted(sorted: readonly number[]): number {
-  const n = sorted.length;
-  return n % 2 ? (sorted[(n - 1) / 2] as number) : ((sorted[n / 2 - 1] as number) + (sorted[n / 2] as number)) / 2;
-}
 
 /**
  * Statistics of raw times after rejecting outliers: values further than 4 robust standard deviations
@@ -66,22 +63,22 @@ function medianOfSorted(sorted: readonly number[]): number {
  */
 export function summarizeTimes(timesUs: readonly number[], highStdRatio = 0.2): Measurement {
   const all = [...timesUs].sort((a, b) => a - b);
-  const center = medianOfSorted(all);
-  const mad = medianOfSorted(all.map((v) => Math.abs(v - center)).sort((a, b) => a - b));
+  const center = median(all);
+  const mad = median(all.map((v) => Math.abs(v - center)));
   const limit = 4 * 1.4826 * mad;
   const sorted = mad > 0 ? all.filter((v) => Math.abs(v - center) <= limit) : all;
   const n = sorted.length;
   const mean = sorted.reduce((s, v) => s + v, 0) / n;
   const variance = sorted.reduce((s, v) => s + (v - mean) ** 2, 0) / n;
-  const median = medianOfSorted(sorted);
+  const middle = median(sorted);
   const std = Math.sqrt(variance);
   const flags: string[] = [];
   if (sorted.length < all.length) flags.push('outliers-rejected');
-  if (std > highStdRatio * median) flags.push('high-std');
+  if (std > highStdRatio * middle) flags.push('high-std');
   return {
     count: n,
     meanUs: mean,
-    medianUs: median,
+    medianUs: middle,
     stdUs: std,
     minUs: sorted[0] as number,
     maxUs: sorted[n - 1] as number,

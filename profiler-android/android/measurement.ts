@@ -1,6 +1,6 @@
 /** Turns benchmark_model's per-repeat statistics into the Profiler interface's Measurement. */
 import type { BenchmarkMeasurement } from '../benchmark/parse.ts';
-import { median, relativeStd } from '../benchmark/stats.ts';
+import { median, relativeStd } from '../../core/stats.ts';
 import type { Measurement } from '../profiler.ts';
 
 export interface RepeatSummaryOptions {

@@ -15,7 +15,7 @@ import { buildBatchScript, buildSingleCommand, modelFileName, SectionSplitter } 
 import type { BenchmarkInvocation, Section } from './batch-script.ts';
 import { BenchmarkOutputError, parseBenchmarkOutput } from './parse.ts';
 import type { BenchmarkMeasurement } from './parse.ts';
-import { median, relativeStd } from './stats.ts';
+import { median, relativeStd } from '../../core/stats.ts';
 
 export const MODEL_DIR = '/data/local/tmp/netadapt';
 export const TOOL_DOWNLOAD_HINT =

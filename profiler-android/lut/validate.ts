@@ -13,6 +13,7 @@ import { exportNetwork } from '../../core/export/network.ts';
 import { randomFoldedWeights } from '../../core/export/random-weights.ts';
 import { stableId } from '../../core/hash.ts';
 import { Rng } from '../../core/random.ts';
+import { quantileOfSorted } from '../../core/stats.ts';
 import type { Profiler } from '../profiler.ts';
 import type { LatencyStore } from '../store/latency-store.ts';
 import { StoreLatencySource } from './lazy-source.ts';
@@ -100,16 +101,8 @@ export async function validateLatencyTable(options: {
   return {
     pairs,
     overheadUs,
-    medianRelativeError: quantile(errors, 0.5),
-    p90RelativeError: quantile(errors, 0.9),
+    medianRelativeError: quantileOfSorted(errors, 0.5),
+    p90RelativeError: quantileOfSorted(errors, 0.9),
     evaluated: errors.length,
   };
-}
-
-function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return (sorted[lo] as number) + ((sorted[hi] as number) - (sorted[lo] as number)) * (pos - lo);
 }

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { median } from '../../core/stats.ts';
 import { UserError, ValidationError } from '../../core/errors.ts';
 import type { Workspace } from '../../core/store/workspace.ts';
 import './latency-schema.ts';
@@ -370,7 +371,7 @@ export class LatencyStore {
    */
   overheadEstimate(deviceId: string, runtimeOptions: string): OverheadEstimate {
     const residuals = this.modelMeasurements(deviceId, runtimeOptions).map((m) => m.measuredUs - m.predictedSumUs);
-    return { overheadUs: median(residuals), samples: residuals.length };
+    return { overheadUs: residuals.length === 0 ? 0 : median(residuals), samples: residuals.length };
   }
 
   overheadUs(deviceId: string, runtimeOptions: string): number {
@@ -634,10 +635,3 @@ function unique(values: Iterable<string>): string[] {
   return [...new Set(values)];
 }
 
-/** Median of a list (mean of the two middle values for an even count); 0 for an empty list. */
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return 0;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}

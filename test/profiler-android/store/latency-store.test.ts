@@ -5,7 +5,8 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { UserError, ValidationError } from '../../../core/errors.ts';
 import { openWorkspace } from '../../../core/store/workspace.ts';
 import type { Workspace } from '../../../core/store/workspace.ts';
-import { LatencyStore, PartialWriteError, median } from '../../../profiler-android/store/latency-store.ts';
+import { LatencyStore, PartialWriteError } from '../../../profiler-android/store/latency-store.ts';
+import { median } from '../../../core/stats.ts';
 import type { LatencyEntry } from '../../../profiler-android/store/latency-store.ts';
 import { CANONICAL_OPTIONS, OPTIONS, PIXEL_FINGERPRINT, entry, signature } from './fixtures.ts';
 
@@ -233,7 +234,7 @@ describe('per-model overhead', () => {
   });
 
   it('median handles even and odd counts', () => {
-    expect(median([])).toBe(0);
+    expect(median([])).toBeNaN();
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 3, 2])).toBe(2.5);
     expect(median([-5, 10])).toBe(2.5);

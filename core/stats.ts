@@ -1,4 +1,4 @@
-/** Small statistics helpers for combining repeated measurements. */
+/** Small statistics helpers (medians, spreads, quantiles) shared by the profilers, the stores and the benchmarks. */
 export function median(values: readonly number[]): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
@@ -17,4 +17,13 @@ export function relativeStd(values: readonly number[]): number {
   if (average === 0) return 0;
   const variance = mean(values.map((value) => (value - average) ** 2));
   return Math.sqrt(variance) / Math.abs(average);
+}
+
+/** Linear-interpolated quantile of an already sorted list (NaN for an empty list). */
+export function quantileOfSorted(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const pos = (sorted.length - 1) * q;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return (sorted[lo] as number) + ((sorted[hi] as number) - (sorted[lo] as number)) * (pos - lo);
 }
