@@ -207,3 +207,25 @@ export function mobilenetV3Demo(options: ZooOptions = {}): NetworkSpecInput {
     lastConvLimit: 0,
   });
 }
+
+/**
+ * The demo network with channel-level bypass (paper Sec. 2.2, App. B): T per output resolution as in Table 8
+ * (8 channels at stride 2 … 32 at stride 8 for this 32×32 net), so whole layers can be removed. Used by the CBC ablation.
+ */
+export function mobilenetV3DemoCbc(options: ZooOptions = {}): NetworkSpecInput {
+  const { inputSize = 32 } = options;
+  return buildV3({
+    name: `mobilenet-v3-demo-cbc-${inputSize}`,
+    description: `MobileNetV3-style demo network with channel-level bypass, ${inputSize}×${inputSize}`,
+    inputSize,
+    stem: 16,
+    blocks: MOBILENET_V3_DEMO,
+    seWidth: (c) => makeDivisible(c / 4),
+    head: 160,
+    lastConv: 256,
+    classes: options.classes ?? 10,
+    widthLevels: 5,
+    limits: limitsByResolution(1),
+    lastConvLimit: 32,
+  });
+}
