@@ -12,7 +12,7 @@ import { UserError } from '../../core/errors.ts';
 import type { Profiler } from '../profiler.ts';
 import type { LatencyStore } from '../store/latency-store.ts';
 import { invokeOverheadSignature } from '../../core/arch/signature.ts';
-import type { ModelToMeasure } from '../profiler.ts';
+import type { Measurement, ModelToMeasure } from '../profiler.ts';
 import { invokeOverheadModel, layerModel } from './layer-models.ts';
 
 export interface LutBuildProgress {
@@ -71,6 +71,12 @@ export async function measureLayers(options: {
   batchSize?: number;
   onProgress?: (progress: LutBuildProgress) => void;
   signal?: AbortSignal;
+  /**
+   * Other models measured in the first batch, interleaved with the entries (validation measures whole
+   * sub-networks this way, so that a slow phase of the machine hits the entries and the whole models alike).
+   * Their keys must not be layer signatures; their results go to `alongside.onResult`, not to the table.
+   */
+  alongside?: { models: readonly ModelToMeasure[]; onResult: (key: string, measurement: Measurement) => void };
 }): Promise<LutBuildResult> {
   const { profiler, store, layers } = options;
   registerDevice(store, profiler);
@@ -104,14 +110,26 @@ export async function measureLayers(options: {
     });
   };
   report();
-  for (let start = 0; start < missing.length; start += batchSize) {
+  const alongside = options.alongside;
+  const alongsideKeys = new Set(alongside?.models.map((m) => m.key));
+  for (const key of alongsideKeys) {
+    if (models.has(key)) throw new Error(`measureLayers: the extra model key ${key} is also a table entry`);
+  }
+  const batches = Math.max(alongside && alongside.models.length > 0 ? 1 : 0, Math.ceil(missing.length / batchSize));
+  for (let b = 0; b < batches; b++) {
     if (options.signal?.aborted) break;
+    const start = b * batchSize;
     const batch = missing.slice(start, start + batchSize).map((signature) => (models.get(signature) as () => ModelToMeasure)());
     const hashes = new Map(batch.map((m) => [m.key, sha256Hex(m.bytes)]));
+    if (b === 0 && alongside) batch.push(...alongside.models);
     try {
       await profiler.measure(batch, {
         ...(options.signal ? { signal: options.signal } : {}),
         onResult: (signature, m) => {
+          if (alongsideKeys.has(signature)) {
+            alongside?.onResult(signature, m);
+            return;
+          }
           store.putEntry({
             deviceId: profiler.deviceId,
             signature,
@@ -129,6 +147,7 @@ export async function measureLayers(options: {
           report(signature);
         },
         onFailure: (signature, error) => {
+          if (alongsideKeys.has(signature)) throw error;
           failed.push({ signature, message: error.message });
           report(signature);
         },

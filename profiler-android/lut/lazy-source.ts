@@ -70,9 +70,13 @@ export class StoreLatencySource implements LatencySource {
     return [...new Set(signatures.filter((s) => !this.latencies.has(s) || !this.latencies.has(invokeOverheadSignature(s))))];
   }
 
-  async profileMissing(signatures: readonly string[]): Promise<void> {
+  /**
+   * Measures the missing entries in one batch. `alongside`: other models measured in that same batch (see
+   * measureLayers); they are measured even when no entry is missing.
+   */
+  async profileMissing(signatures: readonly string[], alongside?: Parameters<typeof measureLayers>[0]['alongside']): Promise<void> {
     const missing = this.missing(signatures);
-    if (missing.length === 0) return;
+    if (missing.length === 0 && !alongside) return;
     const { profiler, store } = this.options;
     if (!profiler) throw new MissingLatencyEntryError(missing, { deviceId: this.options.deviceId, runtimeOptions: this.options.runtimeOptions });
     this.variants ??= enumerateLayerVariants(this.options.spec);
@@ -88,6 +92,7 @@ export class StoreLatencySource implements LatencySource {
       layers,
       // One batch: on a phone, all missing entries of a search iteration run in one adb shell session.
       batchSize: Number.MAX_SAFE_INTEGER,
+      ...(alongside ? { alongside } : {}),
       ...(this.options.onProgress ? { onProgress: this.options.onProgress } : {}),
     });
     const stored = [...missing, ...missing.map(invokeOverheadSignature)];

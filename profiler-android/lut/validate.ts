@@ -11,6 +11,7 @@ import { resolveNetwork, searchSpace } from '../../core/arch/resolve.ts';
 import type { NetworkSpec } from '../../core/arch/spec.ts';
 import { exportNetwork } from '../../core/export/network.ts';
 import { randomFoldedWeights } from '../../core/export/random-weights.ts';
+import { UserError } from '../../core/errors.ts';
 import { stableId } from '../../core/hash.ts';
 import { Rng } from '../../core/random.ts';
 import { quantileOfSorted } from '../../core/stats.ts';
@@ -31,11 +32,15 @@ export interface ValidationPair {
 
 export interface ValidationResult {
   pairs: ValidationPair[];
+  /** Wall time of the measurements (missing table entries and whole sub-networks). */
+  seconds: number;
   overheadUs: number;
   medianRelativeError: number;
   p90RelativeError: number;
   evaluated: number;
 }
+
+const WHOLE_KEY = 'whole-subnetwork:';
 
 export async function validateLatencyTable(options: {
   spec: NetworkSpec;
@@ -60,18 +65,22 @@ export async function validateLatencyTable(options: {
   const configs = Array.from({ length: Math.max(2, samples) }, () => randomSubnet(space, rng));
   const networks = configs.map((config) => resolveNetwork(spec, config));
   const signatureLists = networks.map((n) => networkSignatures(n.layers));
-  await source.profileMissing(signatureLists.flat());
-  options.onProgress?.(`table complete for ${configs.length} sub-networks; measuring whole models on ${profiler.label}`);
-
+  // The whole sub-networks are measured in the same batch as the entries the table still lacks, interleaved
+  // round-robin by the host profiler, so a slow phase of a shared machine hits both alike.
   const measured = new Map<string, number>();
-  const models = networks.map((network, i) => ({ key: String(i), bytes: exportNetwork(network, randomFoldedWeights(network, 7)) }));
-  await profiler.measure(models, {
+  const models = networks.map((network, i) => ({ key: `${WHOLE_KEY}${i}`, bytes: exportNetwork(network, randomFoldedWeights(network, 7)) }));
+  const started = performance.now();
+  await source.profileMissing(signatureLists.flat(), {
+    models,
     onResult: (key, m) => {
-      measured.set(key, m.meanUs);
-      options.onProgress?.(`measured ${measured.size}/${models.length}`);
+      measured.set(key.slice(WHOLE_KEY.length), m.meanUs);
+      options.onProgress?.(`measured ${measured.size}/${models.length} whole sub-networks`);
     },
   });
-
+  const seconds = (performance.now() - started) / 1000;
+  if (measured.size < models.length) {
+    throw new UserError(`only ${measured.size} of ${models.length} whole sub-networks could be measured on ${profiler.label}; run validate again`);
+  }
   const calibrationCount = Math.floor(configs.length / 2);
   const sums = signatureLists.map((list) => source.estimate(list));
   for (let i = 0; i < calibrationCount; i++) {
@@ -100,6 +109,7 @@ export async function validateLatencyTable(options: {
   const errors = pairs.filter((p) => !p.calibration).map((p) => p.relativeError).sort((a, b) => a - b);
   return {
     pairs,
+    seconds,
     overheadUs,
     medianRelativeError: quantileOfSorted(errors, 0.5),
     p90RelativeError: quantileOfSorted(errors, 0.9),

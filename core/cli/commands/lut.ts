@@ -30,7 +30,7 @@ function withDeviceOptions(command: Command): Command {
     .option('--adb-port <port>', 'adb server port (default: $ANDROID_ADB_SERVER_PORT or 5037)')
     .option('--runs <n>', 'timed runs per model', '30')
     .option('--warmup <n>', 'warm-up runs per model', '5')
-    .option('--repeats <n>', 'independent repeats per model (the median one is kept)')
+    .option('--repeats <n>', 'phone: independent repeats per model (the median one is kept); host: rounds the samples are spread over')
     .option('--threads <n>', 'inference threads (phone)', '1')
     .option('--cpu-mask <hex>', 'taskset CPU mask on the phone (default: the fastest cluster)');
 }
@@ -180,6 +180,7 @@ export function register(program: Command): void {
         });
         console.log(`per-model overhead (median of measured − layer sum over the calibration half): ${(result.overheadUs / 1000).toFixed(3)} ms`);
         console.log(`validation half (${result.evaluated} sub-networks): median relative error ${(result.medianRelativeError * 100).toFixed(1)}%, p90 ${(result.p90RelativeError * 100).toFixed(1)}%`);
+        console.log(`measuring took ${result.seconds.toFixed(1)} s (missing table entries and the whole sub-networks, interleaved)`);
       } finally {
         progress.done();
         await profiler.close?.();
