@@ -5,7 +5,8 @@
  *   { "network": "mobilenet-v1-32", "dataset": "synthetic", "metric": "macs", "target": "50%",
  *     "algorithm": "mcd", "J": 27, "L": 4, "reduction": "3%", "decay": 0.98, "seed": 1,
  *     "budget": { "maxIterations": 100 }, "workspace": "./workspace/netadapt.sqlite",
- *     "checkpoint": "./checkpoints/mnv1", "output": "./out", "evaluator": { "kind": "supernet" } }
+ *     "checkpoint": "./checkpoints/mnv1", "output": "./out", "evaluator": { "kind": "supernet" },
+ *     "finalTraining": { "mode": "supernet", "epochs": 2, "distill": true } }
  */
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
@@ -19,6 +20,14 @@ const percentOrFraction = z.union([
   z.number().gt(0, 'must be > 0').lt(1, 'must be < 1 (a fraction; or write a percentage like "3%")'),
   z.string().regex(/^\s*(\d+(\.\d+)?|\.\d+)\s*%\s*$/, 'must be a percentage like "3%"'),
 ]);
+
+/** Optimizer settings of the short trainings (NetAdaptV1 fine-tuning, final training). */
+const trainingSettings = z.strictObject({
+  batchSize: z.int().min(2, 'must be ≥ 2').optional(),
+  lr: z.number().positive('must be > 0').optional(),
+  optimizer: z.enum(['sgd', 'rmsprop']).optional(),
+  seed: z.int().min(0).max(0xffffffff).optional(),
+});
 
 export const METRIC_NAMES = ['macs', 'params', 'latency-lut', 'latency-measured'] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
@@ -74,6 +83,22 @@ export const searchConfigSchema = z.strictObject({
     .default({ kind: 'supernet' }),
   /** NetAdaptV1 mode: no super-network; each sample is fine-tuned this many steps from the previous best. */
   fineTuneSteps: z.int().min(0).optional(),
+  /** NetAdaptV1 mode: fine-tuning hyper-parameters (defaults: core/search/final-training.ts FINAL_TRAIN_DEFAULTS). */
+  fineTune: trainingSettings.optional(),
+  /**
+   * Train the discovered network after the search (needs "dataset" and "checkpoint"): from the super-network's
+   * weights, from scratch, or along the architecture trajectory; optionally distilled from the full network.
+   * Length: "epochs" of the training split or "steps" (batches); default 1 epoch.
+   */
+  finalTraining: z
+    .strictObject({
+      mode: z.enum(['supernet', 'scratch', 'trajectory']).default('supernet'),
+      epochs: z.number().positive('must be > 0').optional(),
+      steps: positiveInt.optional(),
+      distill: z.boolean().default(false),
+      ...trainingSettings.shape,
+    })
+    .optional(),
 });
 
 export type SearchConfig = z.infer<typeof searchConfigSchema>;
@@ -97,6 +122,14 @@ export function parseSearchConfig(value: unknown, source = 'search config', base
   }
   if ((config.metric === 'latency-lut' || config.metric === 'latency-measured') && !config.latency) {
     throw new ValidationError(`${source}: metric "${config.metric}" needs "latency": {"device": "<device id>"}`);
+  }
+  const final = config.finalTraining;
+  if (final && config.dataset === undefined) throw new ValidationError(`${source}: "finalTraining" needs "dataset" (the data to train on)`);
+  if (final && config.checkpoint === undefined && (final.mode !== 'scratch' || final.distill)) {
+    throw new ValidationError(`${source}: "finalTraining" in mode "${final.mode}"${final.distill ? ' with distillation' : ''} needs "checkpoint" (the super-network)`);
+  }
+  if (final?.epochs !== undefined && final.steps !== undefined) {
+    throw new ValidationError(`${source}: give "finalTraining.epochs" or "finalTraining.steps", not both`);
   }
   toSearchParams(resolved); // reports bad targets now rather than at search time
   return resolved;

@@ -3,10 +3,13 @@
  *
  * MACs, parameters and the synthetic evaluator are built here; the super-network evaluator (core/supernet) is the
  * default `supernetEvaluator` provider, imported lazily so a search that never scores with tfjs never loads it.
- * The pieces that live in other modules (latency tables with lazy profiling, whole-model measurement on a phone,
- * NetAdaptV1 fine-tuning) are plugged in through `registerSearchProviders` (or the `providers` option), so this
+ * The NetAdaptV1 fine-tuner (core/search/supernet-finetuner.ts) is the default `fineTuner`, also imported lazily.
+ * The pieces that live in other modules (latency tables with lazy profiling, whole-model measurement on a phone) are
+ * plugged in through `registerSearchProviders` (or the `providers` option), so this
  * module does not depend on adb; a missing provider is a clear UserError, not a crash.
  */
+import { createHash } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import { loadNetwork } from '../arch/index.ts';
 import type { NetworkSpec } from '../arch/index.ts';
 import { UserError, ValidationError } from '../errors.ts';
@@ -70,7 +73,50 @@ async function supernetEvaluatorFromCheckpoint({ spec, config }: ProviderInput):
   };
 }
 
-const registered: SearchContextProviders = { supernetEvaluator: supernetEvaluatorFromCheckpoint };
+/**
+ * The default NetAdaptV1 fine-tuner: starts from the checkpoint's weights (a plain-trained full network,
+ * `train-supernet --no-od`), fine-tunes samples on the training split of `config.dataset` and scores them on its
+ * held-out split. Adopted bases are saved next to the workspace (finetune-state/<hash of the run's settings>) so a
+ * search resumed after kill -9 continues from the same weights.
+ */
+async function supernetFineTunerFromCheckpoint({ spec, config }: ProviderInput): Promise<FineTuner & { dispose(): void }> {
+  if (config.dataset === undefined) {
+    throw new ValidationError('NetAdaptV1 mode ("fineTuneSteps") needs "dataset": the data samples are fine-tuned and scored on');
+  }
+  if (config.checkpoint === undefined) {
+    throw new ValidationError('NetAdaptV1 mode ("fineTuneSteps") needs "checkpoint": a trained full network (netadapt train-supernet --no-od)');
+  }
+  const [{ initBackend }, { openDataset }, { loadSupernetWeights }, { SupernetFineTuner }, { defaultWorkspacePath }] = await Promise.all([
+    import('../tensor/backend.ts'),
+    import('../data/open.ts'),
+    import('../supernet/evaluate.ts'),
+    import('./supernet-finetuner.ts'),
+    import('../store/workspace.ts'),
+  ]);
+  await initBackend();
+  const dataset = await openDataset(config.dataset);
+  const weights = loadSupernetWeights(config.checkpoint, spec);
+  const workspace = config.workspace ?? defaultWorkspacePath();
+  const settings = JSON.stringify([config.network, config.dataset, config.checkpoint, config.seed, config.fineTuneSteps, config.fineTune ?? null]);
+  const stateDir = workspace === ':memory:'
+    ? undefined
+    : join(dirname(workspace), 'finetune-state', createHash('sha256').update(settings).digest('hex').slice(0, 16));
+  try {
+    const limit = (config.evaluator as Record<string, unknown>)['limit'];
+    return new SupernetFineTuner({
+      weights,
+      dataset,
+      fineTuneSteps: config.fineTuneSteps ?? 0,
+      ...(config.fineTune ? { config: config.fineTune } : {}),
+      ...(stateDir ? { stateDir } : {}),
+      ...(typeof limit === 'number' ? { limit } : {}),
+    });
+  } finally {
+    weights.dispose();
+  }
+}
+
+const registered: SearchContextProviders = { supernetEvaluator: supernetEvaluatorFromCheckpoint, fineTuner: supernetFineTunerFromCheckpoint };
 
 /** Called once at startup by the module that wires the engine together (the CLI / the app). */
 export function registerSearchProviders(providers: SearchContextProviders): void {

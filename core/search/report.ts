@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { architectureRows, formatCount, resolveNetwork, searchSpace, subnetToJson } from '../arch/index.ts';
 import type { ArchRow, NetworkSpec } from '../arch/index.ts';
 import { formatResource } from '../metrics/format.ts';
-import { loadSearchResult } from './result.ts';
+import { loadSearchResult, type FinalTrainingSummary } from './result.ts';
 import { escapeXml, renderScatterSvg } from './scatter-svg.ts';
 import { describeTarget } from './targets.ts';
 import type { RunRecord, RunStore, SampleRecord, SearchResult } from './types.ts';
@@ -21,6 +21,8 @@ export interface SearchReportInput {
   samples: readonly SampleRecord[];
   /** What the score is, e.g. "held-out accuracy" or "synthetic score (not an accuracy)". */
   scoreLabel?: string;
+  /** The discovered network's final training, when one ran. */
+  finalTraining?: FinalTrainingSummary;
 }
 
 export interface SearchOutputFiles {
@@ -56,8 +58,24 @@ export function discoveredNetworkJson(input: SearchReportInput): Record<string, 
     params: network.params,
     config: result.best.config,
     subnet: subnetToJson(space, result.best.config),
+    ...(input.finalTraining ? { finalTraining: input.finalTraining } : {}),
     spec,
   };
+}
+
+/** Summary lines of the final training (empty when none ran). */
+export function finalTrainingLines(input: SearchReportInput): [string, string][] {
+  const f = input.finalTraining;
+  if (!f) return [];
+  const metric = (m: Record<string, number>) =>
+    m['rmse'] !== undefined ? `δ1 ${(100 * (m['delta1'] ?? 0)).toFixed(1)}%, RMSE ${(m['rmse'] ?? 0).toFixed(3)} m` : `top-1 ${(100 * (m['top1'] ?? 0)).toFixed(1)}%`;
+  const lines: [string, string][] = [
+    ['final training', `${f.mode === 'supernet' ? 'from the super-network weights' : f.mode === 'scratch' ? 'from scratch' : 'along the architecture trajectory'}${f.distill ? ', distilled from the full network' : ''}: ${f.steps} steps in ${f.seconds.toFixed(0)} s`],
+    ['final held-out score', `${f.heldout.score.toFixed(4)} (${metric(f.heldout.metrics)})${f.before === undefined ? '' : `, before the final training ${f.before.toFixed(4)}`}`],
+  ];
+  if (f.test) lines.push(['final test score', `${f.test.score.toFixed(4)} (${metric(f.test.metrics)})`]);
+  lines.push(['trained network', `${formatCount(f.macs)} MACs, ${formatCount(f.params)} parameters; weights ${f.weightsPath}${f.tflite ? `; ${f.tflite}` : ''}`]);
+  return lines;
 }
 
 function percent(part: number, whole: number): string {
@@ -84,6 +102,7 @@ function summaryLines(input: SearchReportInput): [string, string][] {
     ['iterations / samples', `${result.iterations} / ${result.samplesEvaluated}`],
   ];
   if (p.fineTuneSteps !== undefined) lines.push(['mode', `NetAdaptV1: ${p.fineTuneSteps} fine-tuning steps per sample`]);
+  lines.push(...finalTrainingLines(input));
   return lines;
 }
 

@@ -62,3 +62,21 @@ export function loadSearchResult(store: RunStore, runId: string): SearchResult |
     samplesEvaluated,
   };
 }
+
+/** What the final training of the discovered network produced (core/search/final-training.ts), for the reports. */
+export interface FinalTrainingSummary {
+  mode: 'supernet' | 'scratch' | 'trajectory';
+  distill: boolean;
+  steps: number;
+  seconds: number;
+  /** Held-out score of the starting weights (before the final training). */
+  before?: number;
+  heldout: { score: number; metrics: Record<string, number> };
+  test?: { score: number; metrics: Record<string, number> };
+  macs: number;
+  params: number;
+  /** Checkpoint folder of the trained weights. */
+  weightsPath: string;
+  /** The trained network as .tflite, when exported. */
+  tflite?: string;
+}

@@ -7,13 +7,15 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { readJsonFile, renderArchitectureTable, resolveNetwork } from '../../arch/index.ts';
+import type { NetworkSpec } from '../../arch/index.ts';
 import { UserError, ValidationError } from '../../errors.ts';
 import { formatResource } from '../../metrics/format.ts';
 import { configBaseDir, parseSearchConfig } from '../../search/config.ts';
 import type { SearchConfig } from '../../search/config.ts';
 import { createSearchContext } from '../../search/context.ts';
 import { SearchOptimizer } from '../../search/optimizer.ts';
-import { loadReportInput, writeSearchOutputs } from '../../search/report.ts';
+import { finalTrainingLines, loadReportInput, writeSearchOutputs } from '../../search/report.ts';
+import type { FinalTrainingSummary } from '../../search/result.ts';
 import { SqliteRunStore } from '../../search/run-store.ts';
 import type { RunRecord, SearchBudget, SearchEvent, SearchParams, SearchResult } from '../../search/types.ts';
 import { defaultWorkspacePath, openWorkspace } from '../../store/workspace.ts';
@@ -108,16 +110,26 @@ async function resumeSearch(runId: string, options: SearchOptions, budget: Searc
   await withRun(workspacePath, config, options, (optimizer) => optimizer.resume(runId, budget ? { budget } : {}));
 }
 
-/** Runs a new search (or resumes `resumeRunId`) with the CLI's progress output and writes the reports; used by `demo`. */
+/**
+ * Runs a new search (or resumes `resumeRunId`) with the CLI's progress output, the final training when configured,
+ * and writes the reports; used by `demo`.
+ */
 export async function runSearchFromConfig(
   config: SearchConfig,
   options: { workspace?: string; output?: string; quiet?: boolean },
   resumeRunId?: string,
-): Promise<void> {
+): Promise<RunOutcome> {
   const workspacePath = options.workspace ?? config.workspace ?? defaultWorkspacePath();
-  await withRun(workspacePath, config, options, (optimizer, params) =>
+  return withRun(workspacePath, config, options, (optimizer, params) =>
     resumeRunId === undefined ? optimizer.start(params, config) : optimizer.resume(resumeRunId),
   );
+}
+
+export interface RunOutcome {
+  result: SearchResult;
+  outputDir: string;
+  /** The final training's summary (when configured, the search finished and the training was not interrupted). */
+  finalTraining?: FinalTrainingSummary;
 }
 
 async function withRun(
@@ -125,7 +137,7 @@ async function withRun(
   config: SearchConfig,
   options: SearchOptions,
   go: (optimizer: SearchOptimizer, params: SearchParams) => Promise<SearchResult>,
-): Promise<void> {
+): Promise<RunOutcome> {
   const context = await createSearchContext(config);
   const workspace = openWorkspace(workspacePath);
   const store = new SqliteRunStore(workspace);
@@ -152,15 +164,57 @@ async function withRun(
     const result = await go(optimizer, context.params);
     reporter.finish();
     const outputDir = resolve(options.output ?? config.output ?? `netadapt-output/${result.runId}`);
-    const files = writeSearchOutputs(outputDir, loadReportInput(store, result.runId, context.spec, context.scoreLabel));
+    const reportInput = loadReportInput(store, result.runId, context.spec, context.scoreLabel);
+    let files = writeSearchOutputs(outputDir, reportInput);
     printResult(result, context.spec, context.metric.unit, files.network, files.html);
     if (result.status === 'unreachable') process.exitCode = 1;
     if (result.status === 'interrupted') process.exitCode = 130;
+    const outcome: RunOutcome = { result, outputDir };
+    if (config.finalTraining && result.status === 'done') {
+      const summary = await runFinalTraining(config, context.spec, result, outputDir, controller.signal);
+      if (summary) {
+        outcome.finalTraining = summary;
+        files = writeSearchOutputs(outputDir, { ...reportInput, finalTraining: summary });
+        console.log('');
+        for (const [key, value] of finalTrainingLines({ ...reportInput, finalTraining: summary })) console.log(`${key}: ${value}`);
+        console.log(`report:  ${files.html}`);
+      } else {
+        console.log(`final training interrupted; continue it with: netadapt search --resume ${result.runId}`);
+        process.exitCode = 130;
+      }
+    }
+    return outcome;
   } finally {
     reporter.finish();
     process.off('SIGINT', onSigint);
     workspace.close();
     context.dispose();
+  }
+}
+
+async function runFinalTraining(
+  config: SearchConfig,
+  spec: NetworkSpec,
+  result: SearchResult,
+  outputDir: string,
+  signal: AbortSignal,
+): Promise<FinalTrainingSummary | undefined> {
+  const settings = config.finalTraining as NonNullable<SearchConfig['finalTraining']>;
+  console.log(`\nfinal training of the discovered network (mode ${settings.mode}${settings.distill ? ', distilled from the full network' : ''})`);
+  const { finalTrainFromSearchConfig } = await import('../../search/final-training.ts');
+  const progress = new ProgressLine();
+  try {
+    return await finalTrainFromSearchConfig({
+      config,
+      spec,
+      result,
+      outputDir,
+      signal,
+      onEvent: (e) =>
+        progress.update(e.step, e.totalSteps, `${e.phase === 'final' ? 'final' : `trajectory point ${e.point + 1}/${e.points}`}, loss ${e.loss.toFixed(3)}, ${e.imagesPerSec.toFixed(0)} img/s`, e.etaSec),
+    });
+  } finally {
+    progress.done();
   }
 }
 
