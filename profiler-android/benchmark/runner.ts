@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { FileFormatError, UserError, ValidationError } from '../../core/errors.ts';
-import type { DeviceBridge, RemoteEntry, RemoteFileStat } from '../device/bridge.ts';
+import type { DeviceBridge, PushItem, RemoteEntry, RemoteFileStat } from '../device/bridge.ts';
 import { DeviceDisconnectedError } from '../device/errors.ts';
 import { readDeviceFingerprint, BENCHMARK_TOOL_PATH } from '../device/fingerprint.ts';
 import { normalizeCpuMask } from '../device/cpu-mask.ts';
@@ -208,29 +208,36 @@ export class BenchmarkRunner {
     return collector.result(shellSessions, invocation.cpuMask ?? '');
   }
 
-  /** The same measurements with one shell session (one adb round trip) per model run. */
+  /**
+   * The same measurements the way a tool without batching does them, for comparison: after one check that
+   * the tool is there, every model run is one push (its own sync connection, no "is it there already?"
+   * check) and one shell session.
+   */
   async measureOneByOne(serial: string, models: readonly ModelToMeasure[], options: MeasureOptions = {}): Promise<BatchResult> {
-    const { prepared, invocation, repeats } = await this.prepare(serial, models, options);
+    const { prepared, invocation, repeats } = await this.prepare(serial, models, options, { push: false });
+    const byToken = new Map(prepared.map((model) => [model.token, model]));
     const collector = new ResultCollector(prepared, repeats, options);
     let shellSessions = 0;
-    for (const model of interleave(prepared, repeats)) {
+    for (const token of interleave(prepared, repeats)) {
       shellSessions++;
       let stdout: string;
       let exitCode: number;
       try {
-        ({ stdout, exitCode } = await this.bridge.shell(serial, buildSingleCommand(model, invocation), {
+        const bytes = byToken.get(token)?.bytes ?? Buffer.alloc(0);
+        await this.bridge.push(serial, bytes, `${this.modelDir}/${modelFileName(token)}`, 0o644);
+        ({ stdout, exitCode } = await this.bridge.shell(serial, buildSingleCommand(token, invocation), {
           timeoutMs: sessionTimeout(1, invocation),
         }));
       } catch (error) {
         if (!(error instanceof DeviceDisconnectedError)) throw error;
-        collector.disconnected(model, error.partialOutput);
+        collector.disconnected(token, error.partialOutput);
         throw new BatchInterruptedError(
           `device ${serial} disconnected after ${collector.completed} of ${collector.total} model runs`,
           collector.result(shellSessions, invocation.cpuMask ?? '', true),
           error.partialOutput,
         );
       }
-      collector.section({ token: model, index: collector.completed, output: stdout, exitCode });
+      collector.section({ token, index: collector.completed, output: stdout, exitCode });
     }
     return collector.result(shellSessions, invocation.cpuMask ?? '');
   }
@@ -239,6 +246,7 @@ export class BenchmarkRunner {
     serial: string,
     models: readonly ModelToMeasure[],
     options: MeasureOptions,
+    how: { push: boolean } = { push: true },
   ): Promise<{ prepared: PreparedModel[]; invocation: BenchmarkInvocation; repeats: number }> {
     const repeats = options.repeats ?? 1;
     if (!Number.isInteger(repeats) || repeats < 1 || repeats > 100) throw new ValidationError(`repeats must be 1..100, got ${repeats}`);
@@ -255,11 +263,12 @@ export class BenchmarkRunner {
     };
     // Validate the invocation before touching the device.
     if (prepared.length > 0) buildSingleCommand(prepared[0]?.token ?? '', invocation);
-    // One sync connection answers both "is the tool there?" and "which models are there?".
-    const { stats, listings } = await this.bridge.inspect(serial, { stat: [this.toolPath], list: [this.modelDir] });
-    this.assertToolReady(serial, this.toolStatus(stats.get(this.toolPath)));
+    // One sync connection checks the tool, lists the models already there and pushes the missing ones.
+    await this.bridge.withSync(serial, async (sync) => {
+      this.assertToolReady(serial, this.toolStatus(await sync.stat(this.toolPath)));
+      if (how.push) await sync.pushAll(this.missingModels(prepared, await sync.list(this.modelDir)));
+    });
     invocation.cpuMask ??= await this.defaultMask(serial, threads);
-    await this.pushMissing(serial, prepared, listings.get(this.modelDir) ?? []);
     return { prepared, invocation, repeats };
   }
 
@@ -273,15 +282,13 @@ export class BenchmarkRunner {
     return mask;
   }
 
-  /** Push the models the device does not have yet (same content-hash name and size = already there). */
-  private async pushMissing(serial: string, models: readonly PreparedModel[], onDevice: readonly RemoteEntry[]): Promise<void> {
+  /** The models the device does not have yet (same content-hash name and size = already there), as pushes. */
+  private missingModels(models: readonly PreparedModel[], onDevice: readonly RemoteEntry[]): PushItem[] {
     const present = new Map(onDevice.map((entry) => [entry.name, entry.size]));
     const unique = new Map(models.map((model) => [model.token, model]));
-    const missing = [...unique.values()].filter((model) => present.get(modelFileName(model.token)) !== model.bytes.length);
-    await this.bridge.pushAll(
-      serial,
-      missing.map((model) => ({ source: model.bytes, remotePath: `${this.modelDir}/${modelFileName(model.token)}`, mode: 0o644 })),
-    );
+    return [...unique.values()]
+      .filter((model) => present.get(modelFileName(model.token)) !== model.bytes.length)
+      .map((model) => ({ source: model.bytes, remotePath: `${this.modelDir}/${modelFileName(model.token)}`, mode: 0o644 }));
   }
 }
 

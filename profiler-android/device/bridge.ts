@@ -5,8 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { PassThrough } from 'node:stream';
-import type { Readable } from 'node:stream';
+import type { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { createRequire } from 'node:module';
 import type { Client, Device, DeviceClient } from '@devicefarmer/adbkit';
@@ -78,12 +77,17 @@ export interface PushItem {
 interface AdbTracker extends EventEmitter {
   end(): unknown;
 }
-type AdbPushTransfer = EventEmitter;
 interface AdbSync {
-  push(contents: Readable, path: string, mode?: number): AdbPushTransfer;
   stat(path: string): PromiseLike<AdbStats>;
   readdir(path: string): PromiseLike<AdbEntry[]>;
   end(): unknown;
+  /** adbkit internals used to pipeline SEND requests (adbkit's own push waits for each file's reply). */
+  readonly connection: { getSocket(): Writable };
+  readonly parser: {
+    readAscii(howMany: number): PromiseLike<string>;
+    readBytes(howMany: number): PromiseLike<Buffer>;
+    readError(): PromiseLike<never>;
+  };
 }
 interface AdbStats {
   mode: number;
@@ -226,37 +230,27 @@ export class DeviceBridge {
     await this.pushAll(serial, [{ source, remotePath, mode }]);
   }
 
-  /** Push several files over one sync connection (one round trip to open it, then back-to-back transfers). */
+  /**
+   * Push several files over one sync connection: one round trip to open it, then every SEND/DATA/DONE
+   * written back to back and the device's replies read as they come (pipelined, like `adb push` with many
+   * files), instead of one round trip per file.
+   */
   async pushAll(serial: string, items: readonly PushItem[]): Promise<void> {
+    // Validate and read every source before touching the device.
+    const files = await preparePushes(items);
+    if (files.length === 0) return;
+    await this.withSync(serial, (sync) => sync.pushAll(files));
+  }
+
+  /**
+   * Run several sync requests (stat, list, push) over one sync connection, opened once and closed
+   * afterwards whatever happens.
+   */
+  async withSync<T>(serial: string, work: (sync: SyncSession) => Promise<T>): Promise<T> {
     const device = this.device(serial);
-    const prepared: { bytes: Buffer; remotePath: string; mode: number }[] = [];
-    for (const item of items) {
-      validateRemotePath(item.remotePath);
-      const mode = item.mode ?? 0o644;
-      if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) {
-        throw new ValidationError(`file mode must be between 0 and 0o7777, got ${mode}`);
-      }
-      prepared.push({ bytes: await readSource(item.source), remotePath: item.remotePath, mode });
-    }
-    if (prepared.length === 0) return;
     const sync = await this.wrap<AdbSync>(serial, () => device.syncService());
     try {
-      for (const { bytes, remotePath, mode } of prepared) {
-        // A byte stream (not object mode), so adbkit cuts it into DATA chunks of at most 64 KiB.
-        const source = new PassThrough();
-        source.end(bytes);
-        const transfer = sync.push(source, remotePath, mode);
-        await new Promise<void>((resolve, reject) => {
-          let failed = false;
-          transfer.on('error', (error: Error) => {
-            failed = true;
-            reject(this.translate(error, serial, `push to ${remotePath}`));
-          });
-          transfer.on('end', () => {
-            if (!failed) resolve();
-          });
-        });
-      }
+      return await work(new SyncSession(sync, serial, (error, action) => this.translate(error, serial, action)));
     } finally {
       sync.end();
     }
@@ -293,28 +287,13 @@ export class DeviceBridge {
   ): Promise<{ stats: Map<string, RemoteFileStat | undefined>; listings: Map<string, RemoteEntry[]> }> {
     const statPaths = (request.stat ?? []).map(validateRemotePath);
     const listPaths = (request.list ?? []).map(validateRemotePath);
-    const device = this.device(serial);
-    const sync = await this.wrap<AdbSync>(serial, () => device.syncService());
-    const stats = new Map<string, RemoteFileStat | undefined>();
-    const listings = new Map<string, RemoteEntry[]>();
-    try {
-      for (const path of statPaths) {
-        try {
-          const stat = await this.wrap<AdbStats>(serial, () => sync.stat(path));
-          stats.set(path, toRemoteStat(stat.mode, Number(stat.size), stat.mtime));
-        } catch (error) {
-          if ((error as { code?: string }).code !== 'ENOENT') throw error;
-          stats.set(path, undefined);
-        }
-      }
-      for (const path of listPaths) {
-        const entries = await this.wrap<AdbEntry[]>(serial, () => sync.readdir(path));
-        listings.set(path, entries.map((entry) => ({ name: entry.name, ...toRemoteStat(entry.mode, Number(entry.size), entry.mtime) })));
-      }
-    } finally {
-      sync.end();
-    }
-    return { stats, listings };
+    return this.withSync(serial, async (sync) => {
+      const stats = new Map<string, RemoteFileStat | undefined>();
+      const listings = new Map<string, RemoteEntry[]>();
+      for (const path of statPaths) stats.set(path, await sync.stat(path));
+      for (const path of listPaths) listings.set(path, await sync.list(path));
+      return { stats, listings };
+    });
   }
 
   private device(serial: string): DeviceClient {
@@ -359,6 +338,127 @@ export class DeviceBridge {
     }
     return error;
   }
+}
+
+/** Sync requests over one open `sync:` connection (see DeviceBridge.withSync). */
+export class SyncSession {
+  constructor(
+    private readonly sync: AdbSync,
+    private readonly serial: string,
+    private readonly translate: (error: unknown, action?: string) => Error,
+  ) {}
+
+  /** File status, or undefined when the path does not exist. */
+  async stat(remotePath: string): Promise<RemoteFileStat | undefined> {
+    validateRemotePath(remotePath);
+    try {
+      const stats = await this.sync.stat(remotePath);
+      return toRemoteStat(stats.mode, Number(stats.size), stats.mtime);
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ENOENT') return undefined;
+      throw this.translate(error, `stat of ${remotePath}`);
+    }
+  }
+
+  /** Entries of a directory (empty when it does not exist). */
+  async list(remotePath: string): Promise<RemoteEntry[]> {
+    validateRemotePath(remotePath);
+    try {
+      const entries = await this.sync.readdir(remotePath);
+      return entries.map((entry) => ({ name: entry.name, ...toRemoteStat(entry.mode, Number(entry.size), entry.mtime) }));
+    } catch (error) {
+      throw this.translate(error, `listing of ${remotePath}`);
+    }
+  }
+
+  /** Pipelined pushes: all requests are written at once, then one OKAY (or FAIL) per file is read. */
+  async pushAll(items: readonly PushItem[]): Promise<void> {
+    const files = await preparePushes(items);
+    if (files.length === 0) return;
+    const socket = this.sync.connection.getSocket();
+    const mtimeSec = Math.floor(Date.now() / 1000);
+    const writeAll = async (): Promise<void> => {
+      for (const file of files) {
+        const parts = [syncRequest('SEND', Buffer.from(`${file.remotePath},${S_IFREG | file.mode}`, 'utf8'))];
+        for (let offset = 0; offset < file.bytes.length; offset += SYNC_DATA_MAX) {
+          parts.push(syncRequest('DATA', file.bytes.subarray(offset, offset + SYNC_DATA_MAX)));
+        }
+        parts.push(syncHeader('DONE', mtimeSec));
+        if (!socket.write(Buffer.concat(parts))) await drained(socket);
+      }
+    };
+    const readReplies = async (): Promise<void> => {
+      for (const file of files) {
+        try {
+          const reply = await this.sync.parser.readAscii(4);
+          if (reply === 'OKAY') await this.sync.parser.readBytes(4);
+          else if (reply === 'FAIL') await this.sync.parser.readError();
+          else throw new DeviceCommandError(`device ${this.serial} answered ${JSON.stringify(reply)} to a file transfer`);
+        } catch (error) {
+          throw error instanceof DeviceCommandError ? error : this.translate(error, `push to ${file.remotePath}`);
+        }
+      }
+    };
+    const writing = writeAll();
+    // If the device fails early, stop waiting for the writer: the connection is closed right after.
+    await Promise.all([writing, readReplies()]).catch(async (error: unknown) => {
+      await writing.catch(() => undefined);
+      throw error;
+    });
+  }
+}
+
+const SYNC_DATA_MAX = 64 * 1024;
+
+interface PreparedPush {
+  bytes: Buffer;
+  remotePath: string;
+  mode: number;
+  source: Buffer;
+}
+
+async function preparePushes(items: readonly PushItem[]): Promise<PreparedPush[]> {
+  const files: PreparedPush[] = [];
+  for (const item of items) {
+    validateRemotePath(item.remotePath);
+    const mode = item.mode ?? 0o644;
+    if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) {
+      throw new ValidationError(`file mode must be between 0 and 0o7777, got ${mode}`);
+    }
+    const bytes = typeof item.source !== 'string' && Buffer.isBuffer(item.source) ? item.source : await readSource(item.source);
+    files.push({ bytes, remotePath: item.remotePath, mode, source: bytes });
+  }
+  return files;
+}
+const S_IFREG = 0o100000;
+
+function syncHeader(id: string, value: number): Buffer {
+  const header = Buffer.alloc(8);
+  header.write(id, 0, 'latin1');
+  header.writeUInt32LE(value, 4);
+  return header;
+}
+
+function syncRequest(id: string, payload: Buffer): Buffer {
+  return Buffer.concat([syncHeader(id, payload.length), payload]);
+}
+
+function drained(socket: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const settle = (error?: Error): void => {
+      socket.off('drain', onDrain);
+      socket.off('error', onError);
+      socket.off('close', onClose);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onDrain = (): void => settle();
+    const onError = (error: Error): void => settle(error);
+    const onClose = (): void => settle(new Error('connection closed during the transfer'));
+    socket.once('drain', onDrain);
+    socket.once('error', onError);
+    socket.once('close', onClose);
+  });
 }
 
 async function readSource(source: string | Uint8Array): Promise<Buffer> {

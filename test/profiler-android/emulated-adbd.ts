@@ -23,9 +23,9 @@ import { ShellAborted, ShellSession } from './emulated/shell-interpreter.ts';
 import type { DeviceState } from './emulated/shell-interpreter.ts';
 import { SyncService } from './emulated/sync-service.ts';
 import { sizeDerivedExecuteModel } from './emulated/fake-benchmark-model.ts';
-import type { ExecuteModel } from './emulated/fake-benchmark-model.ts';
+import type { ExecuteModel, OpenModel } from './emulated/fake-benchmark-model.ts';
 
-export type { ExecuteModel, ExecuteModelOptions } from './emulated/fake-benchmark-model.ts';
+export type { ExecuteModel, ExecuteModelOptions, LoadedBenchmarkModel, OpenModel } from './emulated/fake-benchmark-model.ts';
 export { sizeDerivedExecuteModel } from './emulated/fake-benchmark-model.ts';
 
 export const BENCHMARK_TOOL_PATH = '/data/local/tmp/benchmark_model';
@@ -43,6 +43,8 @@ export interface EmulatedDeviceOptions {
   /** Install a benchmark_model binary at /data/local/tmp (default true). */
   withBenchmarkTool?: boolean;
   executeModel?: ExecuteModel;
+  /** Load each model once per benchmark_model run and time warm-up and timed runs on it (overrides executeModel). */
+  openModel?: OpenModel;
   /** Old adbd ran legacy shell commands on a pty, turning "\n" into "\r\n". */
   ptyLineEndings?: boolean;
   /** Max payload this device advertises in its CNXN (adb 29 hosts offer 256K; old devices 4096). */
@@ -124,6 +126,7 @@ export class EmulatedAdbDevice {
       properties,
       cpuCount: cores.length,
       executeModel: options.executeModel ?? sizeDerivedExecuteModel,
+      openModel: options.openModel,
       garbageBenchmarkOutput: false,
     };
     const banner = `device::ro.product.name=${productName};ro.product.model=${model};ro.product.device=${deviceName};features=cmd`;

@@ -110,6 +110,30 @@ describe.skipIf(!adbBinary)('BenchmarkRunner through adb and the emulated device
     expect(sends[0]).toContain(`${MODEL_DIR}/`);
   });
 
+  it('measures new models with one sync connection and one shell session per batch', async () => {
+    const fresh = Array.from({ length: 6 }, (_, i) => ({ key: `new${i}`, bytes: fakeTfliteModel(1500 + i * 300, `batch-new-${i}`) }));
+    const servicesBefore = env.device.services.length;
+    const sendsBefore = env.device.syncRequests.filter((r) => r.startsWith('SEND')).length;
+    const result = await runner.measureBatch(env.serial, fresh, { cpuMask: '80' });
+    expect(result.results.map((r) => r.latencyUs)).toEqual(fresh.map((m) => latencyOf(m.bytes)));
+    const services = env.device.services.slice(servicesBefore);
+    expect(services.filter((s) => s === 'sync:')).toHaveLength(1);
+    expect(services.filter((s) => s.startsWith('shell:'))).toHaveLength(1);
+    expect(env.device.syncRequests.filter((r) => r.startsWith('SEND')).length - sendsBefore).toBe(fresh.length);
+  });
+
+  it('one round trip per model pushes every model on its own sync connection, as a tool without batching does', async () => {
+    const servicesBefore = env.device.services.length;
+    const sendsBefore = env.device.syncRequests.filter((r) => r.startsWith('SEND')).length;
+    const result = await runner.measureOneByOne(env.serial, models.slice(0, 3), { cpuMask: '80' });
+    expect(result.results).toHaveLength(3);
+    const services = env.device.services.slice(servicesBefore);
+    // One connection to check the tool, then one push and one shell per model (already there or not).
+    expect(services.filter((s) => s === 'sync:')).toHaveLength(1 + 3);
+    expect(services.filter((s) => s.startsWith('shell:'))).toHaveLength(3);
+    expect(env.device.syncRequests.filter((r) => r.startsWith('SEND')).length - sendsBefore).toBe(3);
+  });
+
   it('gives the same numbers one round trip per model', async () => {
     const shellsBefore = env.device.shellCommands.length;
     const oneByOne = await runner.measureOneByOne(env.serial, models.slice(0, 4), { cpuMask: '80', repeats: 2 });

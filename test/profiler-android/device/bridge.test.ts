@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../core/errors.ts';
 import { DeviceBridge, splitExitMarker } from '../../../profiler-android/device/bridge.ts';
 import type { DeviceEvent } from '../../../profiler-android/device/bridge.ts';
-import { DeviceDisconnectedError, DeviceTimeoutError } from '../../../profiler-android/device/errors.ts';
+import { DeviceCommandError, DeviceDisconnectedError, DeviceTimeoutError } from '../../../profiler-android/device/errors.ts';
 import { shellQuote } from '../../../profiler-android/device/shell-quote.ts';
 import { adbBinary, adbSkipReason, AdbTestEnvironment } from '../adb-harness.ts';
 
@@ -102,6 +102,40 @@ describe.skipIf(!adbBinary)('DeviceBridge through a real adb server and the emul
     expect(remote).toMatchObject({ permissions: 0o755, size: bytes.length, isDirectory: false });
     expect(env.device.fs.readFile('/data/local/tmp/netadapt-test/tool.bin').equals(bytes)).toBe(true);
     expect(await env.bridge.stat(env.serial, '/data/local/tmp/netadapt-test/missing')).toBeUndefined();
+  });
+
+  it('pipelines many pushes over one sync connection: large, empty and small files arrive intact', async () => {
+    const syncBefore = env.device.services.filter((s) => s === 'sync:').length;
+    const sendsBefore = env.device.syncRequests.filter((r) => r.startsWith('SEND')).length;
+    // 200 KiB spans several 64 KiB DATA chunks; contents differ per file so a mix-up would show.
+    const files = [
+      { source: Buffer.from(Array.from({ length: 200 * 1024 }, (_, i) => (i * 31) % 251)), remotePath: '/data/local/tmp/pipe/big.bin' },
+      { source: Buffer.alloc(0), remotePath: '/data/local/tmp/pipe/empty.bin', mode: 0o600 },
+      ...Array.from({ length: 40 }, (_, i) => ({ source: Buffer.from(`file ${i} `.repeat(i + 1)), remotePath: `/data/local/tmp/pipe/f${i}.bin` })),
+    ];
+    await env.bridge.pushAll(env.serial, files);
+    expect(env.device.services.filter((s) => s === 'sync:').length - syncBefore).toBe(1);
+    expect(env.device.syncRequests.filter((r) => r.startsWith('SEND')).length - sendsBefore).toBe(files.length);
+    for (const file of files) {
+      const node = env.device.fs.stat(file.remotePath);
+      expect(node?.kind === 'file' && node.data.equals(file.source)).toBe(true);
+      expect(node?.perm).toBe(file.mode ?? 0o644);
+    }
+  });
+
+  it('reports a file the device refuses as a command error, keeping the files pushed before it', async () => {
+    await env.bridge.push(env.serial, Buffer.from('not a directory'), '/data/local/tmp/pipe-file');
+    const error = await env.bridge
+      .pushAll(env.serial, [
+        { source: Buffer.from('first'), remotePath: '/data/local/tmp/pipe-ok/first.bin' },
+        { source: Buffer.from('second'), remotePath: '/data/local/tmp/pipe-file/second.bin' },
+        { source: Buffer.from('third'), remotePath: '/data/local/tmp/pipe-ok/third.bin' },
+      ])
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeviceCommandError);
+    expect(env.device.fs.readFile('/data/local/tmp/pipe-ok/first.bin').toString()).toBe('first');
+    // The bridge still works afterwards.
+    expect((await env.bridge.shell(env.serial, 'echo ok')).stdout).toBe('ok\n');
   });
 
   it('pushes several files over one sync connection and lists them', async () => {

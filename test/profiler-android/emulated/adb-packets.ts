@@ -58,30 +58,54 @@ export class AdbProtocolError extends Error {}
 
 /** Incremental decoder: feed socket chunks, get whole packets out. */
 export class PacketDecoder {
-  private buffered: Buffer = Buffer.alloc(0);
+  // Received bytes not yet decoded, kept as a list so a large packet arriving in many socket chunks is
+  // copied once (when complete), not once per chunk.
+  private chunks: Buffer[] = [];
+  private bufferedLength = 0;
 
   constructor(private readonly maxPayload: number) {}
 
   push(chunk: Buffer): AdbPacket[] {
-    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
+    this.chunks.push(chunk);
+    this.bufferedLength += chunk.length;
     const packets: AdbPacket[] = [];
-    while (this.buffered.length >= HEADER_LENGTH) {
-      const command = this.buffered.readUInt32LE(0);
-      const magic = this.buffered.readUInt32LE(20);
+    while (this.bufferedLength >= HEADER_LENGTH) {
+      const header = this.peek(HEADER_LENGTH);
+      const command = header.readUInt32LE(0);
+      const magic = header.readUInt32LE(20);
       if (((command ^ 0xffffffff) >>> 0) !== magic) {
         throw new AdbProtocolError(`bad magic for command 0x${command.toString(16)}`);
       }
-      const length = this.buffered.readUInt32LE(12);
+      const length = header.readUInt32LE(12);
       if (length > this.maxPayload) throw new AdbProtocolError(`payload of ${length} bytes exceeds ${this.maxPayload}`);
-      if (this.buffered.length < HEADER_LENGTH + length) break;
-      const payload = Buffer.from(this.buffered.subarray(HEADER_LENGTH, HEADER_LENGTH + length));
-      const check = this.buffered.readUInt32LE(16);
+      if (this.bufferedLength < HEADER_LENGTH + length) break;
+      const whole = this.take(HEADER_LENGTH + length);
+      const payload = whole.subarray(HEADER_LENGTH);
+      const check = header.readUInt32LE(16);
       if (check !== 0 && check !== payloadChecksum(payload)) {
         throw new AdbProtocolError(`payload checksum mismatch for ${commandName(command)}`);
       }
-      packets.push({ command, arg0: this.buffered.readUInt32LE(4), arg1: this.buffered.readUInt32LE(8), payload });
-      this.buffered = this.buffered.subarray(HEADER_LENGTH + length);
+      packets.push({ command, arg0: header.readUInt32LE(4), arg1: header.readUInt32LE(8), payload });
     }
     return packets;
+  }
+
+  /** The first `length` buffered bytes (merging chunks only as far as needed). */
+  private peek(length: number): Buffer {
+    const first = this.chunks[0] as Buffer;
+    if (first.length >= length) return first;
+    const merged = Buffer.concat(this.chunks);
+    this.chunks = [merged];
+    return merged;
+  }
+
+  /** Remove and return the first `length` buffered bytes as a buffer of its own. */
+  private take(length: number): Buffer {
+    const merged = this.chunks.length === 1 ? (this.chunks[0] as Buffer) : Buffer.concat(this.chunks);
+    const taken = Buffer.from(merged.subarray(0, length));
+    const rest = merged.subarray(length);
+    this.chunks = rest.length > 0 ? [rest] : [];
+    this.bufferedLength = rest.length;
+    return taken;
   }
 }

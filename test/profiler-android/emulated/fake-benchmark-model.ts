@@ -32,11 +32,26 @@ export const sizeDerivedExecuteModel: ExecuteModel = async (model, { runs }) => 
   return times;
 };
 
+/** A model loaded once by one benchmark_model process (its "Init"), then run phase after phase. */
+export interface LoadedBenchmarkModel {
+  /** Runs the model `runs` times; each run's wall time in microseconds. */
+  execute(runs: number): Promise<number[]>;
+  close(): void;
+}
+
+/**
+ * Loads a model the way the real tool does once per invocation: when this hook is set, the emulated
+ * benchmark_model loads the model once, times that load as its Init, and runs warm-up and timed runs on
+ * the loaded model (executeModel is then not used).
+ */
+export type OpenModel = (model: Uint8Array, options: Omit<ExecuteModelOptions, 'runs'>) => Promise<LoadedBenchmarkModel>;
+
 export interface BenchmarkToolIo {
   stdout(text: string): void;
   stderr(text: string): void;
   readFile(path: string): Buffer | undefined;
   executeModel: ExecuteModel;
+  openModel?: OpenModel | undefined;
   affinity: readonly number[] | null;
   garbageOutput: boolean;
   signal: AbortSignal;
@@ -99,14 +114,31 @@ export async function runFakeBenchmarkModel(args: readonly string[], io: Benchma
     return 0;
   }
   log(`INFO: The input model file size (MB): ${formatCppDouble(model.length / 1e6)}`);
-  const initUs = 150 + Math.round(model.length / 400);
-  log(`INFO: Initialized session in ${formatCppDouble(initUs / 1e3)}ms.`);
-
   const options = { threads, affinity: io.affinity };
-  const warmup = await runPhase(model, flags.warmup_runs, flags.warmup_min_secs, flags.max_secs, options, io, log);
-  const regular = await runPhase(model, flags.num_runs, flags.min_secs, flags.max_secs, options, io, log);
+  let initUs: number;
+  let execute: (runs: number) => Promise<number[]>;
+  let close = (): void => undefined;
+  if (io.openModel) {
+    const started = process.hrtime.bigint();
+    const loaded = await io.openModel(model, options);
+    initUs = Number(process.hrtime.bigint() - started) / 1e3;
+    execute = (runs) => loaded.execute(runs);
+    close = () => loaded.close();
+  } else {
+    initUs = 150 + Math.round(model.length / 400);
+    execute = (runs) => io.executeModel(model, { ...options, runs });
+  }
+  let warmup: Stat;
+  let regular: Stat;
+  try {
+    log(`INFO: Initialized session in ${formatCppDouble(initUs / 1e3)}ms.`);
+    warmup = await runPhase(execute, flags.warmup_runs, flags.warmup_min_secs, flags.max_secs, io, log);
+    regular = await runPhase(execute, flags.num_runs, flags.min_secs, flags.max_secs, io, log);
+  } finally {
+    close();
+  }
   log(
-    `INFO: Inference timings in us: Init: ${initUs}, First inference: ${warmup.first}, ` +
+    `INFO: Inference timings in us: Init: ${Math.round(initUs)}, First inference: ${warmup.first}, ` +
       `Warmup (avg): ${formatCppDouble(warmup.avg)}, Inference (avg): ${formatCppDouble(regular.avg)}`,
   );
   log(
@@ -119,11 +151,10 @@ export async function runFakeBenchmarkModel(args: readonly string[], io: Benchma
 }
 
 async function runPhase(
-  model: Uint8Array,
+  execute: (runs: number) => Promise<number[]>,
   minRuns: number,
   minSecs: number,
   maxSecs: number,
-  options: Omit<ExecuteModelOptions, 'runs'>,
   io: BenchmarkToolIo,
   log: (line: string) => void,
 ): Promise<Stat> {
@@ -140,7 +171,7 @@ async function runPhase(
     const byCount = Math.max(0, minRuns - stat.count);
     const byTime = stat.count > 0 && elapsedUs < minSecs * 1e6 ? Math.ceil((minSecs * 1e6 - elapsedUs) / stat.avg) : 0;
     const runs = Math.min(Math.max(byCount, byTime, 1), MAX_RUNS_PER_PHASE - stat.count);
-    for (const timeUs of await io.executeModel(model, { ...options, runs })) {
+    for (const timeUs of await execute(runs)) {
       stat.update(Math.round(timeUs));
       elapsedUs += timeUs;
     }

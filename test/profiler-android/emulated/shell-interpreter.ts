@@ -8,13 +8,15 @@ import type { MemoryFs } from './memory-fs.ts';
 import { parseScript, ShellSyntaxError } from './shell-parser.ts';
 import type { AndOr, Command, CommandList, SimpleCommand, Word } from './shell-parser.ts';
 import { runFakeBenchmarkModel } from './fake-benchmark-model.ts';
-import type { ExecuteModel } from './fake-benchmark-model.ts';
+import type { ExecuteModel, OpenModel } from './fake-benchmark-model.ts';
 
 export interface DeviceState {
   fs: MemoryFs;
   properties: Map<string, string>;
   cpuCount: number;
   executeModel: ExecuteModel;
+  /** When set, benchmark_model loads each model once per run with it (see OpenModel). */
+  openModel?: OpenModel | undefined;
   /** When true the benchmark tool prints unparseable output (a corrupted or wrong binary). */
   garbageBenchmarkOutput: boolean;
 }
@@ -167,6 +169,7 @@ export class ShellSession {
         return target?.kind === 'file' ? target.data : undefined;
       },
       executeModel: this.device.executeModel,
+      openModel: this.device.openModel,
       affinity: this.affinity,
       garbageOutput: this.device.garbageBenchmarkOutput,
       signal: this.signal,

@@ -22,7 +22,7 @@ export class SyncService {
 
   /** Feed bytes the host wrote to the stream. */
   receive(chunk: Buffer): void {
-    this.buffered = Buffer.concat([this.buffered, chunk]);
+    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
     while (this.buffered.length >= 8) {
       const id = this.buffered.subarray(0, 4).toString('latin1');
       const length = this.buffered.readUInt32LE(4);
@@ -31,7 +31,8 @@ export class SyncService {
       if (id !== 'DATA' && payloadLength > MAX_PATH_LENGTH) return this.fail(`path too long (${length})`);
       if (id === 'DATA' && payloadLength > SYNC_DATA_MAX) return this.fail(`data chunk too big (${length})`);
       if (this.buffered.length < 8 + payloadLength) return;
-      const payload = Buffer.from(this.buffered.subarray(8, 8 + payloadLength));
+      // A view, not a copy: packets are buffers of their own (PacketDecoder copies them out of the socket data).
+      const payload = this.buffered.subarray(8, 8 + payloadLength);
       this.buffered = this.buffered.subarray(8 + payloadLength);
       this.handle(id, length, payload);
     }
@@ -78,6 +79,8 @@ export class SyncService {
     const directory = normalizePath(path);
     const node = this.fs.stat(directory);
     const names = node?.kind === 'dir' ? ['.', '..', ...this.fs.list(directory)] : [];
+    // adbd builds the whole listing before it reaches the transport; one write keeps it one WRTE.
+    const parts: Buffer[] = [];
     for (const name of names) {
       const child = name === '.' || name === '..' ? node : this.fs.stat(`${directory}/${name}`);
       const nameBytes = Buffer.from(name, 'utf8');
@@ -88,11 +91,12 @@ export class SyncService {
       entry.writeUInt32LE(child?.mtimeSec ?? 0, 12);
       entry.writeUInt32LE(nameBytes.length, 16);
       nameBytes.copy(entry, 20);
-      this.write(entry);
+      parts.push(entry);
     }
     const done = Buffer.alloc(20);
     done.write('DONE', 0, 'latin1');
-    this.write(done);
+    parts.push(done);
+    this.write(Buffer.concat(parts));
   }
 
   private startUpload(spec: string): void {
