@@ -112,73 +112,41 @@ interface WalkState {
 
 const stateKey = (state: WalkState) => `${state.shape.channels}/${state.block.channels}`;
 
+type SimpleExtra = Partial<Pick<ResolvedLayer, 'filters' | 'fullFilters' | 'act' | 'scale' | 'dropout'>>;
+
 /**
- * Walks the units in order. `choose` gives the choices of a conv-type layer: one for a sub-network, every
- * (width, kernel) combination when enumerating. The walk carries a frontier of distinct states (channel counts
- * reachable at that point), so the same code resolves one sub-network and enumerates every layer variant of the
- * whole search space. `onLayer` receives each resolved layer.
+ * One step of a network's walk. The steps depend only on the spec, so they are compiled once per spec (WeakMap) and
+ * every resolve just runs them: resolving a sub-network is on the hot path of super-network training (one per image).
  */
-function walkFrontier(
-  spec: NetworkSpec,
-  choose: (decl: ConvDecl) => Choice[],
-  onLayer: (layer: ResolvedLayer) => void,
-): WalkState[] {
-  const inputShape: Shape3 = { height: spec.input.height, width: spec.input.width, channels: spec.input.channels };
-  let frontier: WalkState[] = [{ shape: inputShape, block: inputShape }];
+type Step =
+  | { kind: 'block' }
+  | { kind: 'conv'; unitIndex: number; unit: string; decl: ConvDecl; searchIndex: number; residual: boolean }
+  | {
+      kind: 'simple'; unitIndex: number; unit: string; id: string; role: LayerRole; op: LayerOp;
+      outputOf: (input: Shape3) => Shape3; extra: SimpleExtra; needsVector: boolean;
+    };
+
+const programCache = new WeakMap<NetworkSpec, Step[]>();
+
+function compile(spec: NetworkSpec): Step[] {
+  const cached = programCache.get(spec);
+  if (cached) return cached;
+  const steps: Step[] = [];
   // Full-network channel counts, needed for depthwise widths and residual decisions (independent of the sub-network).
   let fullChannels = spec.input.channels;
   let searchIndexCounter = 0;
-
-  const emit = (layer: Omit<ResolvedLayer, 'macs' | 'params'>): ResolvedLayer => {
-    const resolved: ResolvedLayer = { ...layer, ...layerCost(layer) };
-    onLayer(resolved);
-    return resolved;
-  };
-
-  const dedupe = (states: WalkState[]): WalkState[] => {
-    const seen = new Map<string, WalkState>();
-    for (const state of states) if (!seen.has(stateKey(state))) seen.set(stateKey(state), state);
-    return [...seen.values()];
-  };
-
-  /** Applies a conv-type layer to every state of the frontier with every choice. */
   const conv = (unitIndex: number, unit: string, decl: ConvDecl, residual = false): void => {
-    const searchIndex = decl.searchable ? searchIndexCounter++ : -1;
-    const choices = choose(decl);
-    const next: WalkState[] = [];
-    for (const state of frontier) {
-      for (const choice of choices) {
-        const layer = emit(resolveConvLayer(spec, decl, unitIndex, unit, searchIndex, state.shape, choice, residual ? state.block : undefined));
-        next.push({ shape: layer.output, block: state.block });
-      }
-    }
-    frontier = dedupe(next);
+    steps.push({ kind: 'conv', unitIndex, unit, decl, searchIndex: decl.searchable ? searchIndexCounter++ : -1, residual });
   };
-
   const simple = (
-    unitIndex: number,
-    unit: string,
-    id: string,
-    role: LayerRole,
-    op: LayerOp,
-    outputOf: (input: Shape3) => Shape3,
-    extra: Partial<Pick<ResolvedLayer, 'filters' | 'fullFilters' | 'act' | 'scale' | 'dropout'>> = {},
+    unitIndex: number, unit: string, id: string, role: LayerRole, op: LayerOp, outputOf: (input: Shape3) => Shape3,
+    extra: SimpleExtra = {}, needsVector = false,
   ): void => {
-    frontier = dedupe(
-      frontier.map((state) => {
-        const layer = emit({
-          id, unit, unitIndex, role, op, searchIndex: -1, input: state.shape, output: outputOf(state.shape),
-          filters: extra.filters ?? 0, fullFilters: extra.fullFilters ?? 0, kernel: 1, fullKernel: 1, stride: 1,
-          act: extra.act ?? 'none', bn: false, limit: 0, bypassChannels: 0, residual: false, scale: extra.scale ?? 1,
-          dropout: extra.dropout ?? 0, removed: false, identity: false,
-        });
-        return { shape: layer.output, block: state.block };
-      }),
-    );
+    steps.push({ kind: 'simple', unitIndex, unit, id, role, op, outputOf, extra, needsVector });
   };
 
   spec.layers.forEach((unit, unitIndex) => {
-    frontier = dedupe(frontier.map((state) => ({ shape: state.shape, block: state.shape })));
+    steps.push({ kind: 'block' });
     switch (unit.type) {
       case 'conv': {
         const limit = resolvedLimit(spec, unit.T, unit.filters);
@@ -245,26 +213,100 @@ function walkFrontier(
         break;
       }
       case 'fc': {
-        const shape = (frontier[0] as WalkState).shape;
-        if (shape.height !== 1 || shape.width !== 1) {
-          throw new ValidationError(
-            `layer "${unit.name}" (fc) needs a 1×1 input but gets ${shape.height}×${shape.width}: put a "gap" layer before it`,
-          );
-        }
         simple(unitIndex, unit.name, unit.name, 'fc', 'fc', () => ({ height: 1, width: 1, channels: unit.units }),
-          { filters: unit.units, fullFilters: unit.units, act: unit.act, dropout: unit.dropout });
+          { filters: unit.units, fullFilters: unit.units, act: unit.act, dropout: unit.dropout }, true);
         fullChannels = unit.units;
         break;
       }
     }
   });
+  programCache.set(spec, steps);
+  return steps;
+}
+
+function withCost(layer: Omit<ResolvedLayer, 'macs' | 'params'>): ResolvedLayer {
+  const cost = layerCost(layer);
+  return { ...layer, macs: cost.macs, params: cost.params };
+}
+
+function simpleLayer(step: Extract<Step, { kind: 'simple' }>, input: Shape3): ResolvedLayer {
+  if (step.needsVector && (input.height !== 1 || input.width !== 1)) {
+    throw new ValidationError(
+      `layer "${step.id}" (fc) needs a 1×1 input but gets ${input.height}×${input.width}: put a "gap" layer before it`,
+    );
+  }
+  const extra = step.extra;
+  return withCost({
+    id: step.id, unit: step.unit, unitIndex: step.unitIndex, role: step.role, op: step.op, searchIndex: -1, input,
+    output: step.outputOf(input), filters: extra.filters ?? 0, fullFilters: extra.fullFilters ?? 0, kernel: 1,
+    fullKernel: 1, stride: 1, act: extra.act ?? 'none', bn: false, limit: 0, bypassChannels: 0, residual: false,
+    scale: extra.scale ?? 1, dropout: extra.dropout ?? 0, removed: false, identity: false,
+  });
+}
+
+/**
+ * Walks the compiled steps with a frontier of distinct states (channel counts reachable at that point): enumerates
+ * every layer variant of the whole search space. `choose` gives every (width, kernel) choice of a conv-type layer;
+ * `onLayer` receives each resolved layer.
+ */
+function walkFrontier(
+  spec: NetworkSpec,
+  choose: (decl: ConvDecl) => Choice[],
+  onLayer: (layer: ResolvedLayer) => void,
+): WalkState[] {
+  const inputShape: Shape3 = { height: spec.input.height, width: spec.input.width, channels: spec.input.channels };
+  let frontier: WalkState[] = [{ shape: inputShape, block: inputShape }];
+  const dedupe = (states: WalkState[]): WalkState[] => {
+    const seen = new Map<string, WalkState>();
+    for (const state of states) if (!seen.has(stateKey(state))) seen.set(stateKey(state), state);
+    return [...seen.values()];
+  };
+  for (const step of compile(spec)) {
+    if (step.kind === 'block') {
+      frontier = dedupe(frontier.map((state) => ({ shape: state.shape, block: state.shape })));
+    } else if (step.kind === 'conv') {
+      const choices = choose(step.decl);
+      const next: WalkState[] = [];
+      for (const state of frontier) {
+        for (const choice of choices) {
+          const layer = resolveConvLayer(spec, step.decl, step.unitIndex, step.unit, step.searchIndex, state.shape, choice,
+            step.residual ? state.block : undefined);
+          onLayer(layer);
+          next.push({ shape: layer.output, block: state.block });
+        }
+      }
+      frontier = dedupe(next);
+    } else {
+      frontier = dedupe(frontier.map((state) => {
+        const layer = simpleLayer(step, state.shape);
+        onLayer(layer);
+        return { shape: layer.output, block: state.block };
+      }));
+    }
+  }
   return frontier;
 }
 
-/** Single-path walk (one sub-network). */
+/** Single-path walk (one sub-network): the compiled steps with no frontier bookkeeping. */
 function walk(spec: NetworkSpec, choose: (decl: ConvDecl) => Choice): ResolvedLayer[] {
   const layers: ResolvedLayer[] = [];
-  walkFrontier(spec, (decl) => [choose(decl)], (layer) => layers.push(layer));
+  const inputShape: Shape3 = { height: spec.input.height, width: spec.input.width, channels: spec.input.channels };
+  let shape = inputShape;
+  let block = inputShape;
+  for (const step of compile(spec)) {
+    let layer: ResolvedLayer;
+    if (step.kind === 'block') {
+      block = shape;
+      continue;
+    } else if (step.kind === 'conv') {
+      layer = resolveConvLayer(spec, step.decl, step.unitIndex, step.unit, step.searchIndex, shape, choose(step.decl),
+        step.residual ? block : undefined);
+    } else {
+      layer = simpleLayer(step, shape);
+    }
+    layers.push(layer);
+    shape = layer.output;
+  }
   return layers;
 }
 
@@ -305,7 +347,7 @@ function range(from: number, to: number): number[] {
   return Array.from({ length: to - from }, (_, i) => from + i);
 }
 
-/** The CBC arithmetic of one conv-type layer for a given input and choice (docs/forward-semantics.md). */
+/** The CBC arithmetic and cost of one conv-type layer for a given input and choice (docs/forward-semantics.md). */
 function resolveConvLayer(
   spec: NetworkSpec,
   decl: ConvDecl,
@@ -315,7 +357,7 @@ function resolveConvLayer(
   input: Shape3,
   choice: Choice,
   residualFrom: Shape3 | undefined,
-): Omit<ResolvedLayer, 'macs' | 'params'> {
+): ResolvedLayer {
   const stride = decl.stride;
   const filters = decl.op === 'dwconv' ? Math.min(choice.filters, input.channels) : choice.filters;
   let channels: number;
@@ -336,35 +378,27 @@ function resolveConvLayer(
       ? input
       : { height: sameOutputSize(input.height, stride), width: sameOutputSize(input.width, stride), channels };
   const removed = filters === 0;
-  return {
-    id: decl.id,
-    unit,
-    unitIndex,
-    role: decl.role,
-    op: decl.op,
-    searchIndex,
-    input,
-    output,
-    filters,
-    fullFilters: decl.fullFilters,
-    kernel: choice.kernel,
-    fullKernel: decl.fullKernel,
-    stride,
-    act: decl.act,
-    bn: decl.bn,
-    limit: decl.limit,
-    bypassChannels: bypass,
-    residual: residualFrom !== undefined,
-    ...(residualFrom ? { blockInput: residualFrom } : {}),
-    scale: 1,
-    dropout: 0,
-    removed,
-    // A removed residual projection outputs the block input (first R channels): it is a no-op when R covers it all.
-    identity:
-      removed &&
-      (decl.op === 'se' ||
-        (residualFrom ? channels === residualFrom.channels : stride === 1 && channels === input.channels)),
-  };
+  const kernel = choice.kernel;
+  const { macs, params } = layerCost({ op: decl.op, input, output, filters, kernel });
+  // A removed residual projection outputs the block input (first R channels): it is a no-op when R covers it all.
+  const identity =
+    removed &&
+    (decl.op === 'se' || (residualFrom ? channels === residualFrom.channels : stride === 1 && channels === input.channels));
+  // Built as one literal (key order as before: blockInput only on residual layers, cost last); no spreads on this
+  // hot path.
+  return residualFrom
+    ? {
+        id: decl.id, unit, unitIndex, role: decl.role, op: decl.op, searchIndex, input, output, filters,
+        fullFilters: decl.fullFilters, kernel, fullKernel: decl.fullKernel, stride, act: decl.act, bn: decl.bn,
+        limit: decl.limit, bypassChannels: bypass, residual: true, blockInput: residualFrom, scale: 1, dropout: 0,
+        removed, identity, macs, params,
+      }
+    : {
+        id: decl.id, unit, unitIndex, role: decl.role, op: decl.op, searchIndex, input, output, filters,
+        fullFilters: decl.fullFilters, kernel, fullKernel: decl.fullKernel, stride, act: decl.act, bn: decl.bn,
+        limit: decl.limit, bypassChannels: bypass, residual: false, scale: 1, dropout: 0, removed, identity, macs,
+        params,
+      };
 }
 
 function depthwiseDecl(

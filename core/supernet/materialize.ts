@@ -107,13 +107,41 @@ export class SlimNetwork {
     }
   }
 
+  /** Folded (kernel, bias) per conv layer, valid while the BN statistics tensors it was folded from are current. */
+  private readonly foldedCache = new Map<string, { from: SlimConvParams['bn'] | undefined; mean?: tf.Tensor; variance?: tf.Tensor; kernel: tf.Tensor4D; bias: tf.Tensor1D }>();
+
+  private foldedParams(layer: ResolvedLayer, p: SlimConvParams): { kernel: tf.Tensor4D; bias: tf.Tensor1D } {
+    const cached = this.foldedCache.get(layer.id);
+    if (cached && cached.from === p.bn && cached.mean === p.bn?.mean && cached.variance === p.bn?.variance) return cached;
+    if (cached) tf.dispose([cached.kernel, cached.bias]);
+    // Kept: predict() runs inside tf.tidy, and these outlive the call (disposed with the network or on refold).
+    const { kernel, bias } = foldConv(p);
+    tf.keep(kernel);
+    tf.keep(bias);
+    const entry = { from: p.bn, mean: p.bn?.mean, variance: p.bn?.variance, kernel, bias };
+    this.foldedCache.set(layer.id, entry);
+    return entry;
+  }
+
+  private fusedConv(layer: ResolvedLayer, p: SlimConvParams, x: tf.Tensor4D): tf.Tensor4D {
+    const { kernel, bias } = this.foldedParams(layer, p);
+    const fusedAct = layer.act === 'relu' || layer.act === 'relu6' ? layer.act : 'linear';
+    const y = p.kind === 'conv'
+      ? tf.fused.conv2d({ x, filter: kernel, strides: layer.stride, pad: 'same', bias, activation: fusedAct })
+      : tf.fused.depthwiseConv2d({ x, filter: kernel, strides: layer.stride, pad: 'same', bias, activation: fusedAct });
+    return fusedAct === 'linear' ? activate(y, layer.act) : y;
+  }
+
   private conv(layer: ResolvedLayer, x: tf.Tensor4D, blockInput: tf.Tensor4D, opts: SlimPredictOptions): tf.Tensor4D {
     // A residual projection with M = 0 outputs the block input (not its own input), whatever `identity` says.
     if (layer.identity && !layer.residual) return x;
     const m = layer.filters;
     let y: tf.Tensor4D | undefined;
     const p = this.params.get(layer.id) as SlimConvParams | undefined;
-    if (m > 0 && p) {
+    if (m > 0 && p && !opts.onBatchStats) {
+      // Inference with stored statistics: BN folded into kernel + bias once, one fused op (bias + relu/relu6).
+      y = this.fusedConv(layer, p, p.kind === 'conv' ? x : channelSlice(x, 0, m));
+    } else if (m > 0 && p) {
       y = p.kind === 'conv'
         ? tf.conv2d(x, p.kernel, layer.stride, 'same')
         : tf.depthwiseConv2d(channelSlice(x, 0, m), p.kernel, layer.stride, 'same');
@@ -219,6 +247,8 @@ export class SlimNetwork {
   dispose(): void {
     for (const p of this.params.values()) disposeParams(p);
     this.params.clear();
+    for (const f of this.foldedCache.values()) tf.dispose([f.kernel, f.bias]);
+    this.foldedCache.clear();
   }
 }
 

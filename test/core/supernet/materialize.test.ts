@@ -118,3 +118,31 @@ describe('materialized sub-networks equal the masked super-network', () => {
     });
   }
 });
+
+describe('slim inference path (BN folded once, fused ops)', () => {
+  it('a prediction made before recalibration does not leave stale folded weights behind; no tensors leak', () => {
+    const spec = smallSpec();
+    const weights = randomizedWeights(spec, 31);
+    try {
+      const config = interestingSubnets(spec, 3, 5)[2] as SubnetConfig;
+      const start = tf.memory().numTensors;
+      const x = randomImages(4, spec.input.height, spec.input.width, spec.input.channels, 9);
+      const batches = [randomImages(8, spec.input.height, spec.input.width, spec.input.channels, 10)];
+      const used = materialize(weights, config);
+      const fresh = materialize(weights, config);
+      tf.dispose(used.predict(x)); // folds and caches with the stored statistics
+      used.recalibrate(batches);
+      fresh.recalibrate(batches);
+      const a = used.predict(x);
+      const b = fresh.predict(x);
+      expect(relativeError(b, a)).toBeLessThan(1e-6);
+      tf.dispose([a, b]);
+      used.dispose();
+      fresh.dispose();
+      tf.dispose([x, ...batches]);
+      expect(tf.memory().numTensors).toBe(start);
+    } finally {
+      weights.dispose();
+    }
+  });
+});

@@ -1,0 +1,388 @@
+// Test-only reference: a frozen copy of core/arch/resolve.ts before its performance rewrite (2026-11-28).
+// The property test in resolve-equivalence.test.ts checks the optimized resolver gives deep-equal results.
+/**
+ * Shape inference for a network or any of its sub-networks: the one implementation of CBC widths, strides and
+ * per-layer cost. `searchSpace` lists the searchable layers (from a walk of the full network).
+ */
+import { cbcBypassedChannels, cbcOutputChannels, kernelChoices, sameOutputSize, widthAtLevel } from '../../../core/arch/cbc.ts';
+import { layerCost } from '../../../core/arch/cost.ts';
+import type { LayerOp, LayerRole, ResolvedLayer, SearchSpace, SearchableLayer, Shape3 } from '../../../core/arch/layers.ts';
+import { layerSignature } from '../../../core/arch/signature.ts';
+import type { Activation, BypassLimit, NetworkSpec } from '../../../core/arch/spec.ts';
+import { limitValue } from '../../../core/arch/spec.ts';
+import type { SubnetConfig } from '../../../core/arch/subnet.ts';
+import { ValidationError } from '../../../core/errors.ts';
+
+export interface ResolvedNetwork {
+  spec: NetworkSpec;
+  space: SearchSpace;
+  layers: ResolvedLayer[];
+  output: Shape3;
+  macs: number;
+  params: number;
+}
+
+interface Choice {
+  filters: number;
+  kernel: number;
+}
+
+/** Declared (full-network) attributes of a conv-type layer, before a sub-network's choice is applied. */
+interface ConvDecl {
+  id: string;
+  role: LayerRole;
+  op: 'conv' | 'dwconv' | 'se';
+  fullFilters: number;
+  fullKernel: number;
+  stride: number;
+  act: Activation;
+  bn: boolean;
+  limit: number;
+  searchable: boolean;
+}
+
+const spaceCache = new WeakMap<NetworkSpec, SearchSpace>();
+
+export function searchSpace(spec: NetworkSpec): SearchSpace {
+  const cached = spaceCache.get(spec);
+  if (cached) return cached;
+  const layers: SearchableLayer[] = [];
+  walk(spec, (decl) => {
+    if (decl.searchable) {
+      const removable = decl.op === 'se' || (spec.cbc && decl.limit > 0);
+      layers.push({
+        index: layers.length,
+        id: decl.id,
+        unit: decl.id.split('.')[0] as string,
+        role: decl.role,
+        op: decl.op,
+        fullFilters: decl.fullFilters,
+        fullKernel: decl.fullKernel,
+        kernels: kernelChoices(decl.fullKernel),
+        limit: decl.limit,
+        minLevel: removable ? 0 : 1,
+      });
+    }
+    return { filters: decl.fullFilters, kernel: decl.fullKernel };
+  });
+  const space: SearchSpace = {
+    network: spec.name,
+    widthLevels: spec.widthLevels,
+    layers,
+    byId: new Map(layers.map((layer) => [layer.id, layer])),
+  };
+  spaceCache.set(spec, space);
+  return space;
+}
+
+/** Resolves the full network (no `subnet`) or a sub-network. */
+export function resolveNetwork(spec: NetworkSpec, subnet?: SubnetConfig): ResolvedNetwork {
+  const space = searchSpace(spec);
+  let searchIndex = 0;
+  const choose = (decl: ConvDecl): Choice => {
+    if (!decl.searchable || !subnet) return { filters: decl.fullFilters, kernel: decl.fullKernel };
+    const layer = space.layers[searchIndex];
+    const level = subnet.levels[searchIndex];
+    const kernel = subnet.kernels[searchIndex];
+    searchIndex++;
+    if (!layer || level === undefined || kernel === undefined) {
+      throw new ValidationError(`sub-network does not fit network "${spec.name}": it has no choice for layer "${decl.id}"`);
+    }
+    return { filters: widthAtLevel(layer.fullFilters, space.widthLevels, level), kernel };
+  };
+  const layers = walk(spec, choose);
+  const last = layers[layers.length - 1] as ResolvedLayer;
+  let macs = 0;
+  let params = 0;
+  for (const layer of layers) {
+    macs += layer.macs;
+    params += layer.params;
+  }
+  return { spec, space, layers, output: last.output, macs, params };
+}
+
+function resolvedLimit(spec: NetworkSpec, limit: BypassLimit | undefined, fallback: number): number {
+  if (!spec.cbc) return 0;
+  return limit === undefined ? fallback : limitValue(limit);
+}
+
+/** One path through the network so far: the current tensor's shape and the current unit's input shape. */
+interface WalkState {
+  shape: Shape3;
+  block: Shape3;
+}
+
+const stateKey = (state: WalkState) => `${state.shape.channels}/${state.block.channels}`;
+
+/**
+ * Walks the units in order. `choose` gives the choices of a conv-type layer: one for a sub-network, every
+ * (width, kernel) combination when enumerating. The walk carries a frontier of distinct states (channel counts
+ * reachable at that point), so the same code resolves one sub-network and enumerates every layer variant of the
+ * whole search space. `onLayer` receives each resolved layer.
+ */
+function walkFrontier(
+  spec: NetworkSpec,
+  choose: (decl: ConvDecl) => Choice[],
+  onLayer: (layer: ResolvedLayer) => void,
+): WalkState[] {
+  const inputShape: Shape3 = { height: spec.input.height, width: spec.input.width, channels: spec.input.channels };
+  let frontier: WalkState[] = [{ shape: inputShape, block: inputShape }];
+  // Full-network channel counts, needed for depthwise widths and residual decisions (independent of the sub-network).
+  let fullChannels = spec.input.channels;
+  let searchIndexCounter = 0;
+
+  const emit = (layer: Omit<ResolvedLayer, 'macs' | 'params'>): ResolvedLayer => {
+    const resolved: ResolvedLayer = { ...layer, ...layerCost(layer) };
+    onLayer(resolved);
+    return resolved;
+  };
+
+  const dedupe = (states: WalkState[]): WalkState[] => {
+    const seen = new Map<string, WalkState>();
+    for (const state of states) if (!seen.has(stateKey(state))) seen.set(stateKey(state), state);
+    return [...seen.values()];
+  };
+
+  /** Applies a conv-type layer to every state of the frontier with every choice. */
+  const conv = (unitIndex: number, unit: string, decl: ConvDecl, residual = false): void => {
+    const searchIndex = decl.searchable ? searchIndexCounter++ : -1;
+    const choices = choose(decl);
+    const next: WalkState[] = [];
+    for (const state of frontier) {
+      for (const choice of choices) {
+        const layer = emit(resolveConvLayer(spec, decl, unitIndex, unit, searchIndex, state.shape, choice, residual ? state.block : undefined));
+        next.push({ shape: layer.output, block: state.block });
+      }
+    }
+    frontier = dedupe(next);
+  };
+
+  const simple = (
+    unitIndex: number,
+    unit: string,
+    id: string,
+    role: LayerRole,
+    op: LayerOp,
+    outputOf: (input: Shape3) => Shape3,
+    extra: Partial<Pick<ResolvedLayer, 'filters' | 'fullFilters' | 'act' | 'scale' | 'dropout'>> = {},
+  ): void => {
+    frontier = dedupe(
+      frontier.map((state) => {
+        const layer = emit({
+          id, unit, unitIndex, role, op, searchIndex: -1, input: state.shape, output: outputOf(state.shape),
+          filters: extra.filters ?? 0, fullFilters: extra.fullFilters ?? 0, kernel: 1, fullKernel: 1, stride: 1,
+          act: extra.act ?? 'none', bn: false, limit: 0, bypassChannels: 0, residual: false, scale: extra.scale ?? 1,
+          dropout: extra.dropout ?? 0, removed: false, identity: false,
+        });
+        return { shape: layer.output, block: state.block };
+      }),
+    );
+  };
+
+  spec.layers.forEach((unit, unitIndex) => {
+    frontier = dedupe(frontier.map((state) => ({ shape: state.shape, block: state.shape })));
+    switch (unit.type) {
+      case 'conv': {
+        const limit = resolvedLimit(spec, unit.T, unit.filters);
+        conv(unitIndex, unit.name, {
+          id: unit.name, role: unit.kernel === 1 ? 'pw' : 'conv', op: 'conv', fullFilters: unit.filters,
+          fullKernel: unit.kernel, stride: unit.stride, act: unit.act, bn: unit.bn, limit, searchable: unit.searchable,
+        });
+        fullChannels = cbcFull(spec, fullChannels, limit, unit.filters);
+        break;
+      }
+      case 'dwconv':
+        conv(unitIndex, unit.name, depthwiseDecl(spec, unit.name, 'dw', fullChannels, unit));
+        break;
+      case 'mbconv': {
+        const blockFullIn = fullChannels;
+        const limit = (fallback: number) => resolvedLimit(spec, unit.T, fallback);
+        let full = fullChannels;
+        if (unit.expand !== null) {
+          conv(unitIndex, unit.name, {
+            id: `${unit.name}.expand`, role: 'expand', op: 'conv', fullFilters: unit.expand, fullKernel: 1, stride: 1,
+            act: unit.act, bn: true, limit: limit(unit.expand), searchable: unit.searchable,
+          });
+          full = cbcFull(spec, full, limit(unit.expand), unit.expand);
+        }
+        conv(unitIndex, unit.name, depthwiseDecl(spec, `${unit.name}.dw`, 'dw', full, {
+          kernel: unit.kernel, stride: unit.stride, act: unit.act, bn: true, searchable: unit.searchable,
+        }));
+        if (unit.se !== null) {
+          conv(unitIndex, unit.name, {
+            id: `${unit.name}.se`, role: 'se', op: 'se', fullFilters: unit.se, fullKernel: 1, stride: 1,
+            act: 'relu', bn: false, limit: 0, searchable: unit.searchable,
+          });
+        }
+        const residual = unit.stride === 1 && blockFullIn === unit.out;
+        conv(unitIndex, unit.name, {
+          id: `${unit.name}.project`, role: 'project', op: 'conv', fullFilters: unit.out, fullKernel: 1, stride: 1,
+          act: 'none', bn: true, limit: limit(unit.out), searchable: unit.searchable,
+        }, residual);
+        fullChannels = residual ? unit.out : cbcFull(spec, full, limit(unit.out), unit.out);
+        break;
+      }
+      case 'fd_decoder': {
+        conv(unitIndex, unit.name, depthwiseDecl(spec, `${unit.name}.dw`, 'dw', fullChannels, {
+          kernel: unit.kernel, stride: 1, act: unit.act, bn: true, searchable: unit.searchable,
+        }));
+        const pwLimit = resolvedLimit(spec, unit.T, unit.filters);
+        conv(unitIndex, unit.name, {
+          id: `${unit.name}.pw`, role: 'pw', op: 'conv', fullFilters: unit.filters, fullKernel: 1, stride: 1,
+          act: unit.act, bn: true, limit: pwLimit, searchable: unit.searchable,
+        });
+        fullChannels = cbcFull(spec, fullChannels, pwLimit, unit.filters);
+        const s = unit.upsample;
+        simple(unitIndex, unit.name, `${unit.name}.up`, 'upsample', 'upsample',
+          (i) => ({ height: i.height * s, width: i.width * s, channels: i.channels }), { scale: s });
+        break;
+      }
+      case 'gap':
+        simple(unitIndex, unit.name, unit.name, 'gap', 'gap', (i) => ({ height: 1, width: 1, channels: i.channels }));
+        break;
+      case 'upsample': {
+        const s = unit.scale;
+        simple(unitIndex, unit.name, unit.name, 'upsample', 'upsample',
+          (i) => ({ height: i.height * s, width: i.width * s, channels: i.channels }), { scale: s });
+        break;
+      }
+      case 'fc': {
+        const shape = (frontier[0] as WalkState).shape;
+        if (shape.height !== 1 || shape.width !== 1) {
+          throw new ValidationError(
+            `layer "${unit.name}" (fc) needs a 1×1 input but gets ${shape.height}×${shape.width}: put a "gap" layer before it`,
+          );
+        }
+        simple(unitIndex, unit.name, unit.name, 'fc', 'fc', () => ({ height: 1, width: 1, channels: unit.units }),
+          { filters: unit.units, fullFilters: unit.units, act: unit.act, dropout: unit.dropout });
+        fullChannels = unit.units;
+        break;
+      }
+    }
+  });
+  return frontier;
+}
+
+/** Single-path walk (one sub-network). */
+function walk(spec: NetworkSpec, choose: (decl: ConvDecl) => Choice): ResolvedLayer[] {
+  const layers: ResolvedLayer[] = [];
+  walkFrontier(spec, (decl) => [choose(decl)], (layer) => layers.push(layer));
+  return layers;
+}
+
+/**
+ * Every distinct layer configuration any sub-network of the search space can contain, keyed by layer signature
+ * (identical layers in different places share one entry). This is what a complete latency table measures.
+ * `kernels`/`levels` restrict the enumeration (e.g. a coarser width grid for a quick table).
+ */
+export function enumerateLayerVariants(
+  spec: NetworkSpec,
+  options: { levels?: (layer: SearchableLayer) => number[]; kernels?: (layer: SearchableLayer) => number[] } = {},
+): Map<string, ResolvedLayer> {
+  const space = searchSpace(spec);
+  const variants = new Map<string, ResolvedLayer>();
+  let index = 0;
+  walkFrontier(
+    spec,
+    (decl) => {
+      if (!decl.searchable) return [{ filters: decl.fullFilters, kernel: decl.fullKernel }];
+      const layer = space.layers[index++] as SearchableLayer;
+      const levels = options.levels?.(layer) ?? range(layer.minLevel, space.widthLevels);
+      const kernels = options.kernels?.(layer) ?? layer.kernels;
+      const choices: Choice[] = [];
+      for (const level of levels) {
+        for (const kernel of kernels) choices.push({ filters: widthAtLevel(layer.fullFilters, space.widthLevels, level), kernel });
+      }
+      return choices;
+    },
+    (layer) => {
+      const signature = layerSignature(layer);
+      if (signature !== null && !variants.has(signature)) variants.set(signature, layer);
+    },
+  );
+  return variants;
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from }, (_, i) => from + i);
+}
+
+/** The CBC arithmetic of one conv-type layer for a given input and choice (docs/forward-semantics.md). */
+function resolveConvLayer(
+  spec: NetworkSpec,
+  decl: ConvDecl,
+  unitIndex: number,
+  unit: string,
+  searchIndex: number,
+  input: Shape3,
+  choice: Choice,
+  residualFrom: Shape3 | undefined,
+): Omit<ResolvedLayer, 'macs' | 'params'> {
+  const stride = decl.stride;
+  const filters = decl.op === 'dwconv' ? Math.min(choice.filters, input.channels) : choice.filters;
+  let channels: number;
+  let bypass: number;
+  if (decl.op === 'se') {
+    channels = input.channels;
+    bypass = 0;
+  } else if (residualFrom) {
+    // The residual covers every output channel the block input has: Z = max(min(Cb, T), M), R = min(Cb, Z).
+    channels = spec.cbc ? Math.max(Math.min(residualFrom.channels, decl.limit), filters) : filters;
+    bypass = Math.min(residualFrom.channels, channels);
+  } else {
+    channels = cbcOutputChannels(input.channels, decl.limit, filters);
+    bypass = cbcBypassedChannels(input.channels, decl.limit, filters);
+  }
+  const output: Shape3 =
+    decl.op === 'se'
+      ? input
+      : { height: sameOutputSize(input.height, stride), width: sameOutputSize(input.width, stride), channels };
+  const removed = filters === 0;
+  return {
+    id: decl.id,
+    unit,
+    unitIndex,
+    role: decl.role,
+    op: decl.op,
+    searchIndex,
+    input,
+    output,
+    filters,
+    fullFilters: decl.fullFilters,
+    kernel: choice.kernel,
+    fullKernel: decl.fullKernel,
+    stride,
+    act: decl.act,
+    bn: decl.bn,
+    limit: decl.limit,
+    bypassChannels: bypass,
+    residual: residualFrom !== undefined,
+    ...(residualFrom ? { blockInput: residualFrom } : {}),
+    scale: 1,
+    dropout: 0,
+    removed,
+    // A removed residual projection outputs the block input (first R channels): it is a no-op when R covers it all.
+    identity:
+      removed &&
+      (decl.op === 'se' ||
+        (residualFrom ? channels === residualFrom.channels : stride === 1 && channels === input.channels)),
+  };
+}
+
+function depthwiseDecl(
+  spec: NetworkSpec,
+  id: string,
+  role: LayerRole,
+  fullChannels: number,
+  unit: { kernel: number; stride: number; act: Activation; bn: boolean; T?: BypassLimit | undefined; searchable: boolean },
+): ConvDecl {
+  return {
+    id, role, op: 'dwconv', fullFilters: fullChannels, fullKernel: unit.kernel, stride: unit.stride, act: unit.act,
+    bn: unit.bn, limit: resolvedLimit(spec, unit.T, Number.POSITIVE_INFINITY), searchable: unit.searchable,
+  };
+}
+
+/** Full-network output width of a conv layer (all filters present). */
+function cbcFull(spec: NetworkSpec, inputChannels: number, limit: number, filters: number): number {
+  return spec.cbc ? cbcOutputChannels(inputChannels, limit, filters) : filters;
+}
