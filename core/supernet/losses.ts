@@ -8,10 +8,13 @@ import * as tf from '@tensorflow/tfjs';
 
 export type DepthLoss = 'l1' | 'berhu';
 
-export function classificationLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, smoothing: number): tf.Scalar {
+/** `imageWeights` [N] (optional): a weighted mean over images, Σ wₙ·lossₙ / Σ wₙ. */
+export function classificationLoss(logits: tf.Tensor2D, labels: tf.Tensor1D, smoothing: number, imageWeights?: tf.Tensor1D): tf.Scalar {
   const classes = logits.shape[1];
   const target = tf.add(tf.mul(tf.oneHot(labels, classes), 1 - smoothing), smoothing / classes);
-  return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.logSoftmax(logits)), 1))) as tf.Scalar;
+  const perImage = tf.neg(tf.sum(tf.mul(target, tf.logSoftmax(logits)), 1));
+  if (!imageWeights) return tf.mean(perImage) as tf.Scalar;
+  return tf.div(tf.sum(tf.mul(perImage, imageWeights)), tf.sum(imageWeights)) as tf.Scalar;
 }
 
 /** `depth`: metres, ≤ 0 = no measurement. */

@@ -67,8 +67,9 @@ export function channelSlice(x: tf.Tensor4D, start: number, size: number): tf.Te
 /** Applies batch norm as y·scale + shift with scale = γ/√(σ²+ε), shift = β − μ·scale. */
 export function batchNorm(
   y: tf.Tensor4D,
-  mean: tf.Tensor1D,
-  variance: tf.Tensor1D,
+  /** [C], or [N,1,1,C] for per-image (grouped) statistics. */
+  mean: tf.Tensor1D | tf.Tensor4D,
+  variance: tf.Tensor1D | tf.Tensor4D,
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   epsilon: number,

@@ -35,9 +35,24 @@ export interface LayerPlan {
   seOn?: tf.Tensor4D;
 }
 
+/**
+ * Training-time batch-norm groups: BN statistics are computed over the images of each group separately (so a narrow
+ * sub-network's activations are normalized with its own statistics, as after recalibration, not with the wide ones').
+ */
+export interface BnGroups {
+  /** [N, G] one-hot: image n belongs to group g. */
+  assign: tf.Tensor2D;
+  /** [G, N]: assign transposed, each row divided by its group's size (group means as a matrix product). */
+  average: tf.Tensor2D;
+  /** The group of image 0 (whose statistics update the BN moving averages). */
+  first: number;
+}
+
 export interface BatchPlan {
   n: number;
   layers: LayerPlan[];
+  /** Absent: BN statistics over the whole batch. */
+  bnGroups?: BnGroups;
   /** Resolved sub-network of each image. */
   resolved: ResolvedNetwork[];
   dispose(): void;
@@ -63,8 +78,16 @@ export function resolveCached(spec: NetworkSpec, subnet: SubnetConfig): Resolved
   return hit;
 }
 
-/** Plans a batch; `subnets` has one entry per image (undefined entries, or no array, mean the full network). */
-export function planBatch(spec: NetworkSpec, n: number, subnets?: ReadonlyArray<SubnetConfig | undefined>): BatchPlan {
+/**
+ * Plans a batch; `subnets` has one entry per image (undefined entries, or no array, mean the full network).
+ * `bnGroups`: a group index per image for training-time BN statistics (see BnGroups; one group: whole batch).
+ */
+export function planBatch(
+  spec: NetworkSpec,
+  n: number,
+  subnets?: ReadonlyArray<SubnetConfig | undefined>,
+  bnGroups?: readonly number[],
+): BatchPlan {
   const full = resolveNetwork(spec);
   const resolved: ResolvedNetwork[] = [];
   for (let i = 0; i < n; i++) {
@@ -118,13 +141,39 @@ export function planBatch(spec: NetworkSpec, n: number, subnets?: ReadonlyArray<
     }
     return plan;
   });
+  const groups = bnGroups ? groupMatrices(bnGroups, n, owned) : undefined;
   return {
     n,
     layers,
     resolved,
+    ...(groups ? { bnGroups: groups } : {}),
     dispose: () => {
       for (const t of owned) t.dispose();
       owned.length = 0;
     },
   };
+}
+
+function groupMatrices(group: readonly number[], n: number, owned: tf.Tensor[]): BnGroups | undefined {
+  if (group.length !== n) throw new RangeError(`bnGroups has ${group.length} entries for a batch of ${n}`);
+  const ids = [...new Set(group)].sort((a, b) => a - b);
+  if (ids.length < 2) return undefined;
+  const g = ids.length;
+  const index = new Map(ids.map((id, k) => [id, k]));
+  const assign = new Float32Array(n * g);
+  const sizes = new Array<number>(g).fill(0);
+  group.forEach((id, i) => {
+    const k = index.get(id) as number;
+    assign[i * g + k] = 1;
+    sizes[k] = (sizes[k] as number) + 1;
+  });
+  const average = new Float32Array(g * n);
+  group.forEach((id, i) => {
+    const k = index.get(id) as number;
+    average[k * n + i] = 1 / (sizes[k] as number);
+  });
+  const a = tf.tensor2d(assign, [n, g]);
+  const b = tf.tensor2d(average, [g, n]);
+  owned.push(a, b);
+  return { assign: a, average: b, first: index.get(group[0] as number) as number };
 }

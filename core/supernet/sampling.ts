@@ -13,10 +13,22 @@ import { Rng, mixSeed } from '../random.ts';
 
 export type KernelSampling = 'per-step' | 'per-image' | 'full';
 
+/**
+ * 'independent': every layer's balanced levels are permuted independently (each image a random non-uniform
+ * sub-network). 'coherent': every image gets one random rank and every layer hands its balanced levels out in rank
+ * order (widest first), so an image that is narrow in one layer is narrow in all of them, like slimmable networks;
+ * per-layer counts are the same as in 'independent'. `jitter` > 0 perturbs the rank per layer (by up to
+ * jitter·N positions), mixing in non-uniform sub-networks while keeping per-layer balance.
+ */
+export type WidthSampling = 'independent' | 'coherent';
+
 export interface SamplingOptions {
   /** Image 1 runs the smallest sub-network (every layer at its lowest level, smallest kernel). Default true. */
   includeSmallest?: boolean;
   kernels?: KernelSampling;
+  widths?: WidthSampling;
+  /** Coherent sampling only: per-layer rank perturbation as a fraction of the batch (default 0). */
+  jitter?: number;
 }
 
 const SALT = 0x5a3b;
@@ -50,14 +62,19 @@ export function sampleBatchSubnets(
 ): SubnetConfig[] {
   const smallest = (opts.includeSmallest ?? true) && n >= 2;
   const kernelMode = opts.kernels ?? 'per-step';
+  const coherent = (opts.widths ?? 'independent') === 'coherent';
+  const jitter = opts.jitter ?? 0;
   const rng = new Rng(mixSeed(seed, step, SALT));
   const configs: SubnetConfig[] = Array.from({ length: n }, () => ({ levels: [], kernels: [] }));
+  // Coherent: rank 0 (widest) is image 0, the last rank image 1 when it runs the smallest network.
+  const rank = coherent ? imageRanks(n, smallest, rng) : [];
   for (const layer of space.layers) {
     const levels: number[] = [];
     for (let v = layer.minLevel; v < space.widthLevels; v++) levels.push(v);
     const top = space.widthLevels - 1;
     const forced = smallest ? [top, layer.minLevel] : [top];
-    const perImage = balanced(levels, n, n >= forced.length ? forced : forced.slice(0, n), rng);
+    let perImage = balanced(levels, n, n >= forced.length ? forced : forced.slice(0, n), rng);
+    if (coherent) perImage = byRank(perImage, rank, jitter, smallest, rng);
     const full = layer.fullKernel;
     let kernels: number[];
     if (kernelMode === 'full' || layer.kernels.length === 1) {
@@ -75,4 +92,45 @@ export function sampleBatchSubnets(
     });
   }
   return configs;
+}
+
+/** rank[i] of image i: 0 for image 0, n − 1 for image 1 when `smallest`, the others a random permutation between. */
+function imageRanks(n: number, smallest: boolean, rng: Rng): number[] {
+  const fixed = smallest && n >= 2 ? 2 : 1;
+  const middle = rng.shuffle(Array.from({ length: n - fixed }, (_, i) => i + 1));
+  const rank = [0];
+  if (fixed === 2) rank.push(n - 1);
+  rank.push(...middle);
+  return rank.slice(0, n);
+}
+
+/**
+ * Hands the (balanced) multiset `levels` out widest first in order of rank (plus a per-layer jitter); images 0 and
+ * 1 keep the forced top / bottom levels.
+ */
+function byRank(levels: readonly number[], rank: readonly number[], jitter: number, smallest: boolean, rng: Rng): number[] {
+  const n = levels.length;
+  const sorted = levels.slice().sort((a, b) => b - a);
+  const pinned = smallest && n >= 2 ? 2 : 1;
+  const keys = rank.map((r, i) => (i < pinned ? (i === 0 ? -Infinity : Infinity) : r + jitter * n * (rng.next() * 2 - 1)));
+  const order = keys.map((k, i) => ({ k, i })).sort((a, b) => a.k - b.k || a.i - b.i);
+  const out = new Array<number>(n);
+  order.forEach(({ i }, pos) => (out[i] = sorted[pos] as number));
+  return out;
+}
+
+/**
+ * Batch-norm groups for a batch: images sorted by their mean relative width (ties by index) and cut into `groups`
+ * equal parts (group 0 the widest). With coherent sampling, the images of a group run (nearly) the same
+ * sub-network, so per-group BN statistics match the statistics a slim sub-network is recalibrated with.
+ */
+export function widthGroups(space: SearchSpace, configs: readonly SubnetConfig[], groups: number): number[] {
+  const n = configs.length;
+  const g = Math.max(1, Math.min(groups, n));
+  const top = space.widthLevels - 1;
+  const width = configs.map((c) => c.levels.reduce((s, v) => s + v / top, 0) / Math.max(1, c.levels.length));
+  const order = width.map((w, i) => ({ w, i })).sort((a, b) => b.w - a.w || a.i - b.i);
+  const out = new Array<number>(n).fill(0);
+  order.forEach(({ i }, pos) => (out[i] = Math.floor((pos * g) / n)));
+  return out;
 }

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { loadNetwork, searchSpace } from '../../../core/arch/index.ts';
+import { maskedForward } from '../../../core/supernet/forward.ts';
+import { planBatch } from '../../../core/supernet/plan.ts';
+import { sampleBatchSubnets, widthGroups } from '../../../core/supernet/sampling.ts';
+import { SupernetWeights } from '../../../core/supernet/weights.ts';
+import { Rng } from '../../../core/random.ts';
+import { smallSpec } from './fixtures.ts';
+
+describe('coherent width sampling', () => {
+  const space = searchSpace(loadNetwork('mobilenet-v3-demo-32'));
+
+  it('keeps per-layer balance, the full/smallest images, and orders images consistently across layers', () => {
+    for (const n of [4, 9, 32]) {
+      for (let step = 0; step < 4; step++) {
+        const configs = sampleBatchSubnets(space, n, 3, step, { widths: 'coherent' });
+        space.layers.forEach((layer, l) => {
+          const counts = new Map<number, number>();
+          for (let v = layer.minLevel; v < space.widthLevels; v++) counts.set(v, 0);
+          for (const c of configs) counts.set(c.levels[l] as number, (counts.get(c.levels[l] as number) ?? 0) + 1);
+          const values = [...counts.values()];
+          expect(Math.max(...values) - Math.min(...values)).toBeLessThanOrEqual(1);
+        });
+        expect(configs[0]!.levels).toEqual(space.layers.map(() => space.widthLevels - 1));
+        expect(configs[1]!.levels).toEqual(space.layers.map((l) => l.minLevel));
+        // Coherent: for two layers with the same level range, image a wider than b in one is never narrower in the other.
+        const same = space.layers.map((layer, i) => ({ layer, i })).filter(({ layer }) => layer.minLevel === space.layers[0]!.minLevel);
+        for (let a = 0; a < n; a++) {
+          for (let b = 0; b < n; b++) {
+            const wider = same.filter(({ i }) => configs[a]!.levels[i]! > configs[b]!.levels[i]!).length;
+            const narrower = same.filter(({ i }) => configs[a]!.levels[i]! < configs[b]!.levels[i]!).length;
+            expect(wider > 0 && narrower > 0).toBe(false);
+          }
+        }
+      }
+    }
+  });
+
+  it('widthGroups cuts the batch into equal groups, widest first', () => {
+    const configs = sampleBatchSubnets(space, 32, 5, 1, { widths: 'coherent' });
+    const groups = widthGroups(space, configs, 4);
+    for (let g = 0; g < 4; g++) expect(groups.filter((x) => x === g)).toHaveLength(8);
+    expect(groups[0]).toBe(0);
+    expect(groups[1]).toBe(3);
+    const mean = (i: number) => configs[i]!.levels.reduce((s, v) => s + v, 0);
+    for (let i = 0; i < 32; i++) for (let j = 0; j < 32; j++) if (groups[i]! < groups[j]!) expect(mean(i)).toBeGreaterThanOrEqual(mean(j));
+  });
+});
+
+describe('per-group BN statistics in training mode', () => {
+  it('equal running each group as its own batch', () => {
+    const spec = smallSpec();
+    const sp = searchSpace(spec);
+    const weights = SupernetWeights.init(spec, 4);
+    const n = 8;
+    const configs = sampleBatchSubnets(sp, n, 9, 0, { widths: 'coherent' });
+    const groups = [0, 1, 0, 1, 1, 0, 0, 1];
+    const rng = new Rng(2);
+    const data = new Float32Array(n * spec.input.height * spec.input.width * 3).map(() => rng.normal());
+    const x = tf.tensor4d(data, [n, spec.input.height, spec.input.width, 3]);
+    const plan = planBatch(spec, n, configs, groups);
+    const joint = maskedForward(weights, x, { training: true, plan }).arraySync() as number[][];
+    plan.dispose();
+    for (const g of [0, 1]) {
+      const idx = groups.flatMap((v, i) => (v === g ? [i] : []));
+      const xs = tf.gather(x, idx);
+      const p = planBatch(spec, idx.length, idx.map((i) => configs[i]!));
+      const alone = maskedForward(weights, xs as tf.Tensor4D, { training: true, plan: p }).arraySync() as number[][];
+      p.dispose();
+      idx.forEach((i, k) => alone[k]!.forEach((v, c) => expect(joint[i]![c]!).toBeCloseTo(v, 4)));
+      xs.dispose();
+    }
+    x.dispose();
+    weights.dispose();
+  });
+});
