@@ -1,205 +1,496 @@
+/**
+ * The paper's ablations (Sec. 4.1.4, Table 3, App. D) at small scale, with trained super-networks and held-out
+ * accuracy on the synthetic 32×32 classification set (nothing here is a made-up score):
+ * (a) MCD vs SCD: the same trained super-network (mobilenet-v3-demo-cbc-32), MACs metric, final target; SCD makes one
+ *     sample per layer per iteration; MCD J samples of L layers. Goal: MCD needs ≤ 60 % of SCD's samples with equal
+ *     or better held-out accuracy.
+ * (b) CBC vs no CBC: super-networks of mobilenet-v3-demo-cbc-32 and mobilenet-v3-demo-32 (same training budget),
+ *     MCD to a low target; layers the CBC search removed entirely and both accuracies, from the super-network and
+ *     after an identical short training of each discovered network.
+ * (c) OD + super-network search (NetAdaptV2) vs NetAdaptV1 mode (plain-trained full network, every sample fine-tuned
+ *     from the previous best): total wall time (training + search + final training) and final accuracy.
+ * Writes bench/results/ablation.json; `--quick` runs tiny settings (minutes, numbers meaningless), `--synthetic`
+ * the old optimizer-only check on a synthetic proxy score (bench/ablation-synthetic.ts, not an accuracy).
+ *
+ * `npx tsx bench/ablation.ts [--quick] [--synthetic] [--only a,b,c]`
+ */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
-import { dirname } from 'node:path';
+import os from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { fullSubnet, loadNetwork, searchSpace } from '../core/arch/index.ts';
-import type { NetworkSpec } from '../core/arch/index.ts';
+import type { NetworkSpec, SubnetConfig } from '../core/arch/index.ts';
+import { filtersOf, fullSubnet, loadNetwork, searchSpace, subnetToJson } from '../core/arch/index.ts';
+import type { Dataset } from '../core/data/dataset.ts';
 import { MacsMetric } from '../core/metrics/index.ts';
 import { DEFAULT_PARAMS, SearchOptimizer } from '../core/search/optimizer.ts';
+import { FINAL_TRAIN_DEFAULTS } from '../core/search/final-training.ts';
 import { SqliteRunStore } from '../core/search/run-store.ts';
-import { SyntheticEvaluator } from '../core/search/synthetic-evaluator.ts';
-import type { Evaluator, SearchAlgorithm, SearchParams } from '../core/search/types.ts';
+import { SupernetFineTuner } from '../core/search/supernet-finetuner.ts';
+import type { Evaluator, FineTuner, SearchAlgorithm, SearchParams, SearchResult } from '../core/search/types.ts';
+import { median } from '../core/stats.ts';
 import { openWorkspace } from '../core/store/workspace.ts';
+import { createSupernetEvaluator } from '../core/supernet/evaluate.ts';
+import { trainSubnetwork } from '../core/supernet/subnet-train.ts';
+import { DEMO_TRAIN_CONFIG, type SupernetTrainConfig } from '../core/supernet/train.ts';
+import type { SupernetWeights } from '../core/supernet/weights.ts';
+import { initBackend } from '../core/tensor/backend.ts';
+import {
+  benchDataset,
+  copyWeights,
+  scoreSubnet,
+  trainTimedSupernet,
+  type BenchDataOptions,
+  type TrainedSupernet,
+} from './supernet-runs.ts';
 
-/**
- * MCD vs SCD (paper Sec. 4.1.4 and App. D.2) at small scale: the same network, metric, final target and evaluator;
- * for each optimizer setting, how many samples it evaluates to reach the target and the score it ends with.
- * Default setting as in App. D: MobileNetV1 (here the 32×32 variant, 27 searchable layers), J = 27 samples per
- * iteration (= the number of layers, as SCD makes one per layer), L = 4, decay 0.98; each optimizer at several
- * initial reductions, since MCD's advantage is that it can take larger steps.
- *
- * The evaluator defaults to the synthetic proxy (core/search/synthetic-evaluator.ts), so the scores compare the
- * optimizers on a made-up utility, not an accuracy; pass `makeEvaluator` (e.g. the super-network evaluator of a
- * trained checkpoint) to measure the real thing.
- */
+export type AblationPart = 'a' | 'b' | 'c';
+
 export interface AblationBenchOptions {
-  readonly network?: string;
-  /** Final target as a fraction of the initial MACs. Default 0.5. */
-  readonly targetFraction?: number;
-  readonly seeds?: readonly number[];
-  readonly settings?: readonly AblationSetting[];
-  readonly makeEvaluator?: (spec: NetworkSpec, seed: number) => Evaluator | Promise<Evaluator>;
-  readonly evaluatorLabel?: string;
+  /** Tiny settings to check the bench end to end in a few minutes (the numbers mean nothing). */
+  quick?: boolean;
+  /** The optimizer-only check on the synthetic proxy score instead (no training, not an accuracy). */
+  synthetic?: boolean;
+  /** Run only these parts (default all). */
+  only?: readonly AblationPart[];
   /** Where to write the JSON result; null to skip writing. */
-  readonly outFile?: string | null;
-  readonly quiet?: boolean;
+  outFile?: string | null;
+  log?: (line: string) => void;
 }
 
-export interface AblationSetting {
-  readonly algorithm: SearchAlgorithm;
-  readonly reduction: number;
-  readonly samplesPerIteration?: number;
-  readonly layersPerSample?: number;
+export interface OptimizerSetting {
+  algorithm: SearchAlgorithm;
+  /** MCD: samples per iteration (J); SCD ignores it. */
+  samplesPerIteration: number;
+  /** MCD: layers per sample (L). */
+  layersPerSample: number;
+  /** Initial per-iteration reduction as a fraction of the initial MACs (decay 0.98). */
+  reduction: number;
 }
 
-export interface AblationRun {
-  readonly setting: string;
-  readonly algorithm: SearchAlgorithm;
-  readonly reduction: number;
-  readonly seed: number;
-  readonly status: string;
-  readonly iterations: number;
-  readonly samples: number;
-  readonly finalResource: number;
-  readonly finalScore: number;
-  readonly wallMs: number;
+interface Profile {
+  data: BenchDataOptions;
+  epochs: number;
+  /** Held-out images each sample is scored on (the search's selection score) and BN calibration batches. */
+  scoring: { limit?: number; calibrationBatches: number };
+  /** The first SCD setting is the baseline of the goal; the others are reported. */
+  a: { target: number; scd: OptimizerSetting[]; mcd: OptimizerSetting[]; mcdSeeds: number[] };
+  b: { target: number; mcd: OptimizerSetting; finalSteps: number };
+  c: { target: number; setting: OptimizerSetting; fineTuneSteps: number; finalSteps: number };
 }
 
-export interface AblationSummary {
-  readonly setting: string;
-  readonly runs: number;
-  readonly reached: number;
-  readonly meanSamples: number;
-  readonly meanIterations: number;
-  readonly meanFinalScore: number;
-  readonly meanFinalResourceFraction: number;
-  readonly meanWallMs: number;
-}
+const mcd = (samplesPerIteration: number, layersPerSample: number, reduction: number): OptimizerSetting => ({
+  algorithm: 'mcd',
+  samplesPerIteration,
+  layersPerSample,
+  reduction,
+});
+const scd = (reduction: number): OptimizerSetting => ({ algorithm: 'scd', samplesPerIteration: 1, layersPerSample: 1, reduction });
 
-export interface AblationBenchResult {
-  readonly benchmark: 'ablation';
-  readonly measuredAt: string;
-  readonly node: string;
-  readonly cpu: string;
-  readonly network: string;
-  readonly metric: 'macs';
-  readonly initialResource: number;
-  readonly targetFraction: number;
-  readonly evaluator: string;
-  readonly runs: readonly AblationRun[];
-  readonly summary: readonly AblationSummary[];
-}
+const FULL: Profile = {
+  data: { trainSize: 8000, heldoutSize: 1000, testSize: 1000 },
+  epochs: DEMO_TRAIN_CONFIG.epochs,
+  scoring: { calibrationBatches: 5 },
+  a: { target: 0.5, scd: [scd(0.05), scd(0.1)], mcd: [mcd(4, 4, 0.05), mcd(8, 4, 0.05), mcd(8, 4, 0.1)], mcdSeeds: [1, 2, 3] },
+  b: { target: 0.35, mcd: mcd(10, 4, 0.05), finalSteps: 150 },
+  c: { target: 0.5, setting: mcd(6, 4, 0.05), fineTuneSteps: 20, finalSteps: 150 },
+};
 
+const QUICK: Profile = {
+  data: { trainSize: 512, heldoutSize: 128, testSize: 128 },
+  epochs: 1,
+  scoring: { calibrationBatches: 1 },
+  a: { target: 0.7, scd: [scd(0.1)], mcd: [mcd(6, 4, 0.1), mcd(3, 4, 0.1)], mcdSeeds: [1] },
+  b: { target: 0.6, mcd: mcd(4, 4, 0.1), finalSteps: 4 },
+  c: { target: 0.7, setting: mcd(3, 4, 0.1), fineTuneSteps: 2, finalSteps: 4 },
+};
+
+const CBC_NETWORK = 'mobilenet-v3-demo-cbc-32';
+const PLAIN_NETWORK = 'mobilenet-v3-demo-32';
 const DEFAULT_OUT = fileURLToPath(new URL('./results/ablation.json', import.meta.url));
 
-export const DEFAULT_SETTINGS: readonly AblationSetting[] = [
-  { algorithm: 'scd', reduction: 0.015 },
-  { algorithm: 'scd', reduction: 0.03 },
-  { algorithm: 'mcd', reduction: 0.015 },
-  { algorithm: 'mcd', reduction: 0.03 },
-  { algorithm: 'mcd', reduction: 0.06 },
-];
-
-function label(setting: AblationSetting, j: number, l: number): string {
-  const r = `r=${+(setting.reduction * 100).toFixed(2)}%`;
-  return setting.algorithm === 'mcd' ? `MCD J=${j} L=${l} ${r}` : `SCD ${r}`;
+export function describeSetting(s: OptimizerSetting): string {
+  const r = `r=${+(s.reduction * 100).toFixed(2)}%`;
+  return s.algorithm === 'mcd' ? `MCD J=${s.samplesPerIteration} L=${s.layersPerSample} ${r}` : `SCD ${r}`;
 }
 
-const mean = (values: readonly number[]) => (values.length ? values.reduce((a, b) => a + b, 0) / values.length : Number.NaN);
-
-export async function runAblationBench(options: AblationBenchOptions = {}): Promise<AblationBenchResult> {
-  const spec = loadNetwork(options.network ?? 'mobilenet-v1-32');
-  const metric = new MacsMetric(spec);
-  const targetFraction = options.targetFraction ?? 0.5;
-  const seeds = options.seeds ?? [1, 2, 3];
-  const settings = options.settings ?? DEFAULT_SETTINGS;
-  const makeEvaluator = options.makeEvaluator ?? ((s: NetworkSpec, seed: number) => new SyntheticEvaluator(s, { seed: 100 + seed, noise: 0.05 }));
-  const evaluatorLabel = options.evaluatorLabel ?? 'synthetic proxy score (core/search/synthetic-evaluator.ts, noise 0.05): not an accuracy';
-  const log = options.quiet ? () => {} : (line: string) => console.log(line);
+/** Searchable layers (not SE) that a sub-network removes entirely (0 filters: bypassed or skipped). */
+export function removedLayers(spec: NetworkSpec, config: SubnetConfig): string[] {
   const space = searchSpace(spec);
-  const layers = space.layers.length;
-  const initialResource = metric.measureSync(fullSubnet(space));
+  return space.layers.filter((layer) => layer.role !== 'se' && filtersOf(space, config, layer.index) === 0).map((layer) => layer.id);
+}
 
-  const runs: AblationRun[] = [];
-  for (const setting of settings) {
-    const j = setting.samplesPerIteration ?? layers;
-    const l = setting.layersPerSample ?? 4;
-    const name = label(setting, j, l);
-    for (const seed of seeds) {
-      const params: SearchParams = {
-        ...DEFAULT_PARAMS,
-        algorithm: setting.algorithm,
-        target: { kind: 'fraction', value: targetFraction },
-        samplesPerIteration: j,
-        layersPerSample: l,
-        reduction: setting.reduction,
-        decay: 0.98,
-        seed,
-      };
-      const workspace = openWorkspace(':memory:');
-      const store = new SqliteRunStore(workspace);
-      // Same evaluator seed for every optimizer: the scored landscape is identical, only the optimizer differs.
-      const evaluator = await makeEvaluator(spec, seed);
-      const started = performance.now();
-      const result = await new SearchOptimizer({ spec, metric, evaluator, store }).start(params);
-      const wallMs = performance.now() - started;
-      workspace.close();
-      const run: AblationRun = {
-        setting: name,
-        algorithm: setting.algorithm,
-        reduction: setting.reduction,
-        seed,
-        status: result.status,
-        iterations: result.iterations,
-        samples: result.samplesEvaluated - 1, // without the initial network
-        finalResource: result.best.resource,
-        finalScore: result.best.score,
-        wallMs,
-      };
-      runs.push(run);
-      log(
-        `${name.padEnd(26)} seed ${seed}: ${run.status.padEnd(11)} ${String(run.iterations).padStart(3)} iterations ` +
-          `${String(run.samples).padStart(5)} samples  score ${run.finalScore.toFixed(3)}  ` +
-          `${((100 * run.finalResource) / initialResource).toFixed(1)}% MACs  ${(wallMs / 1000).toFixed(1)} s`,
-      );
-    }
-  }
+export interface SearchRun {
+  setting: string;
+  seed: number;
+  status: string;
+  iterations: number;
+  /** Samples evaluated, without the initial network. */
+  samples: number;
+  finalMacs: number;
+  finalMacsFraction: number;
+  heldoutTop1: number;
+  searchSeconds: number;
+  best: SubnetConfig;
+}
 
-  const summary: AblationSummary[] = [...new Set(runs.map((r) => r.setting))].map((setting) => {
-    const of = runs.filter((r) => r.setting === setting);
+interface FinalTrainingResult {
+  steps: number;
+  trainSeconds: number;
+  heldoutTop1: number;
+  testTop1: number;
+}
+
+interface CbcRow {
+  network: string;
+  cbc: boolean;
+  superNetworkTrainSeconds: number;
+  search: Omit<SearchRun, 'best'> & { best: unknown };
+  removedLayers: string[];
+  removedLayerCount: number;
+  superNetworkHeldoutTop1: number;
+  superNetworkTestTop1: number;
+  afterFinalTraining: FinalTrainingResult;
+}
+
+async function runSearch(
+  spec: NetworkSpec,
+  scorer: { evaluator: Evaluator } | { fineTuner: FineTuner; fineTuneSteps: number },
+  setting: OptimizerSetting,
+  targetFraction: number,
+  seed: number,
+): Promise<SearchRun> {
+  const metric = new MacsMetric(spec);
+  const params: SearchParams = {
+    ...DEFAULT_PARAMS,
+    algorithm: setting.algorithm,
+    target: { kind: 'fraction', value: targetFraction },
+    samplesPerIteration: setting.samplesPerIteration,
+    layersPerSample: setting.layersPerSample,
+    reduction: setting.reduction,
+    decay: 0.98,
+    seed,
+    ...('fineTuneSteps' in scorer ? { fineTuneSteps: scorer.fineTuneSteps } : {}),
+  };
+  const workspace = openWorkspace(':memory:');
+  try {
+    const store = new SqliteRunStore(workspace);
+    const started = performance.now();
+    const result: SearchResult = await new SearchOptimizer({
+      spec,
+      metric,
+      store,
+      ...('fineTuner' in scorer ? { fineTuner: scorer.fineTuner } : { evaluator: scorer.evaluator }),
+    }).start(params);
+    const searchSeconds = (performance.now() - started) / 1000;
     return {
-      setting,
-      runs: of.length,
-      reached: of.filter((r) => r.status === 'done').length,
-      meanSamples: mean(of.map((r) => r.samples)),
-      meanIterations: mean(of.map((r) => r.iterations)),
-      meanFinalScore: mean(of.map((r) => r.finalScore)),
-      meanFinalResourceFraction: mean(of.map((r) => r.finalResource / initialResource)),
-      meanWallMs: mean(of.map((r) => r.wallMs)),
+      setting: describeSetting(setting),
+      seed,
+      status: result.status,
+      iterations: result.iterations,
+      samples: result.samplesEvaluated - 1,
+      finalMacs: result.best.resource,
+      finalMacsFraction: result.best.resource / result.initialResource,
+      heldoutTop1: result.best.score,
+      searchSeconds,
+      best: result.best.config,
     };
-  });
-  log('');
-  log(`${'setting'.padEnd(26)} reached  samples  iterations  final score  MACs left  wall`);
-  for (const s of summary) {
-    log(
-      `${s.setting.padEnd(26)} ${`${s.reached}/${s.runs}`.padStart(7)}  ${s.meanSamples.toFixed(0).padStart(7)}  ${s.meanIterations.toFixed(1).padStart(10)}  ` +
-        `${s.meanFinalScore.toFixed(3).padStart(11)}  ${(100 * s.meanFinalResourceFraction).toFixed(1).padStart(8)}%  ${(s.meanWallMs / 1000).toFixed(1)} s`,
-    );
+  } finally {
+    workspace.close();
   }
-  log(`(${spec.name}, MACs target ${targetFraction * 100}% of ${initialResource}, ${seeds.length} seeds; scores: ${evaluatorLabel})`);
+}
 
-  const result: AblationBenchResult = {
+function supernetScorer(weights: SupernetWeights, dataset: Dataset, profile: Profile): Evaluator & { dispose(): void } {
+  const evaluator = createSupernetEvaluator({ weights, dataset, ...profile.scoring });
+  return { evaluate: (config) => evaluator.evaluate(config), dispose: () => evaluator.dispose() };
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/** An identical short training of a discovered network (fixed sub-network, from the given weights), then its scores. */
+async function finalTraining(
+  start: SupernetWeights,
+  subnet: SubnetConfig,
+  dataset: Dataset,
+  steps: number,
+  config: Partial<SupernetTrainConfig>,
+  profile: Profile,
+): Promise<FinalTrainingResult> {
+  const weights = copyWeights(start);
+  try {
+    const started = performance.now();
+    await trainSubnetwork({ weights, subnet, dataset, steps, config });
+    const trainSeconds = (performance.now() - started) / 1000;
+    return {
+      steps,
+      trainSeconds,
+      heldoutTop1: await scoreSubnet(weights, dataset, subnet, 'heldout', profile.scoring),
+      testTop1: await scoreSubnet(weights, dataset, subnet, 'test', profile.scoring),
+    };
+  } finally {
+    weights.dispose();
+  }
+}
+
+export async function runAblationBench(options: AblationBenchOptions = {}): Promise<Record<string, unknown>> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  if (options.synthetic) {
+    const { runSyntheticAblation } = await import('./ablation-synthetic.ts');
+    return { ...(await runSyntheticAblation(options.outFile === undefined ? {} : { outFile: options.outFile })) };
+  }
+  const profile = options.quick ? QUICK : FULL;
+  const parts = new Set<AblationPart>(options.only ?? ['a', 'b', 'c']);
+  const backend = await initBackend();
+  const benchStarted = performance.now();
+  const cbcSpec = loadNetwork(CBC_NETWORK);
+  const plainSpec = loadNetwork(PLAIN_NETWORK);
+  const dataset = benchDataset(cbcSpec, profile.data);
+  // The training recipe of the demo (re-read at run time: it is being tuned), with this profile's epoch count.
+  const trainConfig: Partial<SupernetTrainConfig> = { ...DEMO_TRAIN_CONFIG, epochs: profile.epochs };
+  // NetAdaptV1 fine-tuning and the final training of discovered networks use the product's defaults for short
+  // trainings from trained weights (core/search/final-training.ts), the same for both sides of every comparison.
+  const fineTuneConfig: Partial<SupernetTrainConfig> = { ...FINAL_TRAIN_DEFAULTS };
+  log(
+    `ablation bench (${options.quick ? 'QUICK: tiny settings, numbers mean nothing' : 'full'}): synthetic 32×32, ` +
+      `${profile.data.trainSize} train / ${profile.data.heldoutSize} held-out / ${profile.data.testSize} test images, ` +
+      `${profile.epochs} epochs of ${trainConfig.optimizer} lr ${trainConfig.lr}, backend ${backend.description}, ${os.cpus().length} cores, ` +
+      `load ${os.loadavg()[0]?.toFixed(1)}`,
+  );
+
+  const supernets = new Map<string, TrainedSupernet>();
+  const trained = async (key: 'cbc-od' | 'plain-od' | 'plain-full'): Promise<TrainedSupernet> => {
+    const have = supernets.get(key);
+    if (have) return have;
+    const spec = key === 'cbc-od' ? cbcSpec : plainSpec;
+    const orderedDropout = key !== 'plain-full';
+    log(`  training ${spec.name} ${orderedDropout ? 'super-network (ordered dropout)' : 'full network (plain training, no OD)'}...`);
+    const result = await trainTimedSupernet(spec, dataset, { ...trainConfig, orderedDropout }, log);
+    const full = await scoreSubnet(result.weights, dataset, fullSubnet(searchSpace(spec)), 'heldout', profile.scoring);
+    log(`    ${result.steps} steps in ${result.trainSeconds.toFixed(0)} s, last loss ${result.finalLoss.toFixed(3)}, full network held-out top-1 ${pct(full)}`);
+    supernets.set(key, result);
+    return result;
+  };
+  const trainingSummary = () =>
+    Object.fromEntries(
+      [...supernets].map(([key, s]) => [key, { network: s.spec.name, steps: s.steps, trainSeconds: s.trainSeconds, lastLoss: s.finalLoss }]),
+    );
+
+  const out: Record<string, unknown> = {
     benchmark: 'ablation',
+    mode: options.quick ? 'quick (tiny settings; not meaningful)' : 'full',
     measuredAt: new Date().toISOString(),
     node: process.version,
-    cpu: cpus()[0]?.model ?? 'unknown',
-    network: spec.name,
-    metric: 'macs',
-    initialResource,
-    targetFraction,
-    evaluator: evaluatorLabel,
-    runs,
-    summary,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.cpus().length,
+    backend: backend.description,
+    dataset: { kind: 'synthetic classification 32×32, 10 classes', ...profile.data },
+    metric: 'MACs',
+    scoreOfSamples: `held-out top-1 of the sub-network with shared super-network weights, BN recalibrated on ${profile.scoring.calibrationBatches} training batches`,
+    superNetworkTrainConfig: trainConfig,
+    fineTuneAndFinalTrainingConfig: fineTuneConfig,
   };
+  const goals: Record<string, unknown> = {};
+
+  // (a) MCD vs SCD on the same CBC super-network.
+  if (parts.has('a')) {
+    log(`\n(a) MCD vs SCD: ${CBC_NETWORK} super-network, MACs to ${pct(profile.a.target)}`);
+    const net = await trained('cbc-od');
+    const scorer = supernetScorer(net.weights, dataset, profile);
+    const runs: (SearchRun & { testTop1: number })[] = [];
+    const settings: { setting: OptimizerSetting; seeds: number[] }[] = [
+      // SCD has no random choice: one run.
+      ...profile.a.scd.map((setting) => ({ setting, seeds: [1] })),
+      ...profile.a.mcd.map((setting) => ({ setting, seeds: profile.a.mcdSeeds })),
+    ];
+    for (const { setting, seeds } of settings) {
+      for (const seed of seeds) {
+        const run = await runSearch(cbcSpec, { evaluator: scorer }, setting, profile.a.target, seed);
+        const testTop1 = await scoreSubnet(net.weights, dataset, run.best, 'test', profile.scoring);
+        runs.push({ ...run, testTop1 });
+        log(
+          `  ${run.setting.padEnd(22)} seed ${seed}: ${run.status} after ${run.iterations} iterations, ${run.samples} samples, ` +
+            `${pct(run.finalMacsFraction)} MACs, held-out ${pct(run.heldoutTop1)}, test ${pct(testTop1)}, ${run.searchSeconds.toFixed(0)} s`,
+        );
+      }
+    }
+    scorer.dispose();
+    const summary = [...new Set(runs.map((r) => r.setting))].map((setting) => {
+      const of = runs.filter((r) => r.setting === setting);
+      return {
+        setting,
+        runs: of.length,
+        reachedTarget: of.filter((r) => r.status === 'done').length,
+        medianSamples: median(of.map((r) => r.samples)),
+        medianIterations: median(of.map((r) => r.iterations)),
+        medianHeldoutTop1: median(of.map((r) => r.heldoutTop1)),
+        medianTestTop1: median(of.map((r) => r.testTop1)),
+        medianFinalMacsFraction: median(of.map((r) => r.finalMacsFraction)),
+        medianSearchSeconds: median(of.map((r) => r.searchSeconds)),
+      };
+    });
+    const scdRow = summary[0] as (typeof summary)[number];
+    // The rule fixed before running: the MCD setting that reached the target with the fewest samples (median) is
+    // compared with the first SCD setting; its accuracy is then what it is (the cheapest is not picked for accuracy).
+    const mcdRows = summary.slice(profile.a.scd.length).filter((row) => row.reachedTarget === row.runs);
+    const mcdRow = [...(mcdRows.length ? mcdRows : summary.slice(profile.a.scd.length))].sort((x, y) => x.medianSamples - y.medianSamples)[0] as (typeof summary)[number];
+    goals['a_mcdSamplesAtMost60PercentOfScd'] = {
+      compared: `${mcdRow.setting} (median of ${mcdRow.runs} seeds; the MCD setting with the fewest samples) vs ${scdRow.setting}`,
+      mcdSamples: mcdRow.medianSamples,
+      scdSamples: scdRow.medianSamples,
+      ratio: mcdRow.medianSamples / scdRow.medianSamples,
+      met: mcdRow.medianSamples <= 0.6 * scdRow.medianSamples && mcdRow.reachedTarget === mcdRow.runs,
+    };
+    goals['a_mcdHeldoutTop1AtLeastScd'] = {
+      mcdHeldoutTop1: mcdRow.medianHeldoutTop1,
+      scdHeldoutTop1: scdRow.medianHeldoutTop1,
+      mcdTestTop1: mcdRow.medianTestTop1,
+      scdTestTop1: scdRow.medianTestTop1,
+      met: mcdRow.medianHeldoutTop1 >= scdRow.medianHeldoutTop1,
+    };
+    log(`  ${'setting'.padEnd(22)} reached  samples  iterations  held-out  test    MACs    search`);
+    for (const s of summary) {
+      log(
+        `  ${s.setting.padEnd(22)} ${`${s.reachedTarget}/${s.runs}`.padStart(7)}  ${String(s.medianSamples).padStart(7)}  ${String(s.medianIterations).padStart(10)}  ` +
+          `${pct(s.medianHeldoutTop1).padStart(8)}  ${pct(s.medianTestTop1).padStart(6)}  ${pct(s.medianFinalMacsFraction).padStart(6)}  ${s.medianSearchSeconds.toFixed(0)} s`,
+      );
+    }
+    log(`  (medians over seeds; SCD = one sample per layer per iteration that can meet the target alone, ${searchSpace(cbcSpec).layers.length} layers)`);
+    log(
+      `  goal: ${mcdRow.setting} used ${pct(mcdRow.medianSamples / scdRow.medianSamples)} of ${scdRow.setting}'s samples (≤ 60%), ` +
+        `held-out ${pct(mcdRow.medianHeldoutTop1)} vs ${pct(scdRow.medianHeldoutTop1)}, test ${pct(mcdRow.medianTestTop1)} vs ${pct(scdRow.medianTestTop1)}`,
+    );
+    out['a_mcdVsScd'] = { network: CBC_NETWORK, targetMacsFraction: profile.a.target, runs: runs.map(({ best, ...r }) => ({ ...r, best: subnetToJson(searchSpace(cbcSpec), best) })), summary };
+  }
+
+  // (b) CBC vs no CBC.
+  if (parts.has('b')) {
+    log(`\n(b) CBC vs no CBC: ${describeSetting(profile.b.mcd)} to ${pct(profile.b.target)} MACs, then ${profile.b.finalSteps} identical training steps of each discovered network`);
+    const rows: CbcRow[] = [];
+    for (const [key, spec] of [['cbc-od', cbcSpec], ['plain-od', plainSpec]] as const) {
+      const net = await trained(key);
+      const scorer = supernetScorer(net.weights, dataset, profile);
+      const run = await runSearch(spec, { evaluator: scorer }, profile.b.mcd, profile.b.target, 1);
+      scorer.dispose();
+      const supernetTestTop1 = await scoreSubnet(net.weights, dataset, run.best, 'test', profile.scoring);
+      const removed = removedLayers(spec, run.best);
+      const final = await finalTraining(net.weights, run.best, dataset, profile.b.finalSteps, fineTuneConfig, profile);
+      log(
+        `  ${spec.name.padEnd(26)} ${run.status} in ${run.samples} samples: ${pct(run.finalMacsFraction)} MACs, ${removed.length} layers removed` +
+          `${removed.length ? ` (${removed.join(', ')})` : ''}; super-network held-out ${pct(run.heldoutTop1)} test ${pct(supernetTestTop1)}; ` +
+          `after final training held-out ${pct(final.heldoutTop1)} test ${pct(final.testTop1)}`,
+      );
+      rows.push({
+        network: spec.name,
+        cbc: key === 'cbc-od',
+        superNetworkTrainSeconds: net.trainSeconds,
+        search: { ...run, best: subnetToJson(searchSpace(spec), run.best) },
+        removedLayers: removed,
+        removedLayerCount: removed.length,
+        superNetworkHeldoutTop1: run.heldoutTop1,
+        superNetworkTestTop1: supernetTestTop1,
+        afterFinalTraining: final,
+      });
+    }
+    const [withCbc, without] = rows as [CbcRow, CbcRow];
+    goals['b_cbcRemovesWholeLayers'] = { removedWithCbc: withCbc.removedLayerCount, removedWithoutCbc: without.removedLayerCount, met: withCbc.removedLayerCount > 0 };
+    goals['b_cbcScoresHigher'] = {
+      finalTrainedTestTop1: { cbc: withCbc.afterFinalTraining.testTop1, noCbc: without.afterFinalTraining.testTop1 },
+      finalTrainedHeldoutTop1: { cbc: withCbc.afterFinalTraining.heldoutTop1, noCbc: without.afterFinalTraining.heldoutTop1 },
+      superNetworkHeldoutTop1: { cbc: withCbc.superNetworkHeldoutTop1, noCbc: without.superNetworkHeldoutTop1 },
+      met: withCbc.afterFinalTraining.testTop1 > without.afterFinalTraining.testTop1,
+    };
+    out['b_cbcVsNoCbc'] = { targetMacsFraction: profile.b.target, setting: describeSetting(profile.b.mcd), finalTrainingSteps: profile.b.finalSteps, rows };
+  }
+
+  // (c) OD + super-network search vs NetAdaptV1 mode.
+  if (parts.has('c')) {
+    const setting = profile.c.setting;
+    log(
+      `\n(c) OD + super-network vs NetAdaptV1 mode: ${PLAIN_NETWORK}, ${describeSetting(setting)} to ${pct(profile.c.target)} MACs; ` +
+        `V1 fine-tunes every sample ${profile.c.fineTuneSteps} steps; both discovered networks then trained ${profile.c.finalSteps} steps`,
+    );
+    const od = await trained('plain-od');
+    const odScorer = supernetScorer(od.weights, dataset, profile);
+    const odRun = await runSearch(plainSpec, { evaluator: odScorer }, setting, profile.c.target, 1);
+    odScorer.dispose();
+    const odFinal = await finalTraining(od.weights, odRun.best, dataset, profile.c.finalSteps, fineTuneConfig, profile);
+    const plain = await trained('plain-full');
+    // The product's NetAdaptV1 mode (core/search/supernet-finetuner.ts, its default fine-tuning settings).
+    const fineTuner = new SupernetFineTuner({
+      weights: plain.weights,
+      dataset,
+      fineTuneSteps: profile.c.fineTuneSteps,
+      ...(profile.scoring.limit === undefined ? {} : { limit: profile.scoring.limit }),
+    });
+    const v1Run = await runSearch(plainSpec, { fineTuner, fineTuneSteps: profile.c.fineTuneSteps }, setting, profile.c.target, 1);
+    fineTuner.dispose();
+    // Like `finalTraining: { mode: "supernet" }` of a NetAdaptV1 run: the discovered network starts from the run's
+    // checkpoint (the plain-trained full network), as the OD side starts from its super-network.
+    const v1Final = await finalTraining(plain.weights, v1Run.best, dataset, profile.c.finalSteps, fineTuneConfig, profile);
+    const breakdown = (train: number, search: number, final: number) => ({
+      trainSeconds: train,
+      searchSeconds: search,
+      finalTrainingSeconds: final,
+      totalSeconds: train + search + final,
+    });
+    const v2 = { ...breakdown(od.trainSeconds, odRun.searchSeconds, odFinal.trainSeconds), search: odRun, final: odFinal };
+    const v1 = {
+      ...breakdown(plain.trainSeconds, v1Run.searchSeconds, v1Final.trainSeconds),
+      fineTuneSteps: profile.c.fineTuneSteps,
+      search: v1Run,
+      final: v1Final,
+    };
+    for (const [name, r] of [['OD + super-network', v2], ['NetAdaptV1 mode', v1]] as const) {
+      log(
+        `  ${name.padEnd(20)} total ${r.totalSeconds.toFixed(0)} s (train ${r.trainSeconds.toFixed(0)} + search ${r.searchSeconds.toFixed(0)} ` +
+          `[${r.search.samples} samples] + final ${r.finalTrainingSeconds.toFixed(0)}): ${pct(r.search.finalMacsFraction)} MACs, ` +
+          `search score ${pct(r.search.heldoutTop1)}, after final training held-out ${pct(r.final.heldoutTop1)} test ${pct(r.final.testTop1)}`,
+      );
+    }
+    const speedup = v1.totalSeconds / v2.totalSeconds;
+    const testDiff = v2.final.testTop1 - v1.final.testTop1;
+    log(`  speed-up ${speedup.toFixed(2)}× (training + search only: ${((v1.trainSeconds + v1.searchSeconds) / (v2.trainSeconds + v2.searchSeconds)).toFixed(2)}×); test top-1 OD − V1 = ${(100 * testDiff).toFixed(1)} points`);
+    goals['c_odAtLeast3xFaster'] = { speedupTotal: speedup, speedupTrainPlusSearch: (v1.trainSeconds + v1.searchSeconds) / (v2.trainSeconds + v2.searchSeconds), met: speedup >= 3 };
+    goals['c_odSimilarAccuracy'] = { odTestTop1: v2.final.testTop1, v1TestTop1: v1.final.testTop1, differencePoints: 100 * testDiff, criterion: 'OD at most 2 points below V1', met: testDiff >= -0.02 };
+    const strip = (r: SearchRun) => ({ ...r, best: subnetToJson(searchSpace(plainSpec), r.best) });
+    out['c_odVsNetAdaptV1'] = {
+      network: PLAIN_NETWORK,
+      targetMacsFraction: profile.c.target,
+      setting: describeSetting(setting),
+      odSuperNetwork: { ...v2, search: strip(v2.search) },
+      netAdaptV1: { ...v1, search: strip(v1.search) },
+    };
+  }
+
+  out['superNetworks'] = trainingSummary();
+  out['goals'] = goals;
+  out['benchSeconds'] = (performance.now() - benchStarted) / 1000;
+  for (const s of supernets.values()) s.weights.dispose();
+  log(`\ngoals: ${Object.entries(goals).map(([k, v]) => `${k} ${(v as { met: boolean }).met ? 'met' : 'NOT met'}`).join('; ')}`);
+  log(`ablation bench: ${(out['benchSeconds'] as number).toFixed(0)} s`);
   const outFile = options.outFile === undefined ? DEFAULT_OUT : options.outFile;
   if (outFile !== null) {
     mkdirSync(dirname(outFile), { recursive: true });
-    writeFileSync(outFile, `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(outFile, `${JSON.stringify(out, null, 2)}\n`);
     log(`wrote ${outFile}`);
   }
-  return result;
+  return out;
+}
+
+export function parseAblationArgs(argv: readonly string[]): AblationBenchOptions {
+  const only = argv.includes('--only') ? (argv[argv.indexOf('--only') + 1] ?? '').split(',').filter(Boolean) : undefined;
+  for (const part of only ?? []) {
+    if (!['a', 'b', 'c'].includes(part)) throw new Error(`--only takes parts a, b, c (got "${part}")`);
+  }
+  return {
+    quick: argv.includes('--quick'),
+    synthetic: argv.includes('--synthetic'),
+    ...(only ? { only: only as AblationPart[] } : {}),
+  };
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  await runAblationBench();
+  const options = parseAblationArgs(process.argv.slice(2));
+  // A quick run's numbers mean nothing: keep them out of bench/results.
+  await runAblationBench(options.quick ? { ...options, outFile: join(os.tmpdir(), 'ablation-quick.json') } : options);
 }
+

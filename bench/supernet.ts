@@ -213,35 +213,6 @@ export interface RankingOptions {
   write?: boolean;
 }
 
-/** Spearman rank correlation (average ranks for ties). */
-export function spearman(a: readonly number[], b: readonly number[]): number {
-  const rank = (v: readonly number[]) => {
-    const order = v.map((x, i) => ({ x, i })).sort((p, q) => p.x - q.x);
-    const r = new Array<number>(v.length);
-    for (let i = 0; i < order.length; ) {
-      let j = i;
-      while (j + 1 < order.length && order[j + 1]!.x === order[i]!.x) j++;
-      for (let k = i; k <= j; k++) r[order[k]!.i] = (i + j) / 2;
-      i = j + 1;
-    }
-    return r;
-  };
-  const ra = rank(a);
-  const rb = rank(b);
-  const mean = (v: number[]) => v.reduce((s, x) => s + x, 0) / v.length;
-  const ma = mean(ra);
-  const mb = mean(rb);
-  let num = 0;
-  let da = 0;
-  let db = 0;
-  for (let i = 0; i < ra.length; i++) {
-    num += (ra[i]! - ma) * (rb[i]! - mb);
-    da += (ra[i]! - ma) ** 2;
-    db += (rb[i]! - mb) ** 2;
-  }
-  return num / Math.sqrt(da * db);
-}
-
 /**
  * Trains a super-network on synthetic 32×32 classification, then scores the full network and random sub-networks
  * spread over the MAC range (BN recalibrated, held-out top-1); reports the Spearman correlation of accuracy with MACs.
@@ -249,7 +220,8 @@ export function spearman(a: readonly number[], b: readonly number[]): number {
 export async function runSupernetRanking(opts: RankingOptions = {}): Promise<Record<string, unknown>> {
   const log = opts.log ?? ((line: string) => console.log(line));
   const backend = await initBackend();
-  const { syntheticClassification } = await import('../core/data/synthetic-classification.ts');
+  const { syntheticClassification, DEFAULT_DIFFICULTY } = await import('../core/data/synthetic-classification.ts');
+  const { rankSubnetworks } = await import('../core/supernet/ranking.ts');
   const { SupernetTrainer, DEMO_NETWORK, DEMO_TRAIN_CONFIG } = await import('../core/supernet/train.ts');
   const { createSupernetEvaluator } = await import('../core/supernet/evaluate.ts');
   const networkName = opts.network ?? DEMO_NETWORK;
@@ -272,25 +244,19 @@ export async function runSupernetRanking(opts: RankingOptions = {}): Promise<Rec
   const trainSec = (performance.now() - started) / 1000;
   const weights = trainer.emaWeights();
   const evaluator = createSupernetEvaluator({ weights, dataset });
-  const space = searchSpace(spec);
-  const fullMacs = resolveNetwork(spec).macs;
-  // Random sub-networks, then pick ones spread evenly over their MAC range.
-  const rng = new Rng(opts.seed ?? 7);
-  const pool = Array.from({ length: 300 }, () => randomSubnet(space, rng)).map((config) => ({ config, macs: resolveNetwork(spec, config).macs }));
-  pool.sort((a, b) => a.macs - b.macs);
-  const count = opts.subnets ?? 8;
-  const picked = Array.from({ length: count }, (_, i) => pool[Math.round((i * (pool.length - 1)) / (count - 1))]!);
   const full = await evaluator.evaluate();
-  const rows: { macs: number; macsFraction: number; top1: number }[] = [];
   const evalStart = performance.now();
-  for (const p of picked) {
-    const r = await evaluator.evaluate(p.config);
-    rows.push({ macs: p.macs, macsFraction: p.macs / fullMacs, top1: r.score });
-    log(`  sub-network ${(p.macs / 1e6).toFixed(2)}M MACs (${((p.macs / fullMacs) * 100).toFixed(0)}%): held-out top-1 ${(r.score * 100).toFixed(1)}%`);
+  const rankings = [];
+  for (const population of ['training', 'uniform'] as const) {
+    const ranking = await rankSubnetworks(evaluator, spec, population, { count: opts.subnets ?? 8, seed: opts.seed ?? 7, train: trainer.config });
+    rankings.push(ranking);
+    for (const s of ranking.subnets) {
+      log(`  ${population} sub-network ${(s.macs / 1e6).toFixed(2)}M MACs (${(s.macsFraction * 100).toFixed(0)}%): held-out top-1 ${(s.score * 100).toFixed(1)}%`);
+    }
+    log(`  Spearman(top-1, MACs) over ${ranking.subnets.length} ${population} sub-networks = ${ranking.spearmanScoreVsMacs.toFixed(2)}`);
   }
-  const evalMsPerSubnet = (performance.now() - evalStart) / picked.length;
-  const rho = spearman(rows.map((r) => r.macs), rows.map((r) => r.top1));
-  log(`full network held-out top-1 ${(full.score * 100).toFixed(1)}% (chance ${(100 / classes).toFixed(1)}%); Spearman(top-1, MACs) over ${rows.length} sub-networks = ${rho.toFixed(2)}; ` +
+  const evalMsPerSubnet = (performance.now() - evalStart) / rankings.reduce((n, r) => n + r.subnets.length, 0);
+  log(`full network held-out top-1 ${(full.score * 100).toFixed(1)}% (chance ${(100 / classes).toFixed(1)}%); ` +
     `training ${trainSec.toFixed(0)} s, ${evalMsPerSubnet.toFixed(0)} ms per sub-network evaluation`);
   evaluator.dispose();
   weights.dispose();
@@ -308,8 +274,12 @@ export async function runSupernetRanking(opts: RankingOptions = {}): Promise<Rec
     trainImagesPerSec: (trainer.totalSteps * trainer.config.batchSize) / trainSec,
     fullNetworkHeldoutTop1: full.score,
     chanceTop1: 1 / classes,
-    subnetworks: rows,
-    spearmanTop1VsMacs: rho,
+    syntheticDifficulty: DEFAULT_DIFFICULTY,
+    rankings: rankings.map((r) => ({
+      population: r.population,
+      spearmanTop1VsMacs: r.spearmanScoreVsMacs,
+      subnetworks: r.subnets.map((x) => ({ macs: x.macs, macsFraction: x.macsFraction, top1: x.score, subnet: x.config })),
+    })),
     evalMsPerSubnetwork: evalMsPerSubnet,
     finalTrainLoss: trainer.losses[trainer.losses.length - 1],
   };

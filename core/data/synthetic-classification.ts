@@ -41,9 +41,12 @@ export interface SyntheticClassificationOptions {
   readonly testSize?: number;
   /** Seed of the images and of the held-out selection (default 1). */
   readonly seed?: number;
-  /** Strength of clutter, noise and intra-class variation in [0, 1] (default 0.6). */
+  /** Strength of clutter, noise and intra-class variation in [0, 1] (default 0.3: a small network learns it within minutes on a CPU, and wider sub-networks still score higher). */
   readonly difficulty?: number;
 }
+
+/** Measured Nov 2026: at 0.6 the demo network stays near chance for minutes of CPU training; at 0.3 it reaches ~53%. */
+export const DEFAULT_DIFFICULTY = 0.3;
 
 const TRAIN_STREAM = 1;
 const TEST_STREAM = 2;
@@ -55,7 +58,7 @@ export function syntheticClassification(options: SyntheticClassificationOptions 
   const heldoutSize = options.heldoutSize ?? 2000;
   const testSize = options.testSize ?? 2000;
   const seed = options.seed ?? 1;
-  const difficulty = options.difficulty ?? 0.6;
+  const difficulty = options.difficulty ?? DEFAULT_DIFFICULTY;
   const checks: [string, boolean][] = [
     ['size', Number.isInteger(size) && size >= 8 && size <= 512],
     ['classes', Number.isInteger(classes) && classes >= 2 && classes <= MAX_SHAPE_CLASSES],

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Batch } from '../../../core/data/dataset.ts';
-import { SHAPE_CLASS_NAMES, syntheticClassification } from '../../../core/data/synthetic-classification.ts';
+import { DEFAULT_DIFFICULTY, SHAPE_CLASS_NAMES, syntheticClassification } from '../../../core/data/synthetic-classification.ts';
 
 const range = (n: number, start = 0): number[] => Array.from({ length: n }, (_, i) => start + i);
 
@@ -206,7 +206,7 @@ describe('synthetic classification learnability (plain TS softmax regression on 
   }
 
   it('scores well above chance (10%) but far below 100%, and clean images are easier than the default', () => {
-    const hard = accuracy(0.6);
+    const hard = accuracy(DEFAULT_DIFFICULTY);
     const clean = accuracy(0);
     console.log(
       `softmax regression on 8 gradient features, 10 classes: default difficulty test ${(hard.test * 100).toFixed(1)}% ` +

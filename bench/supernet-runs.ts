@@ -1,0 +1,99 @@
+/**
+ * Pieces shared by the search benchmarks (bench/ablation.ts, bench/ranking.ts): the synthetic data set, timed
+ * super-network training, weight copies and scoring one sub-network on a split.
+ */
+import type { NetworkSpec, SubnetConfig } from '../core/arch/index.ts';
+import { resolveNetwork } from '../core/arch/index.ts';
+import type { Dataset, SplitName } from '../core/data/dataset.ts';
+import { syntheticClassification } from '../core/data/synthetic-classification.ts';
+import { createSupernetEvaluator } from '../core/supernet/evaluate.ts';
+import { SupernetTrainer, type SupernetTrainConfig } from '../core/supernet/train.ts';
+import { SupernetWeights } from '../core/supernet/weights.ts';
+
+export interface BenchDataOptions {
+  trainSize: number;
+  heldoutSize: number;
+  testSize: number;
+  seed?: number;
+}
+
+export function benchDataset(spec: NetworkSpec, options: BenchDataOptions): Dataset {
+  return syntheticClassification({
+    size: spec.input.height,
+    classes: resolveNetwork(spec).output.channels,
+    trainSize: options.trainSize,
+    heldoutSize: options.heldoutSize,
+    testSize: options.testSize,
+    seed: options.seed ?? 1,
+  });
+}
+
+export interface TrainedSupernet {
+  spec: NetworkSpec;
+  /** EMA weights (what the search scores with). The caller disposes them. */
+  weights: SupernetWeights;
+  trainSeconds: number;
+  steps: number;
+  finalLoss: number;
+  config: SupernetTrainConfig;
+}
+
+/** Trains a super-network (orderedDropout in `config`; false = plain training of the full network) and times it. */
+export async function trainTimedSupernet(
+  spec: NetworkSpec,
+  dataset: Dataset,
+  config: Partial<SupernetTrainConfig>,
+  log: (line: string) => void,
+): Promise<TrainedSupernet> {
+  const started = performance.now();
+  const trainer = SupernetTrainer.create({ spec, dataset, config });
+  let lastLog = performance.now();
+  await trainer.run({
+    onEvent: (e) => {
+      if (e.type === 'step' && performance.now() - lastLog > 30_000) {
+        lastLog = performance.now();
+        log(`    step ${e.step}/${e.totalSteps} loss ${e.loss.toFixed(3)} ETA ${e.etaSec.toFixed(0)} s`);
+      }
+    },
+  });
+  const weights = trainer.emaWeights();
+  const trainSeconds = (performance.now() - started) / 1000;
+  const recent = trainer.losses.slice(-Math.max(1, Math.floor(trainer.stepsPerEpoch / 2)));
+  const result: TrainedSupernet = {
+    spec,
+    weights,
+    trainSeconds,
+    steps: trainer.step,
+    finalLoss: recent.reduce((a, b) => a + b, 0) / recent.length,
+    config: trainer.config,
+  };
+  trainer.dispose();
+  return result;
+}
+
+/** An independent copy of every value (parameters and BN statistics). */
+export function copyWeights(weights: SupernetWeights): SupernetWeights {
+  const values = weights.snapshot();
+  return new SupernetWeights(weights.spec, (info) => values.get(info.name) as Float32Array);
+}
+
+export interface ScoreOptions {
+  calibrationBatches?: number;
+  limit?: number;
+}
+
+/** Scores one sub-network of `weights` on a split (BN recalibrated on the training split). */
+export async function scoreSubnet(
+  weights: SupernetWeights,
+  dataset: Dataset,
+  subnet: SubnetConfig,
+  split: SplitName,
+  options: ScoreOptions = {},
+): Promise<number> {
+  const evaluator = createSupernetEvaluator({ weights, dataset, split, ...options });
+  try {
+    return (await evaluator.evaluate(subnet)).score;
+  } finally {
+    evaluator.dispose();
+  }
+}

@@ -1,0 +1,44 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { syntheticClassification } from '../../core/data/synthetic-classification.ts';
+import { fullSubnet, searchSpace } from '../../core/arch/index.ts';
+import { SupernetWeights } from '../../core/supernet/weights.ts';
+import { initBackend } from '../../core/tensor/backend.ts';
+import { copyWeights, scoreSubnet } from '../../bench/supernet-runs.ts';
+import { tinySpec } from '../core/search/helpers.ts';
+
+const spec = tinySpec();
+
+function differs(a: SupernetWeights, b: SupernetWeights): boolean {
+  const sb = b.snapshot();
+  return [...a.snapshot()].some(([name, values]) => values.some((v, i) => v !== sb.get(name)![i]));
+}
+
+beforeAll(async () => {
+  await initBackend();
+});
+
+describe('bench helpers', () => {
+  it('copyWeights makes an independent copy', () => {
+    const original = SupernetWeights.init(spec, 1);
+    const copy = copyWeights(original);
+    expect(differs(original, copy)).toBe(false);
+    const name = original.layout.find((p) => p.trainable)!.name;
+    copy.assignAll(new Map([[name, new Float32Array(copy.get(name).size).fill(0.5)]]));
+    expect(differs(original, copy)).toBe(true);
+    original.dispose();
+    copy.dispose();
+  });
+
+  it('scoreSubnet scores a split as a fraction of its images', async () => {
+    const dataset = syntheticClassification({ size: 8, classes: 2, trainSize: 64, heldoutSize: 10, testSize: 8, seed: 3 });
+    const weights = SupernetWeights.init(spec, 2);
+    const full = fullSubnet(searchSpace(spec));
+    for (const [split, images] of [['heldout', 10], ['test', 8]] as const) {
+      const score = await scoreSubnet(weights, dataset, full, split, { calibrationBatches: 1 });
+      expect(Math.abs(score * images - Math.round(score * images))).toBeLessThan(1e-9);
+      expect(score).toBeGreaterThanOrEqual(0);
+      expect(score).toBeLessThanOrEqual(1);
+    }
+    weights.dispose();
+  });
+});
