@@ -188,24 +188,11 @@ export const MOBILENET_V3_DEMO: readonly Bneck[] = [
 
 /** The demo network: small enough to train for a few minutes on 2 CPU cores (~1.3M MACs, 90k parameters). */
 export function mobilenetV3Demo(options: ZooOptions = {}): NetworkSpecInput {
-  const { inputSize = 32, classes = 10 } = options;
-  return buildV3({
-    name: `mobilenet-v3-demo-${inputSize}`,
-    description: `MobileNetV3-style demo network, ${inputSize}×${inputSize}`,
-    inputSize,
-    stem: 16,
-    blocks: MOBILENET_V3_DEMO,
-    seWidth: (c) => makeDivisible(c / 4),
-    head: 160,
-    lastConv: 256,
-    classes,
-    widthLevels: 5,
-    // No channel-level bypass (T = 0): the search shrinks widths but never removes a layer. With the default
-    // (T = full width) every layer can drop to zero filters, and ordered dropout then trains mostly on images whose
-    // path is a 3-channel bypass chain.
-    limits: () => 0,
-    lastConvLimit: 0,
-  });
+  const { inputSize = 32 } = options;
+  // No channel-level bypass (T = 0): the search shrinks widths but never removes a layer. With the default
+  // (T = full width) every layer can drop to zero filters, and ordered dropout then trains mostly on images whose
+  // path is a 3-channel bypass chain.
+  return demoNetwork(options, `mobilenet-v3-demo-${inputSize}`, `MobileNetV3-style demo network, ${inputSize}×${inputSize}`, () => 0, 0);
 }
 
 /**
@@ -214,18 +201,30 @@ export function mobilenetV3Demo(options: ZooOptions = {}): NetworkSpecInput {
  */
 export function mobilenetV3DemoCbc(options: ZooOptions = {}): NetworkSpecInput {
   const { inputSize = 32 } = options;
+  const description = `MobileNetV3-style demo network with channel-level bypass, ${inputSize}×${inputSize}`;
+  return demoNetwork(options, `mobilenet-v3-demo-cbc-${inputSize}`, description, limitsByResolution(1), 32);
+}
+
+function demoNetwork(
+  options: ZooOptions,
+  name: string,
+  description: string,
+  limits: (outputStride: number) => BypassLimit,
+  lastConvLimit: BypassLimit,
+): NetworkSpecInput {
+  const { inputSize = 32, classes = 10 } = options;
   return buildV3({
-    name: `mobilenet-v3-demo-cbc-${inputSize}`,
-    description: `MobileNetV3-style demo network with channel-level bypass, ${inputSize}×${inputSize}`,
+    name,
+    description,
     inputSize,
     stem: 16,
     blocks: MOBILENET_V3_DEMO,
     seWidth: (c) => makeDivisible(c / 4),
     head: 160,
     lastConv: 256,
-    classes: options.classes ?? 10,
+    classes,
     widthLevels: 5,
-    limits: limitsByResolution(1),
-    lastConvLimit: 32,
+    limits,
+    lastConvLimit,
   });
 }
