@@ -17,8 +17,9 @@ import { LookupTableLatencyMetric, MacsMetric, MeasuredLatencyMetric, ParamsMetr
 import type { LatencySource, ModelMeasurer, ResourceMetric } from '../metrics/index.ts';
 import type { SearchConfig } from './config.ts';
 import { toSearchParams } from './config.ts';
+import { SearchOptimizer } from './optimizer.ts';
 import { SyntheticEvaluator } from './synthetic-evaluator.ts';
-import type { Evaluator, FineTuner, SearchParams } from './types.ts';
+import type { Evaluator, FineTuner, RunStore, SearchEvent, SearchParams } from './types.ts';
 
 export interface ProviderInput {
   spec: NetworkSpec;
@@ -207,4 +208,18 @@ async function createMetric(input: ProviderInput, providers: SearchContextProvid
       return new MeasuredLatencyMetric(await providers.modelMeasurer(input));
     }
   }
+}
+
+/** The optimizer for a context (its network, metric and evaluator or fine-tuner), the one way every runner builds it. */
+export function optimizerFor(
+  context: SearchContext,
+  deps: { store: RunStore; signal?: AbortSignal; onEvent?: (event: SearchEvent) => void },
+): SearchOptimizer {
+  return new SearchOptimizer({
+    spec: context.spec,
+    metric: context.metric,
+    ...(context.evaluator ? { evaluator: context.evaluator } : {}),
+    ...(context.fineTuner ? { fineTuner: context.fineTuner } : {}),
+    ...deps,
+  });
 }

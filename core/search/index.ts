@@ -36,7 +36,7 @@ export type { SyntheticEvaluatorOptions } from './synthetic-evaluator.ts';
 export { TargetUnreachableError, RunStateError } from './errors.ts';
 export { parseSearchConfig, searchConfigSchema, toSearchParams, configBaseDir, METRIC_NAMES } from './config.ts';
 export type { MetricName, SearchConfig, SearchConfigInput } from './config.ts';
-export { createSearchContext, registerSearchProviders } from './context.ts';
+export { createSearchContext, optimizerFor, registerSearchProviders } from './context.ts';
 export type { ProviderInput, SearchContext, SearchContextProviders } from './context.ts';
 export { discoveredNetworkJson, loadReportInput, renderHtmlReport, renderMarkdownReport, renderScatter, writeSearchOutputs } from './report.ts';
 export type { SearchOutputFiles, SearchReportInput } from './report.ts';

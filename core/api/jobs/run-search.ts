@@ -3,7 +3,7 @@
  * API events. Aborting the signal stops it between two evaluations (the run is then 'interrupted' = paused and
  * resumes where it stopped).
  */
-import { createSearchContext, searchConfigSchema, SearchOptimizer, SqliteRunStore } from '../../search/index.ts';
+import { createSearchContext, optimizerFor, searchConfigSchema, SqliteRunStore } from '../../search/index.ts';
 import type { SearchConfigInput, SearchEvent, SearchResult } from '../../search/index.ts';
 import { openWorkspace } from '../../store/workspace.ts';
 import { registerProfilerProviders } from '../../../profiler-android/search-providers.ts';
@@ -50,11 +50,7 @@ export async function runSearch(rawTask: unknown, ctx: WorkerJobContext): Promis
     const context = await createSearchContext(searchConfig);
     try {
       let initialResource = 0;
-      const optimizer = new SearchOptimizer({
-        spec: context.spec,
-        metric: context.metric,
-        ...(context.evaluator ? { evaluator: context.evaluator } : {}),
-        ...(context.fineTuner ? { fineTuner: context.fineTuner } : {}),
+      const optimizer = optimizerFor(context, {
         store,
         signal: ctx.signal,
         onEvent: (event) => {

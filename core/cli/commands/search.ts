@@ -12,8 +12,8 @@ import { UserError, ValidationError } from '../../errors.ts';
 import { formatResource } from '../../metrics/format.ts';
 import { configBaseDir, parseSearchConfig } from '../../search/config.ts';
 import type { SearchConfig } from '../../search/config.ts';
-import { createSearchContext } from '../../search/context.ts';
-import { SearchOptimizer } from '../../search/optimizer.ts';
+import { createSearchContext, optimizerFor } from '../../search/context.ts';
+import type { SearchOptimizer } from '../../search/optimizer.ts';
 import { finalTrainingLines, loadReportInput, writeSearchOutputs } from '../../search/report.ts';
 import type { FinalTrainingSummary } from '../../search/result.ts';
 import { SqliteRunStore } from '../../search/run-store.ts';
@@ -152,15 +152,7 @@ async function withRun(
   process.on('SIGINT', onSigint);
   const reporter = new ProgressReporter(context.metric.unit, options.quiet === true);
   try {
-    const optimizer = new SearchOptimizer({
-      spec: context.spec,
-      metric: context.metric,
-      ...(context.evaluator ? { evaluator: context.evaluator } : {}),
-      ...(context.fineTuner ? { fineTuner: context.fineTuner } : {}),
-      store,
-      signal: controller.signal,
-      onEvent: (event) => reporter.on(event),
-    });
+    const optimizer = optimizerFor(context, { store, signal: controller.signal, onEvent: (event) => reporter.on(event) });
     const result = await go(optimizer, context.params);
     reporter.finish();
     const outputDir = resolve(options.output ?? config.output ?? `netadapt-output/${result.runId}`);
