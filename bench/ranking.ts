@@ -18,7 +18,7 @@ import { fullSubnet, loadNetwork, randomSubnet, resolveNetwork, searchSpace, sub
 import { Rng } from '../core/random.ts';
 import { kendallTau } from '../core/stats.ts';
 import { trainSubnetwork } from '../core/supernet/subnet-train.ts';
-import { DEMO_NETWORK, DEMO_TRAIN_CONFIG, type SupernetTrainConfig } from '../core/supernet/train.ts';
+import { DEMO_NETWORK, DEMO_TRAIN_CONFIG, demoTrainConfig, type SupernetTrainConfig } from '../core/supernet/train.ts';
 import { SupernetWeights } from '../core/supernet/weights.ts';
 import { initBackend } from '../core/tensor/backend.ts';
 import { benchDataset, scoreSubnet, trainTimedSupernet, type BenchDataOptions } from './supernet-runs.ts';
@@ -97,7 +97,7 @@ export async function runRankingBench(options: RankingBenchOptions = {}): Promis
   const started = performance.now();
   const spec = loadNetwork(options.network ?? DEMO_NETWORK);
   const dataset = benchDataset(spec, profile.data);
-  const trainConfig: Partial<SupernetTrainConfig> = { ...DEMO_TRAIN_CONFIG, epochs: profile.epochs };
+  const trainConfig: Partial<SupernetTrainConfig> = demoTrainConfig(profile.epochs);
   const stepsPerEpoch = Math.floor(profile.data.trainSize / (trainConfig.batchSize ?? DEMO_TRAIN_CONFIG.batchSize));
   const standaloneSteps = options.standaloneSteps ?? Math.max(1, Math.round(profile.standaloneEpochs * stepsPerEpoch));
   const count = options.subnets ?? profile.subnets;

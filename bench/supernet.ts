@@ -222,14 +222,14 @@ export async function runSupernetRanking(opts: RankingOptions = {}): Promise<Rec
   const backend = await initBackend();
   const { syntheticClassification, DEFAULT_DIFFICULTY } = await import('../core/data/synthetic-classification.ts');
   const { rankSubnetworks } = await import('../core/supernet/ranking.ts');
-  const { SupernetTrainer, DEMO_NETWORK, DEMO_TRAIN_CONFIG } = await import('../core/supernet/train.ts');
+  const { SupernetTrainer, DEMO_NETWORK, DEMO_TRAIN_CONFIG, demoTrainConfig } = await import('../core/supernet/train.ts');
   const { createSupernetEvaluator } = await import('../core/supernet/evaluate.ts');
   const networkName = opts.network ?? DEMO_NETWORK;
   const spec = loadNetwork(networkName);
   const classes = resolveNetwork(spec).output.channels;
   const dataset = syntheticClassification({ size: spec.input.height, classes, trainSize: opts.trainSize ?? 8000, heldoutSize: opts.heldout ?? 1000, testSize: 0, seed: 1 });
   const started = performance.now();
-  const trainer = SupernetTrainer.create({ spec, dataset, config: { ...DEMO_TRAIN_CONFIG, epochs: opts.epochs ?? DEMO_TRAIN_CONFIG.epochs, batchSize: opts.batch ?? DEMO_TRAIN_CONFIG.batchSize, seed: opts.seed ?? 1, orderedDropout: opts.orderedDropout ?? true } });
+  const trainer = SupernetTrainer.create({ spec, dataset, config: { ...demoTrainConfig(opts.epochs ?? DEMO_TRAIN_CONFIG.epochs), batchSize: opts.batch ?? DEMO_TRAIN_CONFIG.batchSize, seed: opts.seed ?? 1, orderedDropout: opts.orderedDropout ?? true } });
   log(`ranking run: ${networkName}, ${dataset.split('train').size} training images × ${trainer.config.epochs} epochs, batch ${trainer.config.batchSize}, backend ${backend.description}, load ${os.loadavg()[0]?.toFixed(1)}`);
   let lastLog = 0;
   await trainer.run({
@@ -247,7 +247,7 @@ export async function runSupernetRanking(opts: RankingOptions = {}): Promise<Rec
   const full = await evaluator.evaluate();
   const evalStart = performance.now();
   const rankings = [];
-  for (const population of ['training', 'uniform'] as const) {
+  for (const population of ['training', 'uniform', 'shrink'] as const) {
     const ranking = await rankSubnetworks(evaluator, spec, population, { count: opts.subnets ?? 8, seed: opts.seed ?? 7, train: trainer.config });
     rankings.push(ranking);
     for (const s of ranking.subnets) {

@@ -51,6 +51,12 @@ export interface SupernetTrainConfig {
   depthLoss: DepthLoss;
   /** false: plain training of the full network (every image runs the full network). */
   orderedDropout: boolean;
+  /**
+   * Ordered dropout: train only the full network for this many epochs first (fractions allowed), then every
+   * sub-network — the warm start of progressive shrinking (Once-for-All). Sub-networks then start from trained
+   * features instead of all learning from scratch at once, which at this scale sat near chance for epochs.
+   */
+  fullNetworkEpochs: number;
   includeSmallest: boolean;
   kernelSampling: KernelSampling;
   /** How per-image widths are drawn (sampling.ts). */
@@ -91,6 +97,7 @@ export const DEFAULT_TRAIN_CONFIG: SupernetTrainConfig = {
   bnMomentum: 0.9,
   depthLoss: 'l1',
   orderedDropout: true,
+  fullNetworkEpochs: 0,
   includeSmallest: true,
   kernelSampling: 'per-step',
   widthSampling: 'coherent',
@@ -101,25 +108,27 @@ export const DEFAULT_TRAIN_CONFIG: SupernetTrainConfig = {
 };
 
 /** What a checkpoint written before a field existed was trained with. */
-const LEGACY_CONFIG: Partial<SupernetTrainConfig> = { widthSampling: 'independent', widthJitter: 0, bnGroups: 1, widthLossPower: 0 };
+const LEGACY_CONFIG: Partial<SupernetTrainConfig> = { widthSampling: 'independent', widthJitter: 0, bnGroups: 1, widthLossPower: 0, fullNetworkEpochs: 0 };
 
 /**
- * Training defaults for the demo network (mobilenet-v3-demo-32 on synthetic 32×32 data, 4 epochs × 250 steps of 32
- * images). Measured (Nov 2026, 2 shared cores): plain full-network training with batch 32 / SGD lr 0.1 reaches 61% held-out
- * after 1000 steps (batch 64 / lr 0.05 after 500 steps: 32%); with ordered dropout, coherent width sampling,
- * per-width-group BN statistics and width-weighted loss the full network reached 30% (independent sampling, batch-wide
- * BN, unweighted loss: 10–13%). Known limitation: sub-network ranking after so short a run is still weak.
+ * Training defaults for the demo network (mobilenet-v3-demo-32 on synthetic 32×32 data, batch 32, SGD lr 0.1):
+ * 2 epochs of the full network alone, then 10 epochs of ordered dropout with coherent width sampling, per-width-group
+ * BN statistics and width-weighted loss. Measured (Nov 2026, 8,000 images, 2 shared cores), full-network held-out
+ * top-1: 12 epochs with the warm start 96.8% (seed 2; 8 epochs: 89.7%); without it 95.0% (seed 1) but 67.2% (seed 2) —
+ * ordered dropout from scratch sat near chance for several epochs, for a random number of them; 4 epochs 53%.
+ * Plain training of the full network alone: 93% after 4 epochs.
  */
 export const DEMO_NETWORK = 'mobilenet-v3-demo-32';
 export const DEMO_TRAIN_CONFIG: SupernetTrainConfig = {
   ...DEFAULT_TRAIN_CONFIG,
-  epochs: 4,
+  epochs: 12,
+  fullNetworkEpochs: 2,
   batchSize: 32,
   optimizer: 'sgd',
   lr: 0.1,
   weightDecay: 4e-5,
   lrDecayRate: 0.5,
-  lrDecayEpochs: 2,
+  lrDecayEpochs: 6,
   warmupEpochs: 0.2,
   labelSmoothing: 0.1,
   emaDecay: 0.99,
@@ -128,10 +137,21 @@ export const DEMO_TRAIN_CONFIG: SupernetTrainConfig = {
   widthLossPower: 1,
 };
 
+/** The demo recipe for another number of epochs: the full-network warm start and the LR decay scale alike. */
+export function demoTrainConfig(epochs: number = DEMO_TRAIN_CONFIG.epochs): SupernetTrainConfig {
+  const scale = epochs / DEMO_TRAIN_CONFIG.epochs;
+  return {
+    ...DEMO_TRAIN_CONFIG,
+    epochs,
+    fullNetworkEpochs: DEMO_TRAIN_CONFIG.fullNetworkEpochs * scale,
+    lrDecayEpochs: DEMO_TRAIN_CONFIG.lrDecayEpochs * scale,
+  };
+}
+
 /** Fields that must not change when a run is resumed (they would change the trajectory). */
 const FIXED_ON_RESUME: readonly (keyof SupernetTrainConfig)[] = [
   'batchSize', 'seed', 'optimizer', 'lr', 'momentum', 'rmsDecay', 'rmsEpsilon', 'weightDecay', 'lrDecayRate',
-  'lrDecayEpochs', 'warmupEpochs', 'labelSmoothing', 'emaDecay', 'bnMomentum', 'depthLoss', 'orderedDropout',
+  'lrDecayEpochs', 'warmupEpochs', 'labelSmoothing', 'emaDecay', 'bnMomentum', 'depthLoss', 'orderedDropout', 'fullNetworkEpochs',
   'includeSmallest', 'kernelSampling', 'widthSampling', 'widthJitter', 'bnGroups', 'widthLossPower',
 ];
 
@@ -265,7 +285,7 @@ export class SupernetTrainer {
   }
 
   subnetsAt(step: number, n: number): SubnetConfig[] | undefined {
-    if (!this.config.orderedDropout) return undefined;
+    if (!this.config.orderedDropout || step < Math.round(this.config.fullNetworkEpochs * this.stepsPerEpoch)) return undefined;
     return sampleBatchSubnets(this.space, n, this.config.seed, step, {
       includeSmallest: this.config.includeSmallest,
       kernels: this.config.kernelSampling,

@@ -34,7 +34,7 @@ export function register(program: Command): void {
     .description('the whole pipeline on embedded defaults: super-network training, lazy host latency table, MCD search, report')
     .option('--dir <folder>', 'where the workspace, checkpoint and report go', 'workspace/demo')
     .option('--network <network>', 'zoo network', 'mobilenet-v3-demo-32')
-    .option('--epochs <n>', 'super-network training epochs', '4')
+    .option('--epochs <n>', 'super-network training epochs (the first 2 train the full network alone)', '12')
     .option('--train-size <n>', 'synthetic training images', '6000')
     .option('--target <percent>', 'final latency target, as a percentage of the initial network', '50%')
     .action(async (options: DemoOptions) => runDemo(options));
@@ -63,7 +63,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
   console.log(`network ${spec.name}: ${(network.macs / 1e6).toFixed(2)}M MACs, ${(network.params / 1e6).toFixed(2)}M params, ${network.space.layers.length} searchable layers`);
 
   // 1. Super-network training (resumes from the last checkpoint of an earlier demo run).
-  const [{ initBackend }, { trainSupernet, DEMO_TRAIN_CONFIG }, { checkpointExists }] = await Promise.all([
+  const [{ initBackend }, { trainSupernet, demoTrainConfig }, { checkpointExists }] = await Promise.all([
     import('../../tensor/backend.ts'),
     import('../../supernet/train.ts'),
     import('../../supernet/checkpoint.ts'),
@@ -75,7 +75,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
   const { trainer, interrupted } = await trainSupernet({
     spec,
     dataset: data,
-    config: { ...DEMO_TRAIN_CONFIG, epochs },
+    config: demoTrainConfig(epochs),
     outDir: checkpoint,
     resume: checkpointExists(checkpoint),
     onEvent: (e) => {

@@ -49,6 +49,21 @@ describe('super-network training', () => {
     expect(learningRate(c, 20, 10)).toBeCloseTo(0.1 * 0.5 ** 2, 6);
   });
 
+  it('fullNetworkEpochs trains only the full network first, then sub-networks (progressive-shrinking warm start)', () => {
+    const { spec, dataset, config } = resumeFixture();
+    const trainer = SupernetTrainer.create({ spec, dataset, config: { ...config, fullNetworkEpochs: 0.5 } });
+    try {
+      const warm = Math.round(0.5 * trainer.stepsPerEpoch);
+      expect(warm).toBeGreaterThan(0);
+      for (let step = 0; step < warm; step++) expect(trainer.subnetsAt(step, 8)).toBeUndefined();
+      const after = trainer.subnetsAt(warm, 8);
+      expect(after).toHaveLength(8);
+      expect(new Set(after!.map((c) => c.levels.join('.'))).size).toBeGreaterThan(1);
+    } finally {
+      trainer.dispose();
+    }
+  });
+
   it('the loss goes down on a fixed batch (the step updates weights in a useful direction)', async () => {
     const { spec, dataset, config } = resumeFixture();
     const trainer = SupernetTrainer.create({ spec, dataset, config: { ...config, orderedDropout: false, warmupEpochs: 0, epochs: 50 } });
