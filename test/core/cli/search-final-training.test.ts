@@ -10,22 +10,11 @@ import { openDataset } from '../../../core/data/open.ts';
 import { SqliteRunStore } from '../../../core/search/run-store.ts';
 import { openWorkspace } from '../../../core/store/workspace.ts';
 import { SupernetTrainer } from '../../../core/supernet/train.ts';
+import { tintSpecInput } from '../search/final-fixture.ts';
 import { useTestBackend } from '../supernet/backend.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cli-final-'));
-const networkInput = {
-  name: 'cli-final-net',
-  task: 'classification',
-  input: { height: 8, width: 8, channels: 3 },
-  widthLevels: 4,
-  layers: [
-    { type: 'conv', name: 'a', filters: 8, kernel: 3, act: 'relu' },
-    { type: 'conv', name: 'b', filters: 16, kernel: 5, act: 'relu' },
-    { type: 'conv', name: 'c', filters: 16, kernel: 1, act: 'relu' },
-    { type: 'gap', name: 'pool' },
-    { type: 'fc', name: 'fc', units: 3 },
-  ],
-};
+const networkInput = tintSpecInput(3, 'cli-final-net');
 const dataset = { type: 'synthetic-classification', size: 8, classes: 3, trainSize: 96, heldoutSize: 48, testSize: 32, seed: 2, difficulty: 0 };
 
 async function netadapt(...args: string[]): Promise<string> {

@@ -44,10 +44,10 @@ export function tintDataset(opts: { train?: number; heldout?: number; test?: num
   );
 }
 
-/** Three searchable convs (kernel choices on b), 4 classes, 8×8 input. */
-export function tintSpec(): NetworkSpec {
-  return parseNetworkSpec({
-    name: 'tint-net',
+/** Three searchable convs (kernel choices on b), 8×8 input: the raw spec (a network JSON file's content). */
+export function tintSpecInput(classes: number = TINTS.length, name = 'tint-net'): Record<string, unknown> {
+  return {
+    name,
     task: 'classification',
     input: { height: 8, width: 8, channels: 3 },
     widthLevels: 4,
@@ -56,9 +56,13 @@ export function tintSpec(): NetworkSpec {
       { type: 'conv', name: 'b', filters: 16, kernel: 5, act: 'relu' },
       { type: 'conv', name: 'c', filters: 16, kernel: 1, act: 'relu' },
       { type: 'gap', name: 'pool' },
-      { type: 'fc', name: 'fc', units: 4 },
+      { type: 'fc', name: 'fc', units: classes },
     ],
-  });
+  };
+}
+
+export function tintSpec(): NetworkSpec {
+  return parseNetworkSpec(tintSpecInput() as never);
 }
 
 /** The final training the kill -9 test runs in a child process and in-process (trajectory mode, distilled). */
