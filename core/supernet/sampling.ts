@@ -18,9 +18,11 @@ export type KernelSampling = 'per-step' | 'per-image' | 'full';
  * sub-network). 'coherent': every image gets one random rank and every layer hands its balanced levels out in rank
  * order (widest first), so an image that is narrow in one layer is narrow in all of them, like slimmable networks;
  * per-layer counts are the same as in 'independent'. `jitter` > 0 perturbs the rank per layer (by up to
- * jitter·N positions), mixing in non-uniform sub-networks while keeping per-layer balance.
+ * jitter·N positions), mixing in non-uniform sub-networks while keeping per-layer balance. 'mixed': a random half
+ * of the images (drawn per step) get independent widths, the other half (with the full and smallest images) coherent
+ * ones; per-layer counts are again the same.
  */
-export type WidthSampling = 'independent' | 'coherent';
+export type WidthSampling = 'independent' | 'coherent' | 'mixed';
 
 export interface SamplingOptions {
   /** Image 1 runs the smallest sub-network (every layer at its lowest level, smallest kernel). Default true. */
@@ -62,19 +64,22 @@ export function sampleBatchSubnets(
 ): SubnetConfig[] {
   const smallest = (opts.includeSmallest ?? true) && n >= 2;
   const kernelMode = opts.kernels ?? 'per-step';
-  const coherent = (opts.widths ?? 'independent') === 'coherent';
+  const widths = opts.widths ?? 'independent';
+  const coherent = widths === 'coherent' || widths === 'mixed';
   const jitter = opts.jitter ?? 0;
   const rng = new Rng(mixSeed(seed, step, SALT));
   const configs: SubnetConfig[] = Array.from({ length: n }, () => ({ levels: [], kernels: [] }));
   // Coherent: rank 0 (widest) is image 0, the last rank image 1 when it runs the smallest network.
   const rank = coherent ? imageRanks(n, smallest, rng) : [];
+  const ranked = widths === 'mixed' ? coherentHalf(n, smallest, rng) : undefined;
   for (const layer of space.layers) {
     const levels: number[] = [];
     for (let v = layer.minLevel; v < space.widthLevels; v++) levels.push(v);
     const top = space.widthLevels - 1;
     const forced = smallest ? [top, layer.minLevel] : [top];
     let perImage = balanced(levels, n, n >= forced.length ? forced : forced.slice(0, n), rng);
-    if (coherent) perImage = byRank(perImage, rank, jitter, smallest, rng);
+    if (ranked) perImage = byRankAmong(perImage, ranked, rank, jitter, smallest, rng);
+    else if (coherent) perImage = byRank(perImage, rank, jitter, smallest, rng);
     const full = layer.fullKernel;
     let kernels: number[];
     if (kernelMode === 'full' || layer.kernels.length === 1) {
@@ -116,6 +121,21 @@ function byRank(levels: readonly number[], rank: readonly number[], jitter: numb
   const order = keys.map((k, i) => ({ k, i })).sort((a, b) => a.k - b.k || a.i - b.i);
   const out = new Array<number>(n);
   order.forEach(({ i }, pos) => (out[i] = sorted[pos] as number));
+  return out;
+}
+
+/** The images that get coherent widths in 'mixed' sampling: the pinned ones and a random half of the others (sorted). */
+function coherentHalf(n: number, smallest: boolean, rng: Rng): number[] {
+  const pinned = smallest && n >= 2 ? 2 : 1;
+  const others = rng.shuffle(Array.from({ length: n - pinned }, (_, i) => i + pinned));
+  return [...Array.from({ length: pinned }, (_, i) => i), ...others.slice(0, Math.ceil(others.length / 2)).sort((a, b) => a - b)];
+}
+
+/** byRank over the images `among` only (their entries of the balanced multiset); the others keep their random ones. */
+function byRankAmong(levels: readonly number[], among: readonly number[], rank: readonly number[], jitter: number, smallest: boolean, rng: Rng): number[] {
+  const out = levels.slice();
+  const assigned = byRank(among.map((i) => levels[i] as number), among.map((i) => rank[i] as number), jitter, smallest, rng);
+  among.forEach((i, k) => (out[i] = assigned[k] as number));
   return out;
 }
 

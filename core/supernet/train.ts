@@ -488,6 +488,9 @@ function validateConfig(config: SupernetTrainConfig): void {
   }
   if (!Number.isInteger(config.epochs) || !Number.isInteger(config.batchSize)) throw new UserError('epochs and batch size must be integers');
   if (config.batchSize < 2 && config.orderedDropout) throw new UserError('ordered dropout needs a batch of at least 2 images');
+  if (!(config.fullNetworkEpochs >= 0) || (config.orderedDropout && config.fullNetworkEpochs >= config.epochs)) {
+    throw new UserError(`fullNetworkEpochs must be at least 0 and below the epochs (${config.epochs}) so the sub-networks train too (got ${config.fullNetworkEpochs})`);
+  }
   for (const key of ['emaDecay', 'bnMomentum', 'momentum', 'rmsDecay'] as const) {
     if (!(config[key] >= 0 && config[key] < 1)) throw new UserError(`training option ${key} must be in [0, 1) (got ${config[key]})`);
   }

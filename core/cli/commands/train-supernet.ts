@@ -23,6 +23,7 @@ interface Options {
   od: boolean;
   emaDecay?: string;
   checkpointEvery?: string;
+  fullNetworkEpochs?: string;
   backend: string;
   evalImages: string;
 }
@@ -58,6 +59,7 @@ export function register(program: Command): void {
     .requiredOption('--out <dir>', 'checkpoint folder')
     .option('--resume', 'continue the run checkpointed in --out')
     .option('--no-od', 'train only the full network (no ordered dropout; a baseline)')
+    .option('--full-network-epochs <n>', 'train only the full network for this many epochs first, then ordered dropout (warm start; fractions allowed)')
     .option('--ema-decay <d>', 'EMA decay of the weights (default 0.99 for short runs; the paper uses 0.9998)')
     .option('--checkpoint-every <steps>', 'also checkpoint every this many steps')
     .option('--backend <name>', 'tensor backend: auto | node | wasm | cpu', 'auto')
@@ -76,6 +78,7 @@ export function register(program: Command): void {
       set('seed', num('seed', options.seed, true));
       set('emaDecay', num('ema-decay', options.emaDecay));
       set('checkpointEverySteps', num('checkpoint-every', options.checkpointEvery, true));
+      set('fullNetworkEpochs', num('full-network-epochs', options.fullNetworkEpochs));
       if (options.optimizer !== undefined) {
         if (options.optimizer !== 'rmsprop' && options.optimizer !== 'sgd') throw new ValidationError('--optimizer must be rmsprop or sgd');
         set('optimizer', options.optimizer);

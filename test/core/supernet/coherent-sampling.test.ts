@@ -37,6 +37,38 @@ describe('coherent width sampling', () => {
     }
   });
 
+  it("'mixed' keeps per-layer balance and the full/smallest images, with fewer incoherent pairs than independent sampling", () => {
+    const n = 32;
+    const incoherentPairs = (configs: ReturnType<typeof sampleBatchSubnets>) => {
+      let count = 0;
+      for (let a = 0; a < n; a++) {
+        for (let b = a + 1; b < n; b++) {
+          const wider = space.layers.some((_, i) => configs[a]!.levels[i]! > configs[b]!.levels[i]!);
+          const narrower = space.layers.some((_, i) => configs[a]!.levels[i]! < configs[b]!.levels[i]!);
+          if (wider && narrower) count++;
+        }
+      }
+      return count;
+    };
+    for (let step = 0; step < 3; step++) {
+      const mixed = sampleBatchSubnets(space, n, 6, step, { widths: 'mixed' });
+      space.layers.forEach((layer, l) => {
+        const counts = new Map<number, number>();
+        for (let v = layer.minLevel; v < space.widthLevels; v++) counts.set(v, 0);
+        for (const c of mixed) counts.set(c.levels[l] as number, (counts.get(c.levels[l] as number) ?? 0) + 1);
+        const values = [...counts.values()];
+        expect(Math.max(...values) - Math.min(...values)).toBeLessThanOrEqual(1);
+      });
+      expect(mixed[0]!.levels).toEqual(space.layers.map(() => space.widthLevels - 1));
+      expect(mixed[1]!.levels).toEqual(space.layers.map((l) => l.minLevel));
+      const independent = sampleBatchSubnets(space, n, 6, step, { widths: 'independent' });
+      const coherent = sampleBatchSubnets(space, n, 6, step, { widths: 'coherent' });
+      expect(incoherentPairs(coherent)).toBe(0);
+      expect(incoherentPairs(mixed)).toBeGreaterThan(0);
+      expect(incoherentPairs(mixed)).toBeLessThan(incoherentPairs(independent));
+    }
+  });
+
   it('widthGroups cuts the batch into equal groups, widest first', () => {
     const configs = sampleBatchSubnets(space, 32, 5, 1, { widths: 'coherent' });
     const groups = widthGroups(space, configs, 4);

@@ -62,6 +62,8 @@ describe('super-network training', () => {
     } finally {
       trainer.dispose();
     }
+    expect(() => SupernetTrainer.create({ spec, dataset, config: { ...config, fullNetworkEpochs: 2 } })).toThrow(/fullNetworkEpochs must be .* below the epochs \(2\)/);
+    expect(() => SupernetTrainer.create({ spec, dataset, config: { ...config, fullNetworkEpochs: -1 } })).toThrow(UserError);
   });
 
   it('the loss goes down on a fixed batch (the step updates weights in a useful direction)', async () => {
