@@ -36,7 +36,7 @@ export function pickSubnetsOverMacs(
   spec: NetworkSpec,
   population: RankingPopulation,
   count: number,
-  train: Pick<SupernetTrainConfig, 'includeSmallest' | 'kernelSampling' | 'widthSampling' | 'widthJitter'>,
+  train: Pick<SupernetTrainConfig, 'includeSmallest' | 'kernelSampling' | 'widthSampling' | 'widthJitter' | 'depthSampling'>,
   seed: number,
 ): { config: SubnetConfig; macs: number }[] {
   const space = searchSpace(spec);
@@ -50,6 +50,7 @@ export function pickSubnetsOverMacs(
             kernels: train.kernelSampling,
             widths: train.widthSampling,
             jitter: train.widthJitter,
+            depth: train.depthSampling,
           }),
         ).flat()
       : population === 'shrink'

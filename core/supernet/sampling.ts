@@ -24,6 +24,14 @@ export type KernelSampling = 'per-step' | 'per-image' | 'full';
  */
 export type WidthSampling = 'independent' | 'coherent' | 'mixed';
 
+/**
+ * Coherent sampling and layers that can be removed (minLevel 0: bypassed depthwise layers, CBC layers): 'coherent'
+ * hands level 0 to the narrowest images like any other level, so a layer is only ever removed in sub-networks that are
+ * narrow everywhere; 'random' hands it to random images (like stochastic depth), so removing one layer from an
+ * otherwise wide sub-network, which the search tries, is trained too. Per-layer balance is the same in both.
+ */
+export type DepthSampling = 'coherent' | 'random';
+
 export interface SamplingOptions {
   /** Image 1 runs the smallest sub-network (every layer at its lowest level, smallest kernel). Default true. */
   includeSmallest?: boolean;
@@ -31,6 +39,8 @@ export interface SamplingOptions {
   widths?: WidthSampling;
   /** Coherent sampling only: per-layer rank perturbation as a fraction of the batch (default 0). */
   jitter?: number;
+  /** Coherent sampling only: who gets a removable layer's level 0 (default 'coherent'). */
+  depth?: DepthSampling;
 }
 
 const SALT = 0x5a3b;
@@ -78,7 +88,8 @@ export function sampleBatchSubnets(
     const top = space.widthLevels - 1;
     const forced = smallest ? [top, layer.minLevel] : [top];
     let perImage = balanced(levels, n, n >= forced.length ? forced : forced.slice(0, n), rng);
-    if (ranked) perImage = byRankAmong(perImage, ranked, rank, jitter, smallest, rng);
+    if (coherent && layer.minLevel === 0 && opts.depth === 'random') perImage = removedAtRandom(perImage, rank, jitter, smallest, rng);
+    else if (ranked) perImage = byRankAmong(perImage, ranked, rank, jitter, smallest, rng);
     else if (coherent) perImage = byRank(perImage, rank, jitter, smallest, rng);
     const full = layer.fullKernel;
     let kernels: number[];
@@ -136,6 +147,27 @@ function byRankAmong(levels: readonly number[], among: readonly number[], rank: 
   const out = levels.slice();
   const assigned = byRank(among.map((i) => levels[i] as number), among.map((i) => rank[i] as number), jitter, smallest, rng);
   among.forEach((i, k) => (out[i] = assigned[k] as number));
+  return out;
+}
+
+/**
+ * Like byRank, but the level-0 (removed) entries go to random images other than the pinned ones (image 1, when it
+ * runs the smallest network, keeps one of them); the other levels are handed out by rank among the remaining images.
+ */
+function removedAtRandom(levels: readonly number[], rank: readonly number[], jitter: number, smallest: boolean, rng: Rng): number[] {
+  const n = levels.length;
+  const pinned = smallest && n >= 2 ? 2 : 1;
+  let removed = levels.filter((v) => v === 0).length;
+  const out = new Array<number>(n).fill(-1);
+  if (pinned === 2 && removed > 0) {
+    out[1] = 0;
+    removed--;
+  }
+  for (const i of rng.shuffle(Array.from({ length: n - pinned }, (_, k) => k + pinned)).slice(0, removed)) out[i] = 0;
+  const rest = levels.filter((v) => v !== 0);
+  const free = out.map((v, i) => (v === -1 ? i : -1)).filter((i) => i >= 0);
+  const assigned = byRank(rest, free.map((i) => rank[i] as number), jitter, false, rng);
+  free.forEach((i, k) => (out[i] = assigned[k] as number));
   return out;
 }
 

@@ -18,7 +18,7 @@ import { maskedForward } from './forward.ts';
 import { classificationLoss, depthLoss, type DepthLoss } from './losses.ts';
 import { Optimizer, type OptimizerName } from './optimizer.ts';
 import { planBatch } from './plan.ts';
-import { sampleBatchSubnets, widthGroups, type KernelSampling, type WidthSampling } from './sampling.ts';
+import { sampleBatchSubnets, widthGroups, type KernelSampling, type WidthSampling, type DepthSampling } from './sampling.ts';
 import { SupernetWeights } from './weights.ts';
 
 export interface SupernetTrainConfig {
@@ -63,6 +63,8 @@ export interface SupernetTrainConfig {
   widthSampling: WidthSampling;
   /** Coherent sampling: per-layer rank jitter as a fraction of the batch. */
   widthJitter: number;
+  /** Coherent sampling: which images get a removable layer's level 0 (sampling.ts DepthSampling). */
+  depthSampling: DepthSampling;
   /**
    * Ordered dropout: BN statistics are computed separately over this many groups of images of similar width
    * (sampling.ts widthGroups); 1 = over the whole batch.
@@ -102,13 +104,14 @@ export const DEFAULT_TRAIN_CONFIG: SupernetTrainConfig = {
   kernelSampling: 'per-step',
   widthSampling: 'coherent',
   widthJitter: 0,
+  depthSampling: 'coherent',
   bnGroups: 4,
   widthLossPower: 1,
   checkpointEverySteps: 0,
 };
 
 /** What a checkpoint written before a field existed was trained with. */
-const LEGACY_CONFIG: Partial<SupernetTrainConfig> = { widthSampling: 'independent', widthJitter: 0, bnGroups: 1, widthLossPower: 0, fullNetworkEpochs: 0 };
+const LEGACY_CONFIG: Partial<SupernetTrainConfig> = { widthSampling: 'independent', widthJitter: 0, bnGroups: 1, widthLossPower: 0, fullNetworkEpochs: 0, depthSampling: 'coherent' };
 
 /**
  * Training defaults for the demo network (mobilenet-v3-demo-32 on synthetic 32×32 data, batch 32, SGD lr 0.1):
@@ -152,7 +155,7 @@ export function demoTrainConfig(epochs: number = DEMO_TRAIN_CONFIG.epochs): Supe
 const FIXED_ON_RESUME: readonly (keyof SupernetTrainConfig)[] = [
   'batchSize', 'seed', 'optimizer', 'lr', 'momentum', 'rmsDecay', 'rmsEpsilon', 'weightDecay', 'lrDecayRate',
   'lrDecayEpochs', 'warmupEpochs', 'labelSmoothing', 'emaDecay', 'bnMomentum', 'depthLoss', 'orderedDropout', 'fullNetworkEpochs',
-  'includeSmallest', 'kernelSampling', 'widthSampling', 'widthJitter', 'bnGroups', 'widthLossPower',
+  'includeSmallest', 'kernelSampling', 'widthSampling', 'widthJitter', 'depthSampling', 'bnGroups', 'widthLossPower',
 ];
 
 export type TrainEvent =
@@ -291,6 +294,7 @@ export class SupernetTrainer {
       kernels: this.config.kernelSampling,
       widths: this.config.widthSampling,
       jitter: this.config.widthJitter,
+      depth: this.config.depthSampling,
     });
   }
 

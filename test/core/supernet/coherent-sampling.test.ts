@@ -69,6 +69,45 @@ describe('coherent width sampling', () => {
     }
   });
 
+  it("depth 'random' removes layers in wide sub-networks too, keeping per-layer balance and coherent widths", () => {
+    const removable = space.layers.map((layer, i) => ({ layer, i })).filter(({ layer }) => layer.minLevel === 0);
+    expect(removable.length).toBeGreaterThan(3);
+    const n = 32;
+    let removedInWideHalf = 0;
+    let removedInWideHalfCoherent = 0;
+    for (let step = 0; step < 6; step++) {
+      const configs = sampleBatchSubnets(space, n, 4, step, { widths: 'coherent', depth: 'random' });
+      const coherent = sampleBatchSubnets(space, n, 4, step, { widths: 'coherent' });
+      space.layers.forEach((layer, l) => {
+        const counts = new Map<number, number>();
+        for (let v = layer.minLevel; v < space.widthLevels; v++) counts.set(v, 0);
+        for (const c of configs) counts.set(c.levels[l] as number, (counts.get(c.levels[l] as number) ?? 0) + 1);
+        const values = [...counts.values()];
+        expect(Math.max(...values) - Math.min(...values)).toBeLessThanOrEqual(1);
+      });
+      expect(configs[0]!.levels).toEqual(space.layers.map(() => space.widthLevels - 1));
+      expect(configs[1]!.levels).toEqual(space.layers.map((l) => l.minLevel));
+      // Among the layers both images keep, widths stay ordered across images (coherent).
+      for (let a = 2; a < n; a++) {
+        for (let b = 2; b < n; b++) {
+          const kept = space.layers.map((_, i) => i).filter((i) => configs[a]!.levels[i]! > 0 && configs[b]!.levels[i]! > 0);
+          const wider = kept.filter((i) => configs[a]!.levels[i]! > configs[b]!.levels[i]!).length;
+          const narrower = kept.filter((i) => configs[a]!.levels[i]! < configs[b]!.levels[i]!).length;
+          expect(wider > 0 && narrower > 0).toBe(false);
+        }
+      }
+      const wideHalf = (cs: typeof configs) => {
+        const widths = cs.map((c) => c.levels.reduce((s, v) => s + v, 0));
+        const cut = widths.slice().sort((x, y) => y - x)[n / 2]!;
+        return cs.filter((c, i) => widths[i]! > cut && removable.some(({ i: l }) => c.levels[l] === 0)).length;
+      };
+      removedInWideHalf += wideHalf(configs);
+      removedInWideHalfCoherent += wideHalf(coherent);
+    }
+    expect(removedInWideHalfCoherent).toBe(0);
+    expect(removedInWideHalf).toBeGreaterThan(10);
+  });
+
   it('widthGroups cuts the batch into equal groups, widest first', () => {
     const configs = sampleBatchSubnets(space, 32, 5, 1, { widths: 'coherent' });
     const groups = widthGroups(space, configs, 4);
