@@ -12,7 +12,8 @@ const benches: Bench[] = [
   { name: 'supernet', run: async () => (await import('./supernet.ts')).runSupernetBench() },
   { name: 'adb-batching', run: async () => (await import('./adb-batching.ts')).runAdbBatchingBench() },
   { name: 'lut-estimate', run: async () => (await import('./lut-estimate.ts')).runLutEstimateBench() },
-  // The paper's ablations with trained super-networks (~20 min on 2 cores) and the ranking bench (~10 min).
+  // The paper's ablations with trained super-networks (~75 min on 2 cores: (c) alone ~40 min) and the ranking bench
+  // (~17 min).
   { name: 'ablation', run: async () => (await import('./ablation.ts')).runAblationBench() },
   { name: 'ranking', run: async () => (await import('./ranking.ts')).runRankingBench() },
 ];

@@ -6,7 +6,7 @@
  * (d) evaluation images/s of a materialized ~50%-MAC sub-network vs the masked full super-network (goal ≥ 1.8×);
  * plus training images/s of zoo networks. Writes bench/results/supernet.json.
  *
- * `npx tsx bench/supernet.ts [--network NAME] [--batch N] [--steps N] [--quick]`
+ * `npx tsx bench/supernet.ts [--network NAME] [--batch N] [--steps N] [--quick]`; only (d), repeated: `--only-d [--repeat N]`
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -45,6 +45,24 @@ function timeIt(fn: () => void, reps: number, warmup = 2): number {
     times.push(performance.now() - t0);
   }
   return median(times);
+}
+
+/** Median ms of each function, timed in alternation (a, b, a, b, …) so a load spike does not hit only one side. */
+function timeInterleaved(a: () => void, b: () => void, reps: number, warmup = 2): [number, number] {
+  for (let i = 0; i < warmup; i++) {
+    a();
+    b();
+  }
+  const ta: number[] = [];
+  const tb: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    for (const [fn, times] of [[a, ta], [b, tb]] as const) {
+      const t0 = performance.now();
+      fn();
+      times.push(performance.now() - t0);
+    }
+  }
+  return [median(ta), median(tb)];
 }
 
 function images(spec: NetworkSpec, n: number, seed: number): tf.Tensor4D {
@@ -89,6 +107,27 @@ function subnetNearMacs(spec: NetworkSpec, fraction: number, seed: number): { co
   return best as { config: SubnetConfig; macsFraction: number };
 }
 
+/** (d) Inference: materialized ~50%-MAC sub-network vs the masked full super-network running that sub-network. */
+function evaluationSpeed(spec: NetworkSpec, weights: SupernetWeights, reps: number, log: (line: string) => void) {
+  const evalN = 128;
+  const xe = images(spec, evalN, 3);
+  const target = subnetNearMacs(spec, 0.5, 4);
+  const slim = materialize(weights, target.config);
+  const plan = planBatch(spec, evalN, new Array<SubnetConfig>(evalN).fill(target.config));
+  const [maskedMs, slimMs] = timeInterleaved(
+    () => tf.tidy(() => void maskedForward(weights, xe, { training: false, plan }).dataSync()),
+    () => tf.tidy(() => void slim.predict(xe).dataSync()),
+    reps,
+  );
+  const materializeMs = timeIt(() => materialize(weights, target.config).dispose(), reps);
+  plan.dispose();
+  slim.dispose();
+  xe.dispose();
+  log(`(d) evaluation: masked super-network ${(evalN / (maskedMs / 1000)).toFixed(0)} img/s, materialized ${(target.macsFraction * 100).toFixed(0)}%-MAC ` +
+    `sub-network ${(evalN / (slimMs / 1000)).toFixed(0)} img/s -> ${(maskedMs / slimMs).toFixed(2)}× (goal ≥ 1.8×); materialize ${materializeMs.toFixed(1)} ms`);
+  return { evalN, target, maskedMs, slimMs, materializeMs };
+}
+
 export async function runSupernetBench(opts: SupernetBenchOptions = {}): Promise<Record<string, unknown>> {
   const log = opts.log ?? ((line: string) => console.log(line));
   const backend = await initBackend();
@@ -126,20 +165,8 @@ export async function runSupernetBench(opts: SupernetBenchOptions = {}): Promise
   log(`(b) sub-networks trained per second: OD ${odSubnetsPerSec.toFixed(1)} (${n} per step), sandwich ${sandwichSubnetsPerSec.toFixed(2)} ` +
     `(4 passes per step, ${sandwichMs.toFixed(0)} ms) -> ${(odSubnetsPerSec / sandwichSubnetsPerSec).toFixed(1)}× (goal ≥ 3×)`);
 
-  // (d) Inference: materialized ~50%-MAC sub-network vs the masked full super-network running that sub-network.
-  const evalN = 128;
-  const xe = images(spec, evalN, 3);
-  const target = subnetNearMacs(spec, 0.5, 4);
-  const slim = materialize(weights, target.config);
-  const plan = planBatch(spec, evalN, new Array<SubnetConfig>(evalN).fill(target.config));
-  const maskedMs = timeIt(() => tf.tidy(() => void maskedForward(weights, xe, { training: false, plan }).dataSync()), reps);
-  const slimMs = timeIt(() => tf.tidy(() => void slim.predict(xe).dataSync()), reps);
-  const materializeMs = timeIt(() => materialize(weights, target.config).dispose(), reps);
-  plan.dispose();
-  slim.dispose();
-  log(`(d) evaluation: masked super-network ${(evalN / (maskedMs / 1000)).toFixed(0)} img/s, materialized ${(target.macsFraction * 100).toFixed(0)}%-MAC ` +
-    `sub-network ${(evalN / (slimMs / 1000)).toFixed(0)} img/s -> ${(maskedMs / slimMs).toFixed(2)}× (goal ≥ 1.8×); materialize ${materializeMs.toFixed(1)} ms`);
-  tf.dispose([x, labels, xe]);
+  const { evalN, target, maskedMs, slimMs, materializeMs } = evaluationSpeed(spec, weights, reps, log);
+  tf.dispose([x, labels]);
   optimizer.dispose();
   weights.dispose();
 
@@ -307,6 +334,18 @@ if (invokedDirectly) {
       ...(arg('batch') ? { batch: Number(arg('batch')) } : {}),
       ...(args.includes('--plain') ? { orderedDropout: false } : {}),
     });
+  } else if (args.includes('--only-d')) {
+    // Just (d), repeated: `--only-d [--repeat N]` prints one (d) line per repetition and the median ratio.
+    await initBackend();
+    const spec = loadNetwork(arg('network') ?? 'mobilenet-v3-large-32');
+    const weights = SupernetWeights.init(spec, 1);
+    const ratios: number[] = [];
+    for (let r = 0; r < Number(arg('repeat') ?? 4); r++) {
+      const d = evaluationSpeed(spec, weights, arg('steps') ? Number(arg('steps')) : 5, (line) => console.log(line));
+      ratios.push(d.maskedMs / d.slimMs);
+    }
+    console.log(`(d) median ratio over ${ratios.length} runs: ${median(ratios).toFixed(2)}× (${ratios.map((v) => v.toFixed(2)).join(', ')})`);
+    weights.dispose();
   } else await runSupernetBench({
     ...(arg('network') ? { network: arg('network') as string } : {}),
     ...(arg('batch') ? { batch: Number(arg('batch')) } : {}),

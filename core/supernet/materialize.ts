@@ -57,6 +57,10 @@ export class SlimNetwork {
   constructor(resolved: ResolvedNetwork, params: Map<string, SlimParams>) {
     this.resolved = resolved;
     this.params = params;
+    resolved.layers.forEach((layer, i) => {
+      const prev = resolved.layers[i - 1];
+      if (prev) this.previousLayer.set(layer.id, prev);
+    });
   }
 
   get config(): ResolvedNetwork {
@@ -132,12 +136,60 @@ export class SlimNetwork {
     return fusedAct === 'linear' ? activate(y, layer.act) : y;
   }
 
+  /**
+   * A depthwise layer with bypass channels as ONE depthwise conv over all input channels: the bypass channels get a
+   * single unit tap (bias 0) at the position that reads input pixel (i·s, j·s) — exactly the subsampled bypass — so the
+   * slice / slice / concat of the general path disappear. Cached like the folded parameters.
+   */
+  private wideDepthwise(layer: ResolvedLayer, p: SlimConvParams): { kernel: tf.Tensor4D; bias: tf.Tensor1D } {
+    const folded = this.foldedParams(layer, p);
+    const cached = this.wideCache.get(layer.id);
+    if (cached && cached.from === folded.kernel) return cached;
+    if (cached) tf.dispose([cached.kernel, cached.bias]);
+    const k = layer.kernel;
+    const b = layer.bypassChannels;
+    const tapRow = samePadBefore(layer.input.height, k, layer.stride);
+    const tapCol = samePadBefore(layer.input.width, k, layer.stride);
+    const unit = new Float32Array(k * k * b);
+    unit.fill(1, (tapRow * k + tapCol) * b, (tapRow * k + tapCol + 1) * b);
+    const kernel = tf.keep(tf.tidy(() => tf.concat([folded.kernel, tf.tensor4d(unit, [k, k, b, 1])], 2)));
+    const bias = tf.keep(tf.tidy(() => tf.concat([folded.bias, tf.zeros([b])]) as tf.Tensor1D));
+    const entry = { from: folded.kernel, kernel, bias };
+    this.wideCache.set(layer.id, entry);
+    return entry;
+  }
+
+  private readonly wideCache = new Map<string, { from: tf.Tensor4D; kernel: tf.Tensor4D; bias: tf.Tensor1D }>();
+
+  /**
+   * True when the bypass channels of this depthwise layer pass its activation unchanged: they are the output of the
+   * previous layer's fused activation (which covered all its channels) and act(act_prev(v)) = act_prev(v).
+   */
+  private bypassSurvivesActivation(layer: ResolvedLayer, x: tf.Tensor4D): boolean {
+    if (layer.op !== 'dwconv' || layer.residual || layer.bypassChannels === 0) return false;
+    if (x.shape[3] !== layer.filters + layer.bypassChannels) return false;
+    if (layer.act === 'none') return true;
+    const prev = this.previousLayer.get(layer.id);
+    if (!prev || prev.op !== 'conv' || prev.unitIndex !== layer.unitIndex || prev.residual || prev.identity) return false;
+    if (prev.filters !== prev.output.channels || prev.bypassChannels !== 0 || !this.params.has(prev.id)) return false;
+    if (layer.act === 'relu') return prev.act === 'relu' || prev.act === 'relu6';
+    if (layer.act === 'relu6') return prev.act === 'relu6';
+    return false;
+  }
+
+  private readonly previousLayer = new Map<string, ResolvedLayer>();
+
   private conv(layer: ResolvedLayer, x: tf.Tensor4D, blockInput: tf.Tensor4D, opts: SlimPredictOptions): tf.Tensor4D {
     // A residual projection with M = 0 outputs the block input (not its own input), whatever `identity` says.
     if (layer.identity && !layer.residual) return x;
     const m = layer.filters;
     let y: tf.Tensor4D | undefined;
     const p = this.params.get(layer.id) as SlimConvParams | undefined;
+    if (m > 0 && p && !opts.onBatchStats && this.bypassSurvivesActivation(layer, x)) {
+      const { kernel, bias } = this.wideDepthwise(layer, p);
+      const fusedAct = layer.act === 'relu' || layer.act === 'relu6' ? layer.act : 'linear';
+      return tf.fused.depthwiseConv2d({ x, filter: kernel, strides: layer.stride, pad: 'same', bias, activation: fusedAct });
+    }
     if (m > 0 && p && !opts.onBatchStats) {
       // Inference with stored statistics: BN folded into kernel + bias once, one fused op (bias + relu/relu6).
       y = this.fusedConv(layer, p, p.kind === 'conv' ? x : channelSlice(x, 0, m));
@@ -249,7 +301,15 @@ export class SlimNetwork {
     this.params.clear();
     for (const f of this.foldedCache.values()) tf.dispose([f.kernel, f.bias]);
     this.foldedCache.clear();
+    for (const f of this.wideCache.values()) tf.dispose([f.kernel, f.bias]);
+    this.wideCache.clear();
   }
+}
+
+/** Rows (or columns) of zero padding before the input for tfjs 'same' padding. */
+function samePadBefore(size: number, kernel: number, stride: number): number {
+  const out = Math.ceil(size / stride);
+  return Math.floor(Math.max((out - 1) * stride + kernel - size, 0) / 2);
 }
 
 function foldConv(p: SlimConvParams): { kernel: tf.Tensor4D; bias: tf.Tensor1D } {

@@ -146,3 +146,32 @@ describe('slim inference path (BN folded once, fused ops)', () => {
     }
   });
 });
+
+describe('depthwise layers with bypass channels run as one widened depthwise conv', () => {
+  it('relu depthwise layers with bypass (stride 1 and 2) after a relu expansion match the masked network', () => {
+    const spec = loadNetwork('mobilenet-v3-large-32');
+    const space = searchSpace(spec);
+    const rng = new Rng(77);
+    // Sub-networks where a relu depthwise layer keeps bypass channels right after a full relu expansion conv.
+    const qualifies = (config: SubnetConfig, stride: number): boolean => {
+      const layers = resolveNetwork(spec, config).layers;
+      return layers.some((l, i) => {
+        const prev = layers[i - 1];
+        return l.op === 'dwconv' && l.act === 'relu' && l.stride === stride && l.filters > 0 && l.bypassChannels > 0 &&
+          prev !== undefined && prev.op === 'conv' && prev.act === 'relu' && prev.filters > 0 && prev.bypassChannels === 0;
+      });
+    };
+    const configs: SubnetConfig[] = [];
+    for (const stride of [1, 2]) {
+      let found: SubnetConfig | undefined;
+      for (let i = 0; i < 500 && !found; i++) {
+        const c = randomSubnet(space, rng);
+        if (qualifies(c, stride)) found = c;
+      }
+      expect(found, `a sub-network with a stride-${stride} relu depthwise bypass`).toBeDefined();
+      configs.push(found as SubnetConfig);
+    }
+    const errors = compareMaskedAndSlim(spec, configs, 2, 8);
+    expect(Math.max(...errors)).toBeLessThan(1e-4);
+  });
+});
