@@ -12,7 +12,7 @@
  * Writes bench/results/ablation.json; `--quick` runs tiny settings (minutes, numbers meaningless), `--synthetic`
  * the old optimizer-only check on a synthetic proxy score (bench/ablation-synthetic.ts, not an accuracy).
  *
- * `npx tsx bench/ablation.ts [--quick] [--synthetic] [--only a,b,c]`
+ * `npx tsx bench/ablation.ts [--quick] [--synthetic] [--only a,b,c] [--cbc-target 0.2]`
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -52,6 +52,8 @@ export interface AblationBenchOptions {
   synthetic?: boolean;
   /** Run only these parts (default all). */
   only?: readonly AblationPart[];
+  /** Part (b)'s final MAC target as a fraction of the initial network (default 0.35). */
+  cbcTarget?: number;
   /** Where to write the JSON result; null to skip writing. */
   outFile?: string | null;
   log?: (line: string) => void;
@@ -239,7 +241,8 @@ export async function runAblationBench(options: AblationBenchOptions = {}): Prom
     const { runSyntheticAblation } = await import('./ablation-synthetic.ts');
     return { ...(await runSyntheticAblation(options.outFile === undefined ? {} : { outFile: options.outFile })) };
   }
-  const profile = options.quick ? QUICK : FULL;
+  const base = options.quick ? QUICK : FULL;
+  const profile: Profile = options.cbcTarget === undefined ? base : { ...base, b: { ...base.b, target: options.cbcTarget } };
   const parts = new Set<AblationPart>(options.only ?? ['a', 'b', 'c']);
   const backend = await initBackend();
   const benchStarted = performance.now();
@@ -507,10 +510,13 @@ export function parseAblationArgs(argv: readonly string[]): AblationBenchOptions
   for (const part of only ?? []) {
     if (!['a', 'b', 'c'].includes(part)) throw new Error(`--only takes parts a, b, c (got "${part}")`);
   }
+  const cbcTarget = argv.includes('--cbc-target') ? Number(argv[argv.indexOf('--cbc-target') + 1]) : undefined;
+  if (cbcTarget !== undefined && !(cbcTarget > 0 && cbcTarget < 1)) throw new Error('--cbc-target takes a fraction between 0 and 1 (e.g. 0.2)');
   return {
     quick: argv.includes('--quick'),
     synthetic: argv.includes('--synthetic'),
     ...(only ? { only: only as AblationPart[] } : {}),
+    ...(cbcTarget !== undefined ? { cbcTarget } : {}),
   };
 }
 

@@ -19,6 +19,8 @@ describe('ablation bench helpers', () => {
     expect(parseAblationArgs(['--quick', '--only', 'a,c'])).toEqual({ quick: true, synthetic: false, only: ['a', 'c'] });
     expect(parseAblationArgs([])).toEqual({ quick: false, synthetic: false });
     expect(() => parseAblationArgs(['--only', 'x'])).toThrow(/parts a, b, c/);
+    expect(parseAblationArgs(['--only', 'b', '--cbc-target', '0.2'])).toEqual({ quick: false, synthetic: false, only: ['b'], cbcTarget: 0.2 });
+    expect(() => parseAblationArgs(['--cbc-target', '1.5'])).toThrow(/fraction between 0 and 1/);
   });
 
   it('labels optimizer settings', () => {
