@@ -1,12 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { loadNetwork, searchSpace } from '../../../core/arch/index.ts';
+import { loadNetwork, searchSpace, type SearchSpace, type SubnetConfig } from '../../../core/arch/index.ts';
 import { maskedForward } from '../../../core/supernet/forward.ts';
 import { planBatch } from '../../../core/supernet/plan.ts';
 import { sampleBatchSubnets, widthGroups } from '../../../core/supernet/sampling.ts';
 import { SupernetWeights } from '../../../core/supernet/weights.ts';
 import { Rng } from '../../../core/random.ts';
 import { smallSpec } from './fixtures.ts';
+
+/** Every layer's width levels appear equally often (±1) across the batch. */
+function expectBalanced(space: SearchSpace, configs: readonly SubnetConfig[]): void {
+  space.layers.forEach((layer, l) => {
+    const counts = new Map<number, number>();
+    for (let v = layer.minLevel; v < space.widthLevels; v++) counts.set(v, 0);
+    for (const c of configs) counts.set(c.levels[l] as number, (counts.get(c.levels[l] as number) ?? 0) + 1);
+    const values = [...counts.values()];
+    expect(Math.max(...values) - Math.min(...values)).toBeLessThanOrEqual(1);
+  });
+}
 
 describe('coherent width sampling', () => {
   const space = searchSpace(loadNetwork('mobilenet-v3-demo-32'));
@@ -15,13 +26,7 @@ describe('coherent width sampling', () => {
     for (const n of [4, 9, 32]) {
       for (let step = 0; step < 4; step++) {
         const configs = sampleBatchSubnets(space, n, 3, step, { widths: 'coherent' });
-        space.layers.forEach((layer, l) => {
-          const counts = new Map<number, number>();
-          for (let v = layer.minLevel; v < space.widthLevels; v++) counts.set(v, 0);
-          for (const c of configs) counts.set(c.levels[l] as number, (counts.get(c.levels[l] as number) ?? 0) + 1);
-          const values = [...counts.values()];
-          expect(Math.max(...values) - Math.min(...values)).toBeLessThanOrEqual(1);
-        });
+        expectBalanced(space, configs);
         expect(configs[0]!.levels).toEqual(space.layers.map(() => space.widthLevels - 1));
         expect(configs[1]!.levels).toEqual(space.layers.map((l) => l.minLevel));
         // Coherent: for two layers with the same level range, image a wider than b in one is never narrower in the other.
@@ -52,13 +57,7 @@ describe('coherent width sampling', () => {
     };
     for (let step = 0; step < 3; step++) {
       const mixed = sampleBatchSubnets(space, n, 6, step, { widths: 'mixed' });
-      space.layers.forEach((layer, l) => {
-        const counts = new Map<number, number>();
-        for (let v = layer.minLevel; v < space.widthLevels; v++) counts.set(v, 0);
-        for (const c of mixed) counts.set(c.levels[l] as number, (counts.get(c.levels[l] as number) ?? 0) + 1);
-        const values = [...counts.values()];
-        expect(Math.max(...values) - Math.min(...values)).toBeLessThanOrEqual(1);
-      });
+      expectBalanced(space, mixed);
       expect(mixed[0]!.levels).toEqual(space.layers.map(() => space.widthLevels - 1));
       expect(mixed[1]!.levels).toEqual(space.layers.map((l) => l.minLevel));
       const independent = sampleBatchSubnets(space, n, 6, step, { widths: 'independent' });
@@ -78,13 +77,7 @@ describe('coherent width sampling', () => {
     for (let step = 0; step < 6; step++) {
       const configs = sampleBatchSubnets(space, n, 4, step, { widths: 'coherent', depth: 'random' });
       const coherent = sampleBatchSubnets(space, n, 4, step, { widths: 'coherent' });
-      space.layers.forEach((layer, l) => {
-        const counts = new Map<number, number>();
-        for (let v = layer.minLevel; v < space.widthLevels; v++) counts.set(v, 0);
-        for (const c of configs) counts.set(c.levels[l] as number, (counts.get(c.levels[l] as number) ?? 0) + 1);
-        const values = [...counts.values()];
-        expect(Math.max(...values) - Math.min(...values)).toBeLessThanOrEqual(1);
-      });
+      expectBalanced(space, configs);
       expect(configs[0]!.levels).toEqual(space.layers.map(() => space.widthLevels - 1));
       expect(configs[1]!.levels).toEqual(space.layers.map((l) => l.minLevel));
       // Among the layers both images keep, widths stay ordered across images (coherent).
