@@ -2,10 +2,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseNetworkSpec } from '../../../core/arch/index.ts';
 import { register } from '../../../core/cli/commands/search.ts';
+import { runCommand } from './run-command.ts';
 import { openDataset } from '../../../core/data/open.ts';
 import { SqliteRunStore } from '../../../core/search/run-store.ts';
 import { openWorkspace } from '../../../core/store/workspace.ts';
@@ -17,20 +17,7 @@ const dir = mkdtempSync(join(tmpdir(), 'cli-final-'));
 const networkInput = tintSpecInput(3, 'cli-final-net');
 const dataset = { type: 'synthetic-classification', size: 8, classes: 3, trainSize: 96, heldoutSize: 48, testSize: 32, seed: 2, difficulty: 0 };
 
-async function netadapt(...args: string[]): Promise<string> {
-  const program = new Command().name('netadapt').exitOverride();
-  register(program);
-  const lines: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => {
-    lines.push(parts.map(String).join(' '));
-  });
-  try {
-    await program.parseAsync(['node', 'netadapt', ...args]);
-  } finally {
-    log.mockRestore();
-  }
-  return lines.join('\n');
-}
+const netadapt = (...args: string[]): Promise<string> => runCommand(register, args);
 
 beforeAll(async () => {
   await useTestBackend();

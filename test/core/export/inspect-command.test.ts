@@ -1,27 +1,17 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { register } from '../../../core/cli/commands/inspect.ts';
 import { FileFormatError } from '../../../core/errors.ts';
+import { runCommand } from '../cli/run-command.ts';
 import { buildEveryOpModel } from './tflite/sample-models.ts';
 
 // Tests core/cli/commands/inspect.ts (kept here, next to the export tests, because test/core/cli belongs to others).
 const dir = mkdtempSync(join(tmpdir(), 'netadapt-inspect-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function inspect(args: string[]): Promise<string> {
-  const program = new Command().exitOverride();
-  register(program);
-  const log = vi.spyOn(console, 'log').mockImplementation(() => undefined);
-  try {
-    await program.parseAsync(['node', 'netadapt', 'inspect', ...args]);
-    return log.mock.calls.map((call) => call.join(' ')).join('\n');
-  } finally {
-    log.mockRestore();
-  }
-}
+const inspect = (args: string[]): Promise<string> => runCommand(register, ['inspect', ...args]);
 
 describe('netadapt inspect', () => {
   const modelPath = join(dir, 'model.tflite');

@@ -2,26 +2,13 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { register } from '../../../core/cli/commands/search.ts';
+import { runCommand } from '../cli/run-command.ts';
 import { ValidationError } from '../../../core/errors.ts';
 import { TargetUnreachableError } from '../../../core/search/errors.ts';
 
-async function netadapt(...args: string[]): Promise<string> {
-  const program = new Command().name('netadapt').exitOverride();
-  register(program);
-  const lines: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...parts: unknown[]) => {
-    lines.push(parts.map(String).join(' '));
-  });
-  try {
-    await program.parseAsync(['node', 'netadapt', ...args]);
-  } finally {
-    log.mockRestore();
-  }
-  return lines.join('\n');
-}
+const netadapt = (...args: string[]): Promise<string> => runCommand(register, args);
 
 function writeConfig(dir: string, overrides: Record<string, unknown> = {}): string {
   const file = join(dir, 'search.json');
