@@ -12,7 +12,7 @@
  * Writes bench/results/ablation.json; `--quick` runs tiny settings (minutes, numbers meaningless), `--synthetic`
  * the old optimizer-only check on a synthetic proxy score (bench/ablation-synthetic.ts, not an accuracy).
  *
- * `npx tsx bench/ablation.ts [--quick] [--synthetic] [--only a,b,c] [--cbc-target 0.2]`
+ * `npx tsx bench/ablation.ts [--quick] [--synthetic] [--only a,b,c] [--cbc-target 0.2] [--depth-sampling single]`
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -30,6 +30,7 @@ import type { Evaluator, FineTuner, SearchAlgorithm, SearchParams, SearchResult 
 import { median } from '../core/stats.ts';
 import { openWorkspace } from '../core/store/workspace.ts';
 import { createSupernetEvaluator } from '../core/supernet/evaluate.ts';
+import { DEPTH_SAMPLINGS, type DepthSampling } from '../core/supernet/sampling.ts';
 import { trainSubnetwork } from '../core/supernet/subnet-train.ts';
 import { DEMO_TRAIN_CONFIG, demoTrainConfig, type SupernetTrainConfig } from '../core/supernet/train.ts';
 import type { SupernetWeights } from '../core/supernet/weights.ts';
@@ -54,6 +55,8 @@ export interface AblationBenchOptions {
   only?: readonly AblationPart[];
   /** Part (b)'s final MAC target as a fraction of the initial network (default 0.35). */
   cbcTarget?: number;
+  /** Super-network depth sampling instead of the demo recipe's (core/supernet/sampling.ts DepthSampling). */
+  depthSampling?: DepthSampling;
   /** Where to write the JSON result; null to skip writing. */
   outFile?: string | null;
   log?: (line: string) => void;
@@ -250,7 +253,10 @@ export async function runAblationBench(options: AblationBenchOptions = {}): Prom
   const plainSpec = loadNetwork(PLAIN_NETWORK);
   const dataset = benchDataset(cbcSpec, profile.data);
   // The training recipe of the demo (re-read at run time: it is being tuned), with this profile's epoch count.
-  const trainConfig: Partial<SupernetTrainConfig> = demoTrainConfig(profile.epochs);
+  const trainConfig: Partial<SupernetTrainConfig> = {
+    ...demoTrainConfig(profile.epochs),
+    ...(options.depthSampling ? { depthSampling: options.depthSampling } : {}),
+  };
   // NetAdaptV1 fine-tuning and the final training of discovered networks use the product's defaults for short
   // trainings from trained weights (core/search/final-training.ts), the same for both sides of every comparison.
   const fineTuneConfig: Partial<SupernetTrainConfig> = { ...FINAL_TRAIN_DEFAULTS };
@@ -512,7 +518,12 @@ export function parseAblationArgs(argv: readonly string[]): AblationBenchOptions
   }
   const cbcTarget = argv.includes('--cbc-target') ? Number(argv[argv.indexOf('--cbc-target') + 1]) : undefined;
   if (cbcTarget !== undefined && !(cbcTarget > 0 && cbcTarget < 1)) throw new Error('--cbc-target takes a fraction between 0 and 1 (e.g. 0.2)');
+  const depthSampling = argv.includes('--depth-sampling') ? argv[argv.indexOf('--depth-sampling') + 1] : undefined;
+  if (depthSampling !== undefined && !DEPTH_SAMPLINGS.includes(depthSampling as DepthSampling)) {
+    throw new Error(`--depth-sampling takes one of ${DEPTH_SAMPLINGS.join(', ')} (got "${depthSampling}")`);
+  }
   return {
+    ...(depthSampling !== undefined ? { depthSampling: depthSampling as DepthSampling } : {}),
     quick: argv.includes('--quick'),
     synthetic: argv.includes('--synthetic'),
     ...(only ? { only: only as AblationPart[] } : {}),

@@ -51,19 +51,30 @@ export class Optimizer {
     }
   }
 
-  /** Applies one update; `grads` maps variable name (tf.Variable.name) to gradient. */
-  apply(grads: tf.NamedTensorMap, lr: number): void {
+  /**
+   * Applies one update; `grads` maps variable name (tf.Variable.name) to gradient. `clipNorm` > 0 first scales all
+   * gradients together so their global L2 norm is at most `clipNorm` (weight decay is added after clipping).
+   * Returns the global gradient norm before clipping.
+   */
+  apply(grads: tf.NamedTensorMap, lr: number, clipNorm = 0): number {
     const { momentum, rmsDecay, rmsEpsilon, weightDecay } = this.config;
     const sgd = this.config.name === 'sgd';
+    const host = this.params.map((p, i) => {
+      const gt = grads[p.variable.name];
+      return gt ? (gt.dataSync() as Float32Array) : new Float32Array((this.values[i] as Float32Array).length);
+    });
+    let sumSquares = 0;
+    for (const g of host) for (let j = 0; j < g.length; j++) sumSquares += (g[j] as number) * (g[j] as number);
+    const norm = Math.sqrt(sumSquares);
+    const scale = clipNorm > 0 && norm > clipNorm ? clipNorm / norm : 1;
     this.params.forEach((p, i) => {
       const w = this.values[i] as Float32Array;
-      const gt = grads[p.variable.name];
-      const g = gt ? (gt.dataSync() as Float32Array) : new Float32Array(w.length);
+      const g = host[i] as Float32Array;
       const wd = p.decay ? weightDecay : 0;
       if (sgd) {
         const a = (this.slots.get('momentum') as Float32Array[])[i] as Float32Array;
         for (let j = 0; j < w.length; j++) {
-          const grad = (g[j] as number) + wd * (w[j] as number);
+          const grad = scale * (g[j] as number) + wd * (w[j] as number);
           a[j] = momentum * (a[j] as number) + grad;
           w[j] = (w[j] as number) - lr * (a[j] as number);
         }
@@ -71,7 +82,7 @@ export class Optimizer {
         const ms = (this.slots.get('ms') as Float32Array[])[i] as Float32Array;
         const mom = (this.slots.get('mom') as Float32Array[])[i] as Float32Array;
         for (let j = 0; j < w.length; j++) {
-          const grad = (g[j] as number) + wd * (w[j] as number);
+          const grad = scale * (g[j] as number) + wd * (w[j] as number);
           ms[j] = rmsDecay * (ms[j] as number) + (1 - rmsDecay) * grad * grad;
           mom[j] = momentum * (mom[j] as number) + (lr * grad) / Math.sqrt((ms[j] as number) + rmsEpsilon);
           w[j] = (w[j] as number) - (mom[j] as number);
@@ -81,6 +92,7 @@ export class Optimizer {
       p.variable.assign(t);
       t.dispose();
     });
+    return norm;
   }
 
   /** Re-reads the host copy from the variables (after they were assigned from elsewhere, e.g. a checkpoint). */

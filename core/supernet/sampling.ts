@@ -28,9 +28,14 @@ export type WidthSampling = 'independent' | 'coherent' | 'mixed';
  * Coherent sampling and layers that can be removed (minLevel 0: bypassed depthwise layers, CBC layers): 'coherent'
  * hands level 0 to the narrowest images like any other level, so a layer is only ever removed in sub-networks that are
  * narrow everywhere; 'random' hands it to random images (like stochastic depth), so removing one layer from an
- * otherwise wide sub-network, which the search tries, is trained too. Per-layer balance is the same in both.
+ * otherwise wide sub-network, which the search tries, is trained too; 'single' hands one level-0 slot of every
+ * removable layer to its own random image (each image loses at most one layer that way; the other level-0 slots stay
+ * with the narrowest images), so one-layer removals are trained without most images of a batch running a damaged
+ * network — with many removable layers (CBC networks), 'random' leaves few images intact and training sat at chance.
+ * Per-layer balance is the same in all three.
  */
-export type DepthSampling = 'coherent' | 'random';
+export type DepthSampling = 'coherent' | 'random' | 'single';
+export const DEPTH_SAMPLINGS: readonly DepthSampling[] = ['coherent', 'random', 'single'];
 
 export interface SamplingOptions {
   /** Image 1 runs the smallest sub-network (every layer at its lowest level, smallest kernel). Default true. */
@@ -82,13 +87,19 @@ export function sampleBatchSubnets(
   // Coherent: rank 0 (widest) is image 0, the last rank image 1 when it runs the smallest network.
   const rank = coherent ? imageRanks(n, smallest, rng) : [];
   const ranked = widths === 'mixed' ? coherentHalf(n, smallest, rng) : undefined;
+  // 'single': the images that lose one removable layer each, taken in order, one per removable layer.
+  const singles = coherent && opts.depth === 'single' ? rng.shuffle(Array.from({ length: n - (smallest ? 2 : 1) }, (_, k) => k + (smallest ? 2 : 1))) : [];
   for (const layer of space.layers) {
     const levels: number[] = [];
     for (let v = layer.minLevel; v < space.widthLevels; v++) levels.push(v);
     const top = space.widthLevels - 1;
     const forced = smallest ? [top, layer.minLevel] : [top];
     let perImage = balanced(levels, n, n >= forced.length ? forced : forced.slice(0, n), rng);
-    if (coherent && layer.minLevel === 0 && opts.depth === 'random') perImage = removedAtRandom(perImage, rank, jitter, smallest, rng);
+    if (coherent && layer.minLevel === 0 && opts.depth === 'random') {
+      perImage = removedAt(perImage, rank, jitter, smallest, randomImages(n, smallest, perImage, rng), rng);
+    } else if (coherent && layer.minLevel === 0 && opts.depth === 'single' && singles.length > 0) {
+      perImage = removedAt(perImage, rank, jitter, smallest, [singles.shift() as number], rng);
+    }
     else if (ranked) perImage = byRankAmong(perImage, ranked, rank, jitter, smallest, rng);
     else if (coherent) perImage = byRank(perImage, rank, jitter, smallest, rng);
     const full = layer.fullKernel;
@@ -150,11 +161,18 @@ function byRankAmong(levels: readonly number[], among: readonly number[], rank: 
   return out;
 }
 
+/** Random images other than the pinned ones, as many as `levels` has level-0 entries beyond the one image 1 keeps. */
+function randomImages(n: number, smallest: boolean, levels: readonly number[], rng: Rng): number[] {
+  const pinned = smallest && n >= 2 ? 2 : 1;
+  const removed = levels.filter((v) => v === 0).length - (pinned === 2 ? 1 : 0);
+  return rng.shuffle(Array.from({ length: n - pinned }, (_, k) => k + pinned)).slice(0, Math.max(0, removed));
+}
+
 /**
- * Like byRank, but the level-0 (removed) entries go to random images other than the pinned ones (image 1, when it
- * runs the smallest network, keeps one of them); the other levels are handed out by rank among the remaining images.
+ * Like byRank, but level-0 (removed) entries go to `images` first (image 1, when it runs the smallest network, keeps
+ * one of them); the other levels, and level-0 entries left over, are handed out by rank among the remaining images.
  */
-function removedAtRandom(levels: readonly number[], rank: readonly number[], jitter: number, smallest: boolean, rng: Rng): number[] {
+function removedAt(levels: readonly number[], rank: readonly number[], jitter: number, smallest: boolean, images: readonly number[], rng: Rng): number[] {
   const n = levels.length;
   const pinned = smallest && n >= 2 ? 2 : 1;
   let removed = levels.filter((v) => v === 0).length;
@@ -163,8 +181,13 @@ function removedAtRandom(levels: readonly number[], rank: readonly number[], jit
     out[1] = 0;
     removed--;
   }
-  for (const i of rng.shuffle(Array.from({ length: n - pinned }, (_, k) => k + pinned)).slice(0, removed)) out[i] = 0;
   const rest = levels.filter((v) => v !== 0);
+  for (const i of images) {
+    if (removed === 0) break;
+    out[i] = 0;
+    removed--;
+  }
+  for (let k = 0; k < removed; k++) rest.push(0);
   const free = out.map((v, i) => (v === -1 ? i : -1)).filter((i) => i >= 0);
   const assigned = byRank(rest, free.map((i) => rank[i] as number), jitter, false, rng);
   free.forEach((i, k) => (out[i] = assigned[k] as number));

@@ -101,6 +101,35 @@ describe('coherent width sampling', () => {
     expect(removedInWideHalf).toBeGreaterThan(10);
   });
 
+  it("depth 'single' removes one layer each from distinct images among the wide ones, keeping per-layer balance", () => {
+    for (const name of ['mobilenet-v3-demo-32', 'mobilenet-v3-demo-cbc-32']) {
+      const netSpace = searchSpace(loadNetwork(name));
+      const removable = netSpace.layers.map((layer, i) => ({ layer, i })).filter(({ layer }) => layer.minLevel === 0).map(({ i }) => i);
+      const n = 32;
+      let wideRemovedTotal = 0;
+      for (let step = 0; step < 6; step++) {
+        const configs = sampleBatchSubnets(netSpace, n, 4, step, { widths: 'coherent', depth: 'single' });
+        const coherent = sampleBatchSubnets(netSpace, n, 4, step, { widths: 'coherent' });
+        expectBalanced(netSpace, configs);
+        expect(configs[0]!.levels).toEqual(netSpace.layers.map(() => netSpace.widthLevels - 1));
+        expect(configs[1]!.levels).toEqual(netSpace.layers.map((l) => l.minLevel));
+        // "Wide": the layers it keeps are at least half width on average. Coherent sampling never removes a layer there.
+        const half = (netSpace.widthLevels - 1) / 2;
+        const wide = (c: SubnetConfig) => {
+          const kept = c.levels.filter((v) => v > 0);
+          return kept.length > 0 && kept.reduce((a, b) => a + b, 0) >= half * kept.length;
+        };
+        const removedCount = (c: SubnetConfig) => removable.filter((l) => c.levels[l] === 0).length;
+        expect(coherent.filter((c) => wide(c) && removedCount(c) > 0)).toHaveLength(0);
+        const wideRemoved = configs.filter((c) => wide(c) && removedCount(c) > 0);
+        for (const c of wideRemoved) expect(removedCount(c)).toBe(1);
+        wideRemovedTotal += wideRemoved.length;
+      }
+      // One random image per removable layer, about half of them wide.
+      expect(wideRemovedTotal).toBeGreaterThanOrEqual((6 * Math.min(removable.length, n - 2)) / 4);
+    }
+  });
+
   it('widthGroups cuts the batch into equal groups, widest first', () => {
     const configs = sampleBatchSubnets(space, 32, 5, 1, { widths: 'coherent' });
     const groups = widthGroups(space, configs, 4);
