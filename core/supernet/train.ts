@@ -109,7 +109,7 @@ export const DEFAULT_TRAIN_CONFIG: SupernetTrainConfig = {
   kernelSampling: 'per-step',
   widthSampling: 'coherent',
   widthJitter: 0,
-  depthSampling: 'coherent',
+  depthSampling: 'single',
   bnGroups: 4,
   widthLossPower: 1,
   gradClipNorm: 0,
@@ -145,7 +145,6 @@ export const DEMO_TRAIN_CONFIG: SupernetTrainConfig = {
   labelSmoothing: 0.1,
   emaDecay: 0.99,
   widthSampling: 'coherent',
-  depthSampling: 'single',
   bnGroups: 4,
   widthLossPower: 1,
 };

@@ -7,6 +7,7 @@ import { loadNetwork, minimalSubnet, searchSpace } from '../../arch/index.ts';
 import { openDataset } from '../../data/open.ts';
 import { ValidationError } from '../../errors.ts';
 import { createSupernetEvaluator } from '../../supernet/evaluate.ts';
+import { DEPTH_SAMPLINGS, type DepthSampling } from '../../supernet/sampling.ts';
 import { SupernetTrainer, type SupernetTrainConfig, type TrainEvent } from '../../supernet/train.ts';
 import { initBackend, type BackendPreference } from '../../tensor/backend.ts';
 
@@ -24,6 +25,8 @@ interface Options {
   emaDecay?: string;
   checkpointEvery?: string;
   fullNetworkEpochs?: string;
+  depthSampling?: string;
+  gradClip?: string;
   backend: string;
   evalImages: string;
 }
@@ -60,6 +63,8 @@ export function register(program: Command): void {
     .option('--resume', 'continue the run checkpointed in --out')
     .option('--no-od', 'train only the full network (no ordered dropout; a baseline)')
     .option('--full-network-epochs <n>', 'train only the full network for this many epochs first, then ordered dropout (warm start; fractions allowed)')
+    .option('--depth-sampling <mode>', 'who trains removed layers: single (one random removal per image; default) | random | coherent')
+    .option('--grad-clip <norm>', 'clip each step\'s gradients to this global L2 norm (0: off)')
     .option('--ema-decay <d>', 'EMA decay of the weights (default 0.99 for short runs; the paper uses 0.9998)')
     .option('--checkpoint-every <steps>', 'also checkpoint every this many steps')
     .option('--backend <name>', 'tensor backend: auto | node | wasm | cpu', 'auto')
@@ -79,6 +84,13 @@ export function register(program: Command): void {
       set('emaDecay', num('ema-decay', options.emaDecay));
       set('checkpointEverySteps', num('checkpoint-every', options.checkpointEvery, true));
       set('fullNetworkEpochs', num('full-network-epochs', options.fullNetworkEpochs));
+      set('gradClipNorm', num('grad-clip', options.gradClip));
+      if (options.depthSampling !== undefined) {
+        if (!DEPTH_SAMPLINGS.includes(options.depthSampling as DepthSampling)) {
+          throw new ValidationError(`--depth-sampling must be one of ${DEPTH_SAMPLINGS.join(', ')} (got "${options.depthSampling}")`);
+        }
+        set('depthSampling', options.depthSampling as DepthSampling);
+      }
       if (options.optimizer !== undefined) {
         if (options.optimizer !== 'rmsprop' && options.optimizer !== 'sgd') throw new ValidationError('--optimizer must be rmsprop or sgd');
         set('optimizer', options.optimizer);
