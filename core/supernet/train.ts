@@ -168,6 +168,19 @@ const FIXED_ON_RESUME: readonly (keyof SupernetTrainConfig)[] = [
   'gradClipNorm',
 ];
 
+/** Resuming with a training option the checkpoint was not trained with. */
+export class ResumeConfigMismatchError extends UserError {
+  constructor(
+    readonly key: keyof SupernetTrainConfig,
+    readonly given: unknown,
+    readonly saved: unknown,
+  ) {
+    super(`cannot resume with ${key} = ${String(given)}: the checkpoint was trained with ${String(saved)}`, [
+      'leave it out to use the checkpoint\'s value, or start a new run in another directory',
+    ]);
+  }
+}
+
 export type TrainEvent =
   | { type: 'step'; epoch: number; step: number; totalSteps: number; loss: number; lr: number; imagesPerSec: number; etaSec: number }
   | { type: 'epoch'; epoch: number; step: number; totalSteps: number; loss: number; imagesPerSec: number; etaSec: number }
@@ -252,11 +265,7 @@ export class SupernetTrainer {
       const saved = ckpt.state as SavedState;
       saved.config = { ...LEGACY_CONFIG, ...saved.config };
       for (const key of FIXED_ON_RESUME) {
-        if (given[key] !== undefined && given[key] !== saved.config[key]) {
-          throw new UserError(`cannot resume with ${key} = ${String(given[key])}: the checkpoint was trained with ${String(saved.config[key])}`, [
-            'leave it out to use the checkpoint\'s value, or start a new run in another directory',
-          ]);
-        }
+        if (given[key] !== undefined && given[key] !== saved.config[key]) throw new ResumeConfigMismatchError(key, given[key], saved.config[key]);
       }
       const config: SupernetTrainConfig = { ...saved.config, ...pick(given, ['epochs', 'checkpointEverySteps']) };
       const weights = SupernetWeights.init(opts.spec, config.seed);

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadNetwork, parseSubnet, readJsonFile, resolveNetwork } from '../../arch/index.ts';
 import { openDataset } from '../../data/open.ts';
-import { ValidationError } from '../../errors.ts';
+import { UserError, ValidationError } from '../../errors.ts';
 import { parseSearchConfig } from '../../search/config.ts';
 import { SqliteRunStore } from '../../search/run-store.ts';
 import { openWorkspace } from '../../store/workspace.ts';
@@ -63,7 +63,7 @@ async function runDemo(options: DemoOptions): Promise<void> {
   console.log(`network ${spec.name}: ${(network.macs / 1e6).toFixed(2)}M MACs, ${(network.params / 1e6).toFixed(2)}M params, ${network.space.layers.length} searchable layers`);
 
   // 1. Super-network training (resumes from the last checkpoint of an earlier demo run).
-  const [{ initBackend }, { trainSupernet, demoTrainConfig }, { checkpointExists }] = await Promise.all([
+  const [{ initBackend }, { trainSupernet, demoTrainConfig, ResumeConfigMismatchError }, { checkpointExists }] = await Promise.all([
     import('../../tensor/backend.ts'),
     import('../../supernet/train.ts'),
     import('../../supernet/checkpoint.ts'),
@@ -81,6 +81,14 @@ async function runDemo(options: DemoOptions): Promise<void> {
     onEvent: (e) => {
       if (e.type === 'step' || e.type === 'epoch') progress.update(e.step, e.totalSteps, `epoch ${e.epoch + 1}, loss ${e.loss.toFixed(3)}, ${e.imagesPerSec.toFixed(0)} img/s`, e.etaSec);
     },
+  }).catch((error: unknown) => {
+    // A checkpoint from an earlier version of the demo recipe: resuming would mix two recipes.
+    if (error instanceof ResumeConfigMismatchError) {
+      throw new UserError(`${dir} holds a super-network trained with an earlier demo recipe (${error.key} ${String(error.saved)}, now ${String(error.given)})`, [
+        `delete ${dir} or pass --dir <another folder> to train with the current recipe`,
+      ]);
+    }
+    throw error;
   });
   progress.done();
   trainer.dispose();

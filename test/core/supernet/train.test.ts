@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../../core/errors.ts';
-import { SupernetTrainer, learningRate, DEFAULT_TRAIN_CONFIG } from '../../../core/supernet/train.ts';
+import { ResumeConfigMismatchError, SupernetTrainer, learningRate, DEFAULT_TRAIN_CONFIG } from '../../../core/supernet/train.ts';
 import { useTestBackend } from './backend.ts';
 import { resumeFixture } from './train-fixture.ts';
 
@@ -154,6 +154,17 @@ describe('super-network training', () => {
     const dir = path.join(tmpRoot, 'resume');
     const { spec, dataset } = resumeFixture();
     expect(() => SupernetTrainer.create({ spec, dataset, config: { seed: 99 }, outDir: dir, resume: true })).toThrow(/seed/);
+    // The demo turns this error into "delete the folder" advice: it must say which option and both values.
+    const mismatch = (() => {
+      try {
+        SupernetTrainer.create({ spec, dataset, config: { depthSampling: 'random' }, outDir: dir, resume: true });
+      } catch (error) {
+        return error;
+      }
+      return undefined;
+    })();
+    expect(mismatch).toBeInstanceOf(ResumeConfigMismatchError);
+    expect(mismatch).toMatchObject({ key: 'depthSampling', given: 'random', saved: 'single' });
     expect(() => SupernetTrainer.create({ spec, dataset, outDir: dir })).toThrow(UserError);
   });
 });
