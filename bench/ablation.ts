@@ -12,7 +12,7 @@
  * Writes bench/results/ablation.json; `--quick` runs tiny settings (minutes, numbers meaningless), `--synthetic`
  * the old optimizer-only check on a synthetic proxy score (bench/ablation-synthetic.ts, not an accuracy).
  *
- * `npx tsx bench/ablation.ts [--quick] [--synthetic] [--only a,b,c] [--cbc-target 0.2] [--depth-sampling single] [--cbc-pair v1]`
+ * `npx tsx bench/ablation.ts [--quick] [--synthetic] [--only a,b,c] [--cbc-target 0.2] [--depth-sampling single]`
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -55,8 +55,6 @@ export interface AblationBenchOptions {
   only?: readonly AblationPart[];
   /** Part (b)'s final MAC target as a fraction of the initial network (default 0.35). */
   cbcTarget?: number;
-  /** Part (b)'s networks (default 'v3'). */
-  cbcPair?: CbcPair;
   /** Super-network depth sampling instead of the demo recipe's (core/supernet/sampling.ts DepthSampling). */
   depthSampling?: DepthSampling;
   /** Where to write the JSON result; null to skip writing. */
@@ -115,12 +113,6 @@ const QUICK: Profile = {
 
 const CBC_NETWORK = 'mobilenet-v3-demo-cbc-32';
 const PLAIN_NETWORK = 'mobilenet-v3-demo-32';
-/** Part (b)'s network pairs [with CBC, without]: the MobileNetV3 demo pair, or MobileNetV1 (the paper's Table 11 setting). */
-export const CBC_PAIRS = {
-  v3: [CBC_NETWORK, PLAIN_NETWORK],
-  v1: ['mobilenet-v1-demo-cbc-32', 'mobilenet-v1-demo-32'],
-} as const;
-export type CbcPair = keyof typeof CBC_PAIRS;
 const DEFAULT_OUT = fileURLToPath(new URL('./results/ablation.json', import.meta.url));
 
 export function describeSetting(s: OptimizerSetting): string {
@@ -276,16 +268,16 @@ export async function runAblationBench(options: AblationBenchOptions = {}): Prom
   );
 
   const supernets = new Map<string, TrainedSupernet>();
-  const trained = async (key: 'cbc-od' | 'plain-od' | 'plain-full', spec: NetworkSpec = key === 'cbc-od' ? cbcSpec : plainSpec): Promise<TrainedSupernet> => {
-    const cacheKey = `${key}/${spec.name}`;
-    const have = supernets.get(cacheKey);
+  const trained = async (key: 'cbc-od' | 'plain-od' | 'plain-full'): Promise<TrainedSupernet> => {
+    const have = supernets.get(key);
     if (have) return have;
+    const spec = key === 'cbc-od' ? cbcSpec : plainSpec;
     const orderedDropout = key !== 'plain-full';
     log(`  training ${spec.name} ${orderedDropout ? 'super-network (ordered dropout)' : 'full network (plain training, no OD)'}...`);
     const result = await trainTimedSupernet(spec, dataset, { ...trainConfig, orderedDropout }, log);
     const full = await scoreSubnet(result.weights, dataset, fullSubnet(searchSpace(spec)), 'heldout', profile.scoring);
     log(`    ${result.steps} steps in ${result.trainSeconds.toFixed(0)} s, last loss ${result.finalLoss.toFixed(3)}, full network held-out top-1 ${pct(full)}`);
-    supernets.set(cacheKey, result);
+    supernets.set(key, result);
     return result;
   };
   const trainingSummary = () =>
@@ -384,9 +376,8 @@ export async function runAblationBench(options: AblationBenchOptions = {}): Prom
   if (parts.has('b')) {
     log(`\n(b) CBC vs no CBC: ${describeSetting(profile.b.mcd)} to ${pct(profile.b.target)} MACs, then ${profile.b.finalSteps} identical training steps of each discovered network`);
     const rows: CbcRow[] = [];
-    const [cbcName, plainName] = CBC_PAIRS[options.cbcPair ?? 'v3'];
-    for (const [key, spec] of [['cbc-od', loadNetwork(cbcName)], ['plain-od', loadNetwork(plainName)]] as const) {
-      const net = await trained(key, spec);
+    for (const [key, spec] of [['cbc-od', cbcSpec], ['plain-od', plainSpec]] as const) {
+      const net = await trained(key);
       const scorer = supernetScorer(net.weights, dataset, profile);
       const run = await runSearch(spec, { evaluator: scorer }, profile.b.mcd, profile.b.target, 1);
       scorer.dispose();
@@ -418,7 +409,7 @@ export async function runAblationBench(options: AblationBenchOptions = {}): Prom
       superNetworkHeldoutTop1: { cbc: withCbc.superNetworkHeldoutTop1, noCbc: without.superNetworkHeldoutTop1 },
       met: withCbc.afterFinalTraining.testTop1 > without.afterFinalTraining.testTop1,
     };
-    out['b_cbcVsNoCbc'] = { networks: { cbc: cbcName, noCbc: plainName }, targetMacsFraction: profile.b.target, setting: describeSetting(profile.b.mcd), finalTrainingSteps: profile.b.finalSteps, rows };
+    out['b_cbcVsNoCbc'] = { targetMacsFraction: profile.b.target, setting: describeSetting(profile.b.mcd), finalTrainingSteps: profile.b.finalSteps, rows };
   }
 
   // (c) OD + super-network search vs NetAdaptV1 mode.
@@ -527,15 +518,12 @@ export function parseAblationArgs(argv: readonly string[]): AblationBenchOptions
   }
   const cbcTarget = argv.includes('--cbc-target') ? Number(argv[argv.indexOf('--cbc-target') + 1]) : undefined;
   if (cbcTarget !== undefined && !(cbcTarget > 0 && cbcTarget < 1)) throw new Error('--cbc-target takes a fraction between 0 and 1 (e.g. 0.2)');
-  const cbcPair = argv.includes('--cbc-pair') ? argv[argv.indexOf('--cbc-pair') + 1] : undefined;
-  if (cbcPair !== undefined && !(cbcPair in CBC_PAIRS)) throw new Error(`--cbc-pair takes ${Object.keys(CBC_PAIRS).join(' or ')} (got "${cbcPair}")`);
   const depthSampling = argv.includes('--depth-sampling') ? argv[argv.indexOf('--depth-sampling') + 1] : undefined;
   if (depthSampling !== undefined && !DEPTH_SAMPLINGS.includes(depthSampling as DepthSampling)) {
     throw new Error(`--depth-sampling takes one of ${DEPTH_SAMPLINGS.join(', ')} (got "${depthSampling}")`);
   }
   return {
     ...(depthSampling !== undefined ? { depthSampling: depthSampling as DepthSampling } : {}),
-    ...(cbcPair !== undefined ? { cbcPair: cbcPair as CbcPair } : {}),
     quick: argv.includes('--quick'),
     synthetic: argv.includes('--synthetic'),
     ...(only ? { only: only as AblationPart[] } : {}),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fullSubnet, loadNetwork, searchSpace } from '../../core/arch/index.ts';
-import { CBC_PAIRS, describeSetting, parseAblationArgs, removedLayers } from '../../bench/ablation.ts';
+import { describeSetting, parseAblationArgs, removedLayers } from '../../bench/ablation.ts';
 
 describe('ablation bench helpers', () => {
   it('removedLayers lists the non-SE layers a sub-network removes entirely', () => {
@@ -21,22 +21,8 @@ describe('ablation bench helpers', () => {
     expect(() => parseAblationArgs(['--only', 'x'])).toThrow(/parts a, b, c/);
     expect(parseAblationArgs(['--only', 'b', '--cbc-target', '0.2'])).toEqual({ quick: false, synthetic: false, only: ['b'], cbcTarget: 0.2 });
     expect(() => parseAblationArgs(['--cbc-target', '1.5'])).toThrow(/fraction between 0 and 1/);
-    expect(parseAblationArgs(['--only', 'b', '--cbc-pair', 'v1', '--depth-sampling', 'coherent'])).toEqual({
-      quick: false, synthetic: false, only: ['b'], cbcPair: 'v1', depthSampling: 'coherent',
-    });
-    expect(() => parseAblationArgs(['--cbc-pair', 'v2'])).toThrow(/--cbc-pair takes v3 or v1 \(got "v2"\)/);
+    expect(parseAblationArgs(['--only', 'b', '--depth-sampling', 'coherent'])).toEqual({ quick: false, synthetic: false, only: ['b'], depthSampling: 'coherent' });
     expect(() => parseAblationArgs(['--depth-sampling', 'often'])).toThrow(/--depth-sampling takes one of coherent, random, single/);
-  });
-
-  it('the MobileNetV1 pair differs only in bypass: CBC removes whole convolutions, the plain network cannot', () => {
-    const [cbcName, plainName] = CBC_PAIRS.v1;
-    const cbc = searchSpace(loadNetwork(cbcName));
-    const plain = searchSpace(loadNetwork(plainName));
-    expect(cbc.layers.map((l) => l.id)).toEqual(plain.layers.map((l) => l.id));
-    const removable = (space: typeof cbc, role: string) => space.layers.filter((l) => l.role === role && l.minLevel === 0).length;
-    expect(removable(cbc, 'pw')).toBe(13);
-    expect(removable(plain, 'pw')).toBe(0);
-    expect(removable(plain, 'dw')).toBe(13);
   });
 
   it('labels optimizer settings', () => {

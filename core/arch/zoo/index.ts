@@ -2,7 +2,7 @@
 import type { NetworkSpecInput } from '../spec.ts';
 import type { ZooOptions } from './common.ts';
 import { fastDepth } from './fastdepth.ts';
-import { mobilenetV1, mobilenetV1Demo } from './mobilenet-v1.ts';
+import { mobilenetV1 } from './mobilenet-v1.ts';
 import { mobilenetV2 } from './mobilenet-v2.ts';
 import { mobilenetV3Demo, mobilenetV3DemoCbc, mobilenetV3Large, netadaptV2Latency, netadaptV2Macs } from './mobilenet-v3.ts';
 
@@ -29,8 +29,6 @@ const ZOO: Record<string, ZooEntry> = {
   'netadaptv2-macs-32': { build: netadaptV2Macs, options: SMALL, summary: 'MAC-guided initial network 0.5, 32×32, 10 classes' },
   'mobilenet-v3-demo-32': { build: mobilenetV3Demo, options: { inputSize: 32, classes: 10 }, summary: 'MobileNetV3-style demo network (SE, hswish, residuals), 32×32, 10 classes, ~1M MACs' },
   'mobilenet-v3-demo-cbc-32': { build: mobilenetV3DemoCbc, options: { inputSize: 32, classes: 10 }, summary: 'the demo network with channel-level bypass (T per resolution as in the paper), for the CBC ablation' },
-  'mobilenet-v1-demo-32': { build: (o) => mobilenetV1Demo(o), options: { inputSize: 32, classes: 10 }, summary: 'MobileNetV1 0.25, 32×32, 5 width levels: plain side of the CBC ablation on MobileNetV1' },
-  'mobilenet-v1-demo-cbc-32': { build: (o) => mobilenetV1Demo(o, true), options: { inputSize: 32, classes: 10 }, summary: 'the same with channel-level bypass (T per resolution), for the CBC ablation on MobileNetV1' },
   'fastdepth-64': { build: fastDepth, options: { inputSize: 64, widthMultiplier: 0.5 }, summary: 'FastDepth 0.5, 64×64 input' },
 };
 

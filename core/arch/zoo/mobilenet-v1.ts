@@ -38,27 +38,3 @@ export function mobilenetV1(options: ZooOptions = {}): NetworkSpecInput {
     ],
   };
 }
-
-/**
- * MobileNetV1 0.25 at 32×32 with 5 width levels: the small network of the CBC ablation on MobileNetV1 (paper App.,
- * Table 11, where CBCs matter most at low latency because a plain MobileNetV1 cannot drop a layer). With `cbc`, T per
- * resolution as in the paper (one T per input resolution, inversely proportional to it: 4 × output stride, half the
- * layer widths of that resolution); without, T = 0 for the convolutions (Z = M: no bypass, like the plain demo
- * network). Depthwise layers have T = ∞ in both, as in the MobileNetV3 demo pair.
- */
-export function mobilenetV1Demo(options: ZooOptions = {}, cbc = false): NetworkSpecInput {
-  const { inputSize = 32, classes = 10 } = options;
-  const name = `mobilenet-v1-demo${cbc ? '-cbc' : ''}-${inputSize}`;
-  return {
-    name,
-    task: 'classification',
-    description: `MobileNetV1 0.25-${inputSize} demo network${cbc ? ' with channel-level bypass' : ''}`,
-    input: { height: inputSize, width: inputSize, channels: 3 },
-    widthLevels: 5,
-    layers: [
-      ...mobilenetV1Encoder(0.25, cbc ? (outputStride) => 4 * outputStride : () => 0),
-      { type: 'gap', name: 'pool' },
-      { type: 'fc', name: 'classifier', units: classes, dropout: 0.2 },
-    ],
-  };
-}
