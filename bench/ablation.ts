@@ -12,16 +12,16 @@
  * Writes bench/results/ablation.json; `--quick` runs tiny settings (minutes, numbers meaningless), `--synthetic`
  * the old optimizer-only check on a synthetic proxy score (bench/ablation-synthetic.ts, not an accuracy).
  *
- * `npx tsx bench/ablation.ts [--quick] [--synthetic] [--only a,b,c] [--cbc-target 0.2] [--depth-sampling single]`
+ * `npx tsx bench/ablation.ts [--quick] [--synthetic] [--only a,b,c] [--cbc-target 0.2] [--depth-sampling single] [--cbc-metric latency]`
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { NetworkSpec, SubnetConfig } from '../core/arch/index.ts';
-import { filtersOf, fullSubnet, loadNetwork, searchSpace, subnetToJson } from '../core/arch/index.ts';
+import { filtersOf, fullSubnet, loadNetwork, resolveNetwork, searchSpace, subnetToJson } from '../core/arch/index.ts';
 import type { Dataset } from '../core/data/dataset.ts';
-import { MacsMetric } from '../core/metrics/index.ts';
+import { LookupTableLatencyMetric, MacsMetric, type ResourceMetric } from '../core/metrics/index.ts';
 import { DEFAULT_PARAMS, SearchOptimizer } from '../core/search/optimizer.ts';
 import { FINAL_TRAIN_DEFAULTS } from '../core/search/final-training.ts';
 import { SqliteRunStore } from '../core/search/run-store.ts';
@@ -35,6 +35,9 @@ import { trainSubnetwork } from '../core/supernet/subnet-train.ts';
 import { DEMO_TRAIN_CONFIG, demoTrainConfig, type SupernetTrainConfig } from '../core/supernet/train.ts';
 import type { SupernetWeights } from '../core/supernet/weights.ts';
 import { initBackend } from '../core/tensor/backend.ts';
+import { StoreLatencySource } from '../profiler-android/lut/lazy-source.ts';
+import { openProfiler } from '../profiler-android/open-profiler.ts';
+import { LatencyStore } from '../profiler-android/store/latency-store.ts';
 import {
   benchDataset,
   copyWeights,
@@ -55,6 +58,12 @@ export interface AblationBenchOptions {
   only?: readonly AblationPart[];
   /** Part (b)'s final MAC target as a fraction of the initial network (default 0.35). */
   cbcTarget?: number;
+  /**
+   * Part (b)'s resource: 'macs' (default) or 'latency' — the host TFLite runtime's per-layer latency table, profiled
+   * lazily into a temporary workspace (the paper's CBC ablations are latency-guided: removing a layer also saves its
+   * fixed per-operator cost, which MACs do not see).
+   */
+  cbcMetric?: 'macs' | 'latency';
   /** Super-network depth sampling instead of the demo recipe's (core/supernet/sampling.ts DepthSampling). */
   depthSampling?: DepthSampling;
   /** Where to write the JSON result; null to skip writing. */
@@ -133,6 +142,9 @@ export interface SearchRun {
   iterations: number;
   /** Samples evaluated, without the initial network. */
   samples: number;
+  /** The search's resource metric and the discovered network's resource as a fraction of the initial network's. */
+  metric: string;
+  finalResourceFraction: number;
   finalMacs: number;
   finalMacsFraction: number;
   heldoutTop1: number;
@@ -165,8 +177,8 @@ async function runSearch(
   setting: OptimizerSetting,
   targetFraction: number,
   seed: number,
+  metric: ResourceMetric = new MacsMetric(spec),
 ): Promise<SearchRun> {
-  const metric = new MacsMetric(spec);
   const params: SearchParams = {
     ...DEFAULT_PARAMS,
     algorithm: setting.algorithm,
@@ -195,8 +207,10 @@ async function runSearch(
       status: result.status,
       iterations: result.iterations,
       samples: result.samplesEvaluated - 1,
-      finalMacs: result.best.resource,
-      finalMacsFraction: result.best.resource / result.initialResource,
+      metric: metric.name,
+      finalResourceFraction: result.best.resource / result.initialResource,
+      finalMacs: resolveNetwork(spec, result.best.config).macs,
+      finalMacsFraction: resolveNetwork(spec, result.best.config).macs / resolveNetwork(spec).macs,
       heldoutTop1: result.best.score,
       searchSeconds,
       best: result.best.config,
@@ -204,6 +218,23 @@ async function runSearch(
   } finally {
     workspace.close();
   }
+}
+
+/** Latency tables of the host TFLite runtime, profiled lazily into a temporary workspace (deleted on close). */
+async function hostLatency(): Promise<{ metricFor(spec: NetworkSpec): ResourceMetric; close(): Promise<void> }> {
+  const path = join(os.tmpdir(), `ablation-latency-${process.pid}.sqlite`);
+  const workspace = openWorkspace(path);
+  const store = new LatencyStore(workspace);
+  const profiler = await openProfiler({ device: 'host' });
+  return {
+    metricFor: (spec) =>
+      new LookupTableLatencyMetric(spec, new StoreLatencySource({ spec, store, deviceId: profiler.deviceId, runtimeOptions: profiler.runtimeOptions, profiler })),
+    close: async () => {
+      await profiler.close?.();
+      workspace.close();
+      rmSync(path, { force: true });
+    },
+  };
 }
 
 function supernetScorer(weights: SupernetWeights, dataset: Dataset, profile: Profile): Evaluator & { dispose(): void } {
@@ -374,18 +405,23 @@ export async function runAblationBench(options: AblationBenchOptions = {}): Prom
 
   // (b) CBC vs no CBC.
   if (parts.has('b')) {
-    log(`\n(b) CBC vs no CBC: ${describeSetting(profile.b.mcd)} to ${pct(profile.b.target)} MACs, then ${profile.b.finalSteps} identical training steps of each discovered network`);
+    const metricName = options.cbcMetric ?? 'macs';
+    const resourceLabel = metricName === 'latency' ? 'of the host latency' : 'MACs';
+    log(`\n(b) CBC vs no CBC: ${describeSetting(profile.b.mcd)} to ${pct(profile.b.target)} ${resourceLabel}, then ${profile.b.finalSteps} identical training steps of each discovered network`);
     const rows: CbcRow[] = [];
+    const latency = metricName === 'latency' ? await hostLatency() : undefined;
     for (const [key, spec] of [['cbc-od', cbcSpec], ['plain-od', plainSpec]] as const) {
       const net = await trained(key);
       const scorer = supernetScorer(net.weights, dataset, profile);
-      const run = await runSearch(spec, { evaluator: scorer }, profile.b.mcd, profile.b.target, 1);
+      const metric = latency ? latency.metricFor(spec) : new MacsMetric(spec);
+      const run = await runSearch(spec, { evaluator: scorer }, profile.b.mcd, profile.b.target, 1, metric);
       scorer.dispose();
       const supernetTestTop1 = await scoreSubnet(net.weights, dataset, run.best, 'test', profile.scoring);
       const removed = removedLayers(spec, run.best);
       const final = await finalTraining(net.weights, run.best, dataset, profile.b.finalSteps, fineTuneConfig, profile);
       log(
-        `  ${spec.name.padEnd(26)} ${run.status} in ${run.samples} samples: ${pct(run.finalMacsFraction)} MACs, ${removed.length} layers removed` +
+        `  ${spec.name.padEnd(26)} ${run.status} in ${run.samples} samples: ` +
+          `${metricName === 'latency' ? `${pct(run.finalResourceFraction)} of the latency, ` : ''}${pct(run.finalMacsFraction)} MACs, ${removed.length} layers removed` +
           `${removed.length ? ` (${removed.join(', ')})` : ''}; super-network held-out ${pct(run.heldoutTop1)} test ${pct(supernetTestTop1)}; ` +
           `after final training held-out ${pct(final.heldoutTop1)} test ${pct(final.testTop1)}`,
       );
@@ -401,6 +437,7 @@ export async function runAblationBench(options: AblationBenchOptions = {}): Prom
         afterFinalTraining: final,
       });
     }
+    await latency?.close();
     const [withCbc, without] = rows as [CbcRow, CbcRow];
     goals['b_cbcRemovesWholeLayers'] = { removedWithCbc: withCbc.removedLayerCount, removedWithoutCbc: without.removedLayerCount, met: withCbc.removedLayerCount > 0 };
     goals['b_cbcScoresHigher'] = {
@@ -409,7 +446,7 @@ export async function runAblationBench(options: AblationBenchOptions = {}): Prom
       superNetworkHeldoutTop1: { cbc: withCbc.superNetworkHeldoutTop1, noCbc: without.superNetworkHeldoutTop1 },
       met: withCbc.afterFinalTraining.testTop1 > without.afterFinalTraining.testTop1,
     };
-    out['b_cbcVsNoCbc'] = { targetMacsFraction: profile.b.target, setting: describeSetting(profile.b.mcd), finalTrainingSteps: profile.b.finalSteps, rows };
+    out['b_cbcVsNoCbc'] = { metric: metricName, targetFraction: profile.b.target, setting: describeSetting(profile.b.mcd), finalTrainingSteps: profile.b.finalSteps, rows };
   }
 
   // (c) OD + super-network search vs NetAdaptV1 mode.
@@ -518,12 +555,15 @@ export function parseAblationArgs(argv: readonly string[]): AblationBenchOptions
   }
   const cbcTarget = argv.includes('--cbc-target') ? Number(argv[argv.indexOf('--cbc-target') + 1]) : undefined;
   if (cbcTarget !== undefined && !(cbcTarget > 0 && cbcTarget < 1)) throw new Error('--cbc-target takes a fraction between 0 and 1 (e.g. 0.2)');
+  const cbcMetric = argv.includes('--cbc-metric') ? argv[argv.indexOf('--cbc-metric') + 1] : undefined;
+  if (cbcMetric !== undefined && cbcMetric !== 'macs' && cbcMetric !== 'latency') throw new Error(`--cbc-metric takes macs or latency (got "${cbcMetric}")`);
   const depthSampling = argv.includes('--depth-sampling') ? argv[argv.indexOf('--depth-sampling') + 1] : undefined;
   if (depthSampling !== undefined && !DEPTH_SAMPLINGS.includes(depthSampling as DepthSampling)) {
     throw new Error(`--depth-sampling takes one of ${DEPTH_SAMPLINGS.join(', ')} (got "${depthSampling}")`);
   }
   return {
     ...(depthSampling !== undefined ? { depthSampling: depthSampling as DepthSampling } : {}),
+    ...(cbcMetric !== undefined ? { cbcMetric: cbcMetric as 'macs' | 'latency' } : {}),
     quick: argv.includes('--quick'),
     synthetic: argv.includes('--synthetic'),
     ...(only ? { only: only as AblationPart[] } : {}),

@@ -23,6 +23,8 @@ describe('ablation bench helpers', () => {
     expect(() => parseAblationArgs(['--cbc-target', '1.5'])).toThrow(/fraction between 0 and 1/);
     expect(parseAblationArgs(['--only', 'b', '--depth-sampling', 'coherent'])).toEqual({ quick: false, synthetic: false, only: ['b'], depthSampling: 'coherent' });
     expect(() => parseAblationArgs(['--depth-sampling', 'often'])).toThrow(/--depth-sampling takes one of coherent, random, single/);
+    expect(parseAblationArgs(['--cbc-metric', 'latency'])).toEqual({ quick: false, synthetic: false, cbcMetric: 'latency' });
+    expect(() => parseAblationArgs(['--cbc-metric', 'flops'])).toThrow(/--cbc-metric takes macs or latency \(got "flops"\)/);
   });
 
   it('labels optimizer settings', () => {
