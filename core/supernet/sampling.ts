@@ -88,7 +88,7 @@ export function sampleBatchSubnets(
   const rank = coherent ? imageRanks(n, smallest, rng) : [];
   const ranked = widths === 'mixed' ? coherentHalf(n, smallest, rng) : undefined;
   // 'single': the images that lose one removable layer each, taken in order, one per removable layer.
-  const singles = coherent && opts.depth === 'single' ? rng.shuffle(Array.from({ length: n - (smallest ? 2 : 1) }, (_, k) => k + (smallest ? 2 : 1))) : [];
+  const singles = coherent && opts.depth === 'single' ? rng.shuffle(unpinnedImages(n, smallest)) : [];
   for (const layer of space.layers) {
     const levels: number[] = [];
     for (let v = layer.minLevel; v < space.widthLevels; v++) levels.push(v);
@@ -99,9 +99,11 @@ export function sampleBatchSubnets(
       perImage = removedAt(perImage, rank, jitter, smallest, randomImages(n, smallest, perImage, rng), rng);
     } else if (coherent && layer.minLevel === 0 && opts.depth === 'single' && singles.length > 0) {
       perImage = removedAt(perImage, rank, jitter, smallest, [singles.shift() as number], rng);
+    } else if (ranked) {
+      perImage = byRankAmong(perImage, ranked, rank, jitter, smallest, rng);
+    } else if (coherent) {
+      perImage = byRank(perImage, rank, jitter, smallest, rng);
     }
-    else if (ranked) perImage = byRankAmong(perImage, ranked, rank, jitter, smallest, rng);
-    else if (coherent) perImage = byRank(perImage, rank, jitter, smallest, rng);
     const full = layer.fullKernel;
     let kernels: number[];
     if (kernelMode === 'full' || layer.kernels.length === 1) {
@@ -161,11 +163,16 @@ function byRankAmong(levels: readonly number[], among: readonly number[], rank: 
   return out;
 }
 
-/** Random images other than the pinned ones, as many as `levels` has level-0 entries beyond the one image 1 keeps. */
-function randomImages(n: number, smallest: boolean, levels: readonly number[], rng: Rng): number[] {
+/** The images other than image 0 (full network) and, when `smallest`, image 1 (smallest network). */
+function unpinnedImages(n: number, smallest: boolean): number[] {
   const pinned = smallest && n >= 2 ? 2 : 1;
-  const removed = levels.filter((v) => v === 0).length - (pinned === 2 ? 1 : 0);
-  return rng.shuffle(Array.from({ length: n - pinned }, (_, k) => k + pinned)).slice(0, Math.max(0, removed));
+  return Array.from({ length: Math.max(0, n - pinned) }, (_, k) => k + pinned);
+}
+
+/** Random unpinned images, as many as `levels` has level-0 entries beyond the one image 1 keeps. */
+function randomImages(n: number, smallest: boolean, levels: readonly number[], rng: Rng): number[] {
+  const removed = levels.filter((v) => v === 0).length - (smallest && n >= 2 ? 1 : 0);
+  return rng.shuffle(unpinnedImages(n, smallest)).slice(0, Math.max(0, removed));
 }
 
 /**

@@ -8,6 +8,13 @@ import { SupernetWeights } from '../../../core/supernet/weights.ts';
 import { Rng } from '../../../core/random.ts';
 import { smallSpec } from './fixtures.ts';
 
+/** Balanced, image 0 runs the full network and image 1 the smallest. */
+function expectPinnedAndBalanced(space: SearchSpace, configs: readonly SubnetConfig[]): void {
+  expectBalanced(space, configs);
+  expect(configs[0]!.levels).toEqual(space.layers.map(() => space.widthLevels - 1));
+  expect(configs[1]!.levels).toEqual(space.layers.map((l) => l.minLevel));
+}
+
 /** Every layer's width levels appear equally often (±1) across the batch. */
 function expectBalanced(space: SearchSpace, configs: readonly SubnetConfig[]): void {
   space.layers.forEach((layer, l) => {
@@ -26,9 +33,7 @@ describe('coherent width sampling', () => {
     for (const n of [4, 9, 32]) {
       for (let step = 0; step < 4; step++) {
         const configs = sampleBatchSubnets(space, n, 3, step, { widths: 'coherent' });
-        expectBalanced(space, configs);
-        expect(configs[0]!.levels).toEqual(space.layers.map(() => space.widthLevels - 1));
-        expect(configs[1]!.levels).toEqual(space.layers.map((l) => l.minLevel));
+        expectPinnedAndBalanced(space, configs);
         // Coherent: for two layers with the same level range, image a wider than b in one is never narrower in the other.
         const same = space.layers.map((layer, i) => ({ layer, i })).filter(({ layer }) => layer.minLevel === space.layers[0]!.minLevel);
         for (let a = 0; a < n; a++) {
@@ -77,9 +82,7 @@ describe('coherent width sampling', () => {
     for (let step = 0; step < 6; step++) {
       const configs = sampleBatchSubnets(space, n, 4, step, { widths: 'coherent', depth: 'random' });
       const coherent = sampleBatchSubnets(space, n, 4, step, { widths: 'coherent' });
-      expectBalanced(space, configs);
-      expect(configs[0]!.levels).toEqual(space.layers.map(() => space.widthLevels - 1));
-      expect(configs[1]!.levels).toEqual(space.layers.map((l) => l.minLevel));
+      expectPinnedAndBalanced(space, configs);
       // Among the layers both images keep, widths stay ordered across images (coherent).
       for (let a = 2; a < n; a++) {
         for (let b = 2; b < n; b++) {
@@ -110,9 +113,7 @@ describe('coherent width sampling', () => {
       for (let step = 0; step < 6; step++) {
         const configs = sampleBatchSubnets(netSpace, n, 4, step, { widths: 'coherent', depth: 'single' });
         const coherent = sampleBatchSubnets(netSpace, n, 4, step, { widths: 'coherent' });
-        expectBalanced(netSpace, configs);
-        expect(configs[0]!.levels).toEqual(netSpace.layers.map(() => netSpace.widthLevels - 1));
-        expect(configs[1]!.levels).toEqual(netSpace.layers.map((l) => l.minLevel));
+        expectPinnedAndBalanced(netSpace, configs);
         // "Wide": the layers it keeps are at least half width on average. Coherent sampling never removes a layer there.
         const half = (netSpace.widthLevels - 1) / 2;
         const wide = (c: SubnetConfig) => {
