@@ -12,7 +12,7 @@
  * Writes bench/results/ablation.json; `--quick` runs tiny settings (minutes, numbers meaningless), `--synthetic`
  * the old optimizer-only check on a synthetic proxy score (bench/ablation-synthetic.ts, not an accuracy).
  *
- * `npx tsx bench/ablation.ts [--quick] [--synthetic] [--only a,b,c] [--cbc-target 0.2] [--depth-sampling single] [--cbc-metric latency]`
+ * `npx tsx bench/ablation.ts [--quick] [--synthetic] [--only a,b,c] [--cbc-target 0.2] [--depth-sampling single] [--removal-share 0.25] [--cbc-metric latency]`
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -64,6 +64,8 @@ export interface AblationBenchOptions {
    * fixed per-operator cost, which MACs do not see).
    */
   cbcMetric?: 'macs' | 'latency';
+  /** Super-network removal share instead of the demo recipe's (SupernetTrainConfig.removalShare). */
+  removalShare?: number;
   /** Super-network depth sampling instead of the demo recipe's (core/supernet/sampling.ts DepthSampling). */
   depthSampling?: DepthSampling;
   /** Where to write the JSON result; null to skip writing. */
@@ -287,6 +289,7 @@ export async function runAblationBench(options: AblationBenchOptions = {}): Prom
   const trainConfig: Partial<SupernetTrainConfig> = {
     ...demoTrainConfig(profile.epochs),
     ...(options.depthSampling ? { depthSampling: options.depthSampling } : {}),
+    ...(options.removalShare !== undefined ? { removalShare: options.removalShare } : {}),
   };
   // NetAdaptV1 fine-tuning and the final training of discovered networks use the product's defaults for short
   // trainings from trained weights (core/search/final-training.ts), the same for both sides of every comparison.
@@ -555,6 +558,8 @@ export function parseAblationArgs(argv: readonly string[]): AblationBenchOptions
   }
   const cbcTarget = argv.includes('--cbc-target') ? Number(argv[argv.indexOf('--cbc-target') + 1]) : undefined;
   if (cbcTarget !== undefined && !(cbcTarget > 0 && cbcTarget < 1)) throw new Error('--cbc-target takes a fraction between 0 and 1 (e.g. 0.2)');
+  const removalShare = argv.includes('--removal-share') ? Number(argv[argv.indexOf('--removal-share') + 1]) : undefined;
+  if (removalShare !== undefined && !(removalShare > 0 && removalShare <= 1)) throw new Error('--removal-share takes a fraction in (0, 1] (e.g. 0.25)');
   const cbcMetric = argv.includes('--cbc-metric') ? argv[argv.indexOf('--cbc-metric') + 1] : undefined;
   if (cbcMetric !== undefined && cbcMetric !== 'macs' && cbcMetric !== 'latency') throw new Error(`--cbc-metric takes macs or latency (got "${cbcMetric}")`);
   const depthSampling = argv.includes('--depth-sampling') ? argv[argv.indexOf('--depth-sampling') + 1] : undefined;
@@ -564,6 +569,7 @@ export function parseAblationArgs(argv: readonly string[]): AblationBenchOptions
   return {
     ...(depthSampling !== undefined ? { depthSampling: depthSampling as DepthSampling } : {}),
     ...(cbcMetric !== undefined ? { cbcMetric: cbcMetric as 'macs' | 'latency' } : {}),
+    ...(removalShare !== undefined ? { removalShare } : {}),
     quick: argv.includes('--quick'),
     synthetic: argv.includes('--synthetic'),
     ...(only ? { only: only as AblationPart[] } : {}),

@@ -14,7 +14,7 @@ import { Rng } from '../random.ts';
 import { spearman } from '../stats.ts';
 import type { SupernetEvaluator } from './evaluate.ts';
 import { sampleBatchSubnets } from './sampling.ts';
-import type { SupernetTrainConfig } from './train.ts';
+import { samplingOptions, type SamplingConfig } from './train.ts';
 
 export type RankingPopulation = 'training' | 'uniform' | 'shrink';
 
@@ -36,7 +36,7 @@ export function pickSubnetsOverMacs(
   spec: NetworkSpec,
   population: RankingPopulation,
   count: number,
-  train: Pick<SupernetTrainConfig, 'includeSmallest' | 'kernelSampling' | 'widthSampling' | 'widthJitter' | 'depthSampling'>,
+  train: SamplingConfig,
   seed: number,
 ): { config: SubnetConfig; macs: number }[] {
   const space = searchSpace(spec);
@@ -45,13 +45,7 @@ export function pickSubnetsOverMacs(
   const pool =
     population === 'training'
       ? Array.from({ length: 8 }, (_, step) =>
-          sampleBatchSubnets(space, 64, seed, step, {
-            includeSmallest: train.includeSmallest,
-            kernels: train.kernelSampling,
-            widths: train.widthSampling,
-            jitter: train.widthJitter,
-            depth: train.depthSampling,
-          }),
+          sampleBatchSubnets(space, 64, seed, step, samplingOptions(train)),
         ).flat()
       : population === 'shrink'
         ? Array.from({ length: 64 }, () => shrunkFromFull(spec, space, fullMacs * (0.2 + 0.75 * rng.next()), rng))

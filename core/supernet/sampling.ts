@@ -46,6 +46,11 @@ export interface SamplingOptions {
   jitter?: number;
   /** Coherent sampling only: who gets a removable layer's level 0 (default 'coherent'). */
   depth?: DepthSampling;
+  /**
+   * Depth 'single' only: at most this share of the unpinned images loses a layer at random (default 1). When that is
+   * fewer images than there are removable layers, which layers get one is drawn per step.
+   */
+  removalShare?: number;
 }
 
 const SALT = 0x5a3b;
@@ -87,8 +92,15 @@ export function sampleBatchSubnets(
   // Coherent: rank 0 (widest) is image 0, the last rank image 1 when it runs the smallest network.
   const rank = coherent ? imageRanks(n, smallest, rng) : [];
   const ranked = widths === 'mixed' ? coherentHalf(n, smallest, rng) : undefined;
-  // 'single': the images that lose one removable layer each, taken in order, one per removable layer.
-  const singles = coherent && opts.depth === 'single' ? rng.shuffle(unpinnedImages(n, smallest)) : [];
+  // 'single': the images that lose one removable layer each, taken in order by the layers in `singleLayers`.
+  let singles: number[] = [];
+  let singleLayers: Set<number> | undefined;
+  if (coherent && opts.depth === 'single') {
+    const images = rng.shuffle(unpinnedImages(n, smallest));
+    singles = images.slice(0, Math.ceil((opts.removalShare ?? 1) * images.length));
+    const removable = space.layers.filter((layer) => layer.minLevel === 0).map((layer) => layer.index);
+    singleLayers = new Set(singles.length < removable.length ? rng.shuffle(removable).slice(0, singles.length) : removable);
+  }
   for (const layer of space.layers) {
     const levels: number[] = [];
     for (let v = layer.minLevel; v < space.widthLevels; v++) levels.push(v);
@@ -97,7 +109,7 @@ export function sampleBatchSubnets(
     let perImage = balanced(levels, n, n >= forced.length ? forced : forced.slice(0, n), rng);
     if (coherent && layer.minLevel === 0 && opts.depth === 'random') {
       perImage = removedAt(perImage, rank, jitter, smallest, randomImages(n, smallest, perImage, rng), rng);
-    } else if (coherent && layer.minLevel === 0 && opts.depth === 'single' && singles.length > 0) {
+    } else if (coherent && layer.minLevel === 0 && singleLayers?.has(layer.index)) {
       perImage = removedAt(perImage, rank, jitter, smallest, [singles.shift() as number], rng);
     } else if (ranked) {
       perImage = byRankAmong(perImage, ranked, rank, jitter, smallest, rng);

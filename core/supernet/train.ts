@@ -18,7 +18,7 @@ import { maskedForward } from './forward.ts';
 import { classificationLoss, depthLoss, type DepthLoss } from './losses.ts';
 import { Optimizer, type OptimizerName } from './optimizer.ts';
 import { planBatch } from './plan.ts';
-import { sampleBatchSubnets, widthGroups, type KernelSampling, type WidthSampling, type DepthSampling } from './sampling.ts';
+import { sampleBatchSubnets, widthGroups, type KernelSampling, type WidthSampling, type DepthSampling, type SamplingOptions } from './sampling.ts';
 import { SupernetWeights } from './weights.ts';
 
 export interface SupernetTrainConfig {
@@ -65,6 +65,8 @@ export interface SupernetTrainConfig {
   widthJitter: number;
   /** Coherent sampling: which images get a removable layer's level 0 (sampling.ts DepthSampling). */
   depthSampling: DepthSampling;
+  /** Depth sampling 'single': the largest share of a batch's images that loses one layer at random (0–1]. */
+  removalShare: number;
   /**
    * Ordered dropout: BN statistics are computed separately over this many groups of images of similar width
    * (sampling.ts widthGroups); 1 = over the whole batch.
@@ -111,6 +113,7 @@ export const DEFAULT_TRAIN_CONFIG: SupernetTrainConfig = {
   widthSampling: 'coherent',
   widthJitter: 0,
   depthSampling: 'single',
+  removalShare: 1,
   bnGroups: 4,
   widthLossPower: 1,
   gradClipNorm: 0,
@@ -118,7 +121,7 @@ export const DEFAULT_TRAIN_CONFIG: SupernetTrainConfig = {
 };
 
 /** What a checkpoint written before a field existed was trained with. */
-const LEGACY_CONFIG: Partial<SupernetTrainConfig> = { widthSampling: 'independent', widthJitter: 0, bnGroups: 1, widthLossPower: 0, fullNetworkEpochs: 0, depthSampling: 'coherent', gradClipNorm: 0 };
+const LEGACY_CONFIG: Partial<SupernetTrainConfig> = { widthSampling: 'independent', widthJitter: 0, bnGroups: 1, widthLossPower: 0, fullNetworkEpochs: 0, depthSampling: 'coherent', gradClipNorm: 0, removalShare: 1 };
 
 /**
  * Training defaults for the demo network (mobilenet-v3-demo-32 on synthetic 32×32 data, batch 32, SGD lr 0.1):
@@ -166,8 +169,22 @@ const FIXED_ON_RESUME: readonly (keyof SupernetTrainConfig)[] = [
   'batchSize', 'seed', 'optimizer', 'lr', 'momentum', 'rmsDecay', 'rmsEpsilon', 'weightDecay', 'lrDecayRate',
   'lrDecayEpochs', 'warmupEpochs', 'labelSmoothing', 'emaDecay', 'bnMomentum', 'depthLoss', 'orderedDropout', 'fullNetworkEpochs',
   'includeSmallest', 'kernelSampling', 'widthSampling', 'widthJitter', 'depthSampling', 'bnGroups', 'widthLossPower',
-  'gradClipNorm',
+  'gradClipNorm', 'removalShare',
 ];
+
+export type SamplingConfig = Pick<SupernetTrainConfig, 'includeSmallest' | 'kernelSampling' | 'widthSampling' | 'widthJitter' | 'depthSampling' | 'removalShare'>;
+
+/** The sub-network sampler's options of a training recipe (training and the ranking check's 'training' population). */
+export function samplingOptions(config: SamplingConfig): SamplingOptions {
+  return {
+    includeSmallest: config.includeSmallest,
+    kernels: config.kernelSampling,
+    widths: config.widthSampling,
+    jitter: config.widthJitter,
+    depth: config.depthSampling,
+    removalShare: config.removalShare,
+  };
+}
 
 /** Resuming with a training option the checkpoint was not trained with. */
 export class ResumeConfigMismatchError extends UserError {
@@ -311,13 +328,7 @@ export class SupernetTrainer {
 
   subnetsAt(step: number, n: number): SubnetConfig[] | undefined {
     if (!this.config.orderedDropout || step < Math.round(this.config.fullNetworkEpochs * this.stepsPerEpoch)) return undefined;
-    return sampleBatchSubnets(this.space, n, this.config.seed, step, {
-      includeSmallest: this.config.includeSmallest,
-      kernels: this.config.kernelSampling,
-      widths: this.config.widthSampling,
-      jitter: this.config.widthJitter,
-      depth: this.config.depthSampling,
-    });
+    return sampleBatchSubnets(this.space, n, this.config.seed, step, samplingOptions(this.config));
   }
 
   /** Runs one training step on the batch of the current step; returns its loss. */
@@ -516,6 +527,9 @@ function validateConfig(config: SupernetTrainConfig): void {
   if (config.batchSize < 2 && config.orderedDropout) throw new UserError('ordered dropout needs a batch of at least 2 images');
   if (!(config.fullNetworkEpochs >= 0) || (config.orderedDropout && config.fullNetworkEpochs >= config.epochs)) {
     throw new UserError(`fullNetworkEpochs must be at least 0 and below the epochs (${config.epochs}) so the sub-networks train too (got ${config.fullNetworkEpochs})`);
+  }
+  if (!(config.removalShare > 0 && config.removalShare <= 1)) {
+    throw new UserError(`removalShare must be in (0, 1] (got ${config.removalShare})`);
   }
   if (!(config.gradClipNorm >= 0 && Number.isFinite(config.gradClipNorm))) {
     throw new UserError(`gradClipNorm must be a finite number ≥ 0 (0 = no clipping; got ${config.gradClipNorm})`);

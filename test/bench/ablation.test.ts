@@ -24,6 +24,8 @@ describe('ablation bench helpers', () => {
     expect(parseAblationArgs(['--only', 'b', '--depth-sampling', 'coherent'])).toEqual({ quick: false, synthetic: false, only: ['b'], depthSampling: 'coherent' });
     expect(() => parseAblationArgs(['--depth-sampling', 'often'])).toThrow(/--depth-sampling takes one of coherent, random, single/);
     expect(parseAblationArgs(['--cbc-metric', 'latency'])).toEqual({ quick: false, synthetic: false, cbcMetric: 'latency' });
+    expect(parseAblationArgs(['--removal-share', '0.25'])).toEqual({ quick: false, synthetic: false, removalShare: 0.25 });
+    expect(() => parseAblationArgs(['--removal-share', '0'])).toThrow(/--removal-share takes a fraction in \(0, 1\]/);
     expect(() => parseAblationArgs(['--cbc-metric', 'flops'])).toThrow(/--cbc-metric takes macs or latency \(got "flops"\)/);
   });
 

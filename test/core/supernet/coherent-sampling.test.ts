@@ -131,6 +131,28 @@ describe('coherent width sampling', () => {
     }
   });
 
+  it("depth 'single' with a removal share caps the images that lose a layer and draws which layers per step", () => {
+    const cbcSpace = searchSpace(loadNetwork('mobilenet-v3-demo-cbc-32'));
+    const removable = cbcSpace.layers.filter((layer) => layer.minLevel === 0).map((layer) => layer.index);
+    expect(removable.length).toBeGreaterThan(8);
+    const n = 32;
+    const chosenLayers = new Set<number>();
+    for (let step = 0; step < 8; step++) {
+      const configs = sampleBatchSubnets(cbcSpace, n, 4, step, { widths: 'coherent', depth: 'single', removalShare: 0.25 });
+      expectPinnedAndBalanced(cbcSpace, configs);
+      // The images that lose a layer at random: exactly one removed layer while the layers they keep are wide.
+      const lone = configs.filter((c) => {
+        const removed = removable.filter((l) => c.levels[l] === 0);
+        const kept = c.levels.filter((v) => v > 0);
+        return removed.length === 1 && kept.reduce((a, b) => a + b, 0) >= ((cbcSpace.widthLevels - 1) / 2) * kept.length;
+      });
+      expect(lone.length).toBeLessThanOrEqual(Math.ceil(0.25 * (n - 2)));
+      for (const c of lone) chosenLayers.add(removable.find((l) => c.levels[l] === 0)!);
+    }
+    // Over eight steps, more layers than one step's eight images could cover got a lone removal.
+    expect(chosenLayers.size).toBeGreaterThan(Math.ceil(0.25 * (n - 2)));
+  });
+
   it('widthGroups cuts the batch into equal groups, widest first', () => {
     const configs = sampleBatchSubnets(space, 32, 5, 1, { widths: 'coherent' });
     const groups = widthGroups(space, configs, 4);

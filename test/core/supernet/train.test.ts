@@ -63,6 +63,8 @@ describe('super-network training', () => {
       trainer.dispose();
     }
     expect(() => SupernetTrainer.create({ spec, dataset, config: { ...config, fullNetworkEpochs: 2 } })).toThrow(/fullNetworkEpochs must be .* below the epochs \(2\)/);
+    expect(() => SupernetTrainer.create({ spec, dataset, config: { ...config, removalShare: 0 } })).toThrow(/removalShare must be in \(0, 1\] \(got 0\)/);
+    expect(() => SupernetTrainer.create({ spec, dataset, config: { ...config, gradClipNorm: -1 } })).toThrow(/gradClipNorm must be a finite number ≥ 0/);
     expect(() => SupernetTrainer.create({ spec, dataset, config: { ...config, fullNetworkEpochs: -1 } })).toThrow(UserError);
   });
 
