@@ -27,6 +27,7 @@ interface Options {
   fullNetworkEpochs?: string;
   depthSampling?: string;
   gradClip?: string;
+  removalShare?: string;
   backend: string;
   evalImages: string;
 }
@@ -64,6 +65,7 @@ export function register(program: Command): void {
     .option('--no-od', 'train only the full network (no ordered dropout; a baseline)')
     .option('--full-network-epochs <n>', 'train only the full network for this many epochs first, then ordered dropout (warm start; fractions allowed)')
     .option('--depth-sampling <mode>', 'who trains removed layers: single (one random removal per image; default) | random | coherent')
+    .option('--removal-share <f>', 'with --depth-sampling single: the largest share of a batch\'s images that loses one layer (default 1)')
     .option('--grad-clip <norm>', 'clip each step\'s gradients to this global L2 norm (0: off)')
     .option('--ema-decay <d>', 'EMA decay of the weights (default 0.99 for short runs; the paper uses 0.9998)')
     .option('--checkpoint-every <steps>', 'also checkpoint every this many steps')
@@ -85,6 +87,7 @@ export function register(program: Command): void {
       set('checkpointEverySteps', num('checkpoint-every', options.checkpointEvery, true));
       set('fullNetworkEpochs', num('full-network-epochs', options.fullNetworkEpochs));
       set('gradClipNorm', num('grad-clip', options.gradClip));
+      set('removalShare', num('removal-share', options.removalShare));
       if (options.depthSampling !== undefined) {
         if (!DEPTH_SAMPLINGS.includes(options.depthSampling as DepthSampling)) {
           throw new ValidationError(`--depth-sampling must be one of ${DEPTH_SAMPLINGS.join(', ')} (got "${options.depthSampling}")`);

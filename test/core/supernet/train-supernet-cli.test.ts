@@ -45,16 +45,17 @@ describe('netadapt train-supernet', () => {
     expect((loadCheckpoint(out).state as { step: number }).step).toBe(8);
   });
 
-  it('passes --depth-sampling and --grad-clip into the checkpointed config, and names a bad value', async () => {
+  it('passes --depth-sampling, --grad-clip and --removal-share into the checkpointed config, and names a bad value', async () => {
     const network = path.join(tmp, 'net2.json');
     fs.writeFileSync(network, JSON.stringify(smallSpecInput));
     const out = path.join(tmp, 'ckpt2');
     const data = 'synthetic?size=16&classes=5&trainSize=32&heldoutSize=16&testSize=0';
     const common = ['train-supernet', '--network', network, '--data', data, '--out', out, '--backend', 'wasm', '--epochs', '1', '--batch', '16'];
     await expect(run([...common, '--depth-sampling', 'sometimes'])).rejects.toThrow(/--depth-sampling must be one of coherent, random, single \(got "sometimes"\)/);
-    await run([...common, '--depth-sampling', 'random', '--grad-clip', '2']);
-    const config = (loadCheckpoint(out).state as { config: { depthSampling: string; gradClipNorm: number } }).config;
+    await run([...common, '--depth-sampling', 'random', '--grad-clip', '2', '--removal-share', '0.5']);
+    const config = (loadCheckpoint(out).state as { config: { depthSampling: string; gradClipNorm: number; removalShare: number } }).config;
     expect(config.depthSampling).toBe('random');
     expect(config.gradClipNorm).toBe(2);
+    expect(config.removalShare).toBe(0.5);
   });
 });
