@@ -113,7 +113,7 @@ export const DEFAULT_TRAIN_CONFIG: SupernetTrainConfig = {
   widthSampling: 'coherent',
   widthJitter: 0,
   depthSampling: 'single',
-  removalShare: 1,
+  removalShare: 0.25,
   bnGroups: 4,
   widthLossPower: 1,
   gradClipNorm: 0,
@@ -132,7 +132,9 @@ const LEGACY_CONFIG: Partial<SupernetTrainConfig> = { widthSampling: 'independen
  * Plain training of the full network alone: 93% after 4 epochs. Depth sampling 'single' (one random one-layer removal
  * per image, sampling.ts): removing one layer from a wide network is what the search tries each iteration; with
  * 'coherent' such sub-networks were never trained and a third of a random set collapsed to chance (Kendall τ against
- * stand-alone training 0.51 → 0.69 with 'single', full network 97.6% → 97.0%).
+ * stand-alone training 0.51 → 0.69 with 'single', full network 97.6% → 97.0%). At most a quarter of a batch's images
+ * lose a layer that way (removalShare): the same for this network (7 removable layers, 30 free images), but on the CBC
+ * network (19 removable layers) sharing 19 of 30 images cost its other sub-networks 3–7 points (bench/ablation.ts).
  */
 export const DEMO_NETWORK = 'mobilenet-v3-demo-32';
 export const DEMO_TRAIN_CONFIG: SupernetTrainConfig = {
