@@ -4,15 +4,17 @@
  * (a) MCD vs SCD: the same trained super-network (mobilenet-v3-demo-cbc-32), MACs metric, final target; SCD makes one
  *     sample per layer per iteration; MCD J samples of L layers. Goal: MCD needs ≤ 60 % of SCD's samples with equal
  *     or better held-out accuracy.
- * (b) CBC vs no CBC: super-networks of mobilenet-v3-demo-cbc-32 and mobilenet-v3-demo-32 (same training budget),
- *     MCD to a low target; layers the CBC search removed entirely and both accuracies, from the super-network and
- *     after an identical short training of each discovered network.
+ * (b) CBC vs no CBC: super-networks of a pair of networks that differ only in their bypass limits (same training
+ *     budget): the demo pair (mobilenet-v3-demo-cbc-32 / -32) or, with `--cbc-pair deep`, the demo network with the
+ *     paper's extra blocks (App. A.1); MCD to a low target (MACs or, with `--cbc-metric latency`, host latency), one
+ *     search per seed; layers the CBC search removed entirely and both accuracies, from the super-network and after
+ *     an identical short training of each discovered network, medians over the seeds.
  * (c) OD + super-network search (NetAdaptV2) vs NetAdaptV1 mode (plain-trained full network, every sample fine-tuned
  *     from the previous best): total wall time (training + search + final training) and final accuracy.
  * Writes bench/results/ablation.json; `--quick` runs tiny settings (minutes, numbers meaningless), `--synthetic`
  * the old optimizer-only check on a synthetic proxy score (bench/ablation-synthetic.ts, not an accuracy).
  *
- * `npx tsx bench/ablation.ts [--quick] [--synthetic] [--only a,b,c] [--cbc-target 0.2] [--depth-sampling single] [--removal-share 0.25] [--cbc-metric latency]`
+ * `npx tsx bench/ablation.ts [--quick] [--synthetic] [--only a,b,c] [--cbc-target 0.2] [--depth-sampling single] [--removal-share 0.25] [--cbc-metric latency] [--cbc-pair deep]`
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -64,6 +66,12 @@ export interface AblationBenchOptions {
    * fixed per-operator cost, which MACs do not see).
    */
   cbcMetric?: 'macs' | 'latency';
+  /**
+   * Part (b)'s pair of networks: 'demo' (default: the 5-block demo network with and without bypass) or 'deep' (the
+   * demo network with one extra block at strides 4 and 8, the paper's App. A.1 rule for giving the search depth to
+   * remove).
+   */
+  cbcPair?: CbcPair;
   /** Super-network removal share instead of the demo recipe's (SupernetTrainConfig.removalShare). */
   removalShare?: number;
   /** Super-network depth sampling instead of the demo recipe's (core/supernet/sampling.ts DepthSampling). */
@@ -90,7 +98,8 @@ interface Profile {
   scoring: { limit?: number; calibrationBatches: number };
   /** The first SCD setting is the baseline of the goal; the others are reported. */
   a: { target: number; scd: OptimizerSetting[]; mcd: OptimizerSetting[]; mcdSeeds: number[] };
-  b: { target: number; mcd: OptimizerSetting; finalSteps: number };
+  /** One super-network per side; one search (and final training) per seed. */
+  b: { target: number; mcd: OptimizerSetting; finalSteps: number; seeds: number[] };
   c: { target: number; setting: OptimizerSetting; fineTuneSteps: number; finalSteps: number };
 }
 
@@ -107,7 +116,7 @@ const FULL: Profile = {
   epochs: DEMO_TRAIN_CONFIG.epochs,
   scoring: { calibrationBatches: 5 },
   a: { target: 0.5, scd: [scd(0.05), scd(0.1)], mcd: [mcd(4, 4, 0.05), mcd(8, 4, 0.05), mcd(8, 4, 0.1)], mcdSeeds: [1, 2, 3] },
-  b: { target: 0.35, mcd: mcd(10, 4, 0.05), finalSteps: 150 },
+  b: { target: 0.35, mcd: mcd(10, 4, 0.05), finalSteps: 150, seeds: [1, 2, 3] },
   // NetAdaptV1 fine-tunes every sample for four epochs (paper Sec. 4.3, following NetAdaptV1); here one epoch of the
   // 8,000 training images at batch 64 (a quarter of that, to keep the bench near half an hour).
   c: { target: 0.5, setting: mcd(6, 4, 0.05), fineTuneSteps: 125, finalSteps: 150 },
@@ -118,12 +127,17 @@ const QUICK: Profile = {
   epochs: 1,
   scoring: { calibrationBatches: 1 },
   a: { target: 0.7, scd: [scd(0.1)], mcd: [mcd(6, 4, 0.1), mcd(3, 4, 0.1)], mcdSeeds: [1] },
-  b: { target: 0.6, mcd: mcd(4, 4, 0.1), finalSteps: 4 },
+  b: { target: 0.6, mcd: mcd(4, 4, 0.1), finalSteps: 4, seeds: [1] },
   c: { target: 0.7, setting: mcd(3, 4, 0.1), fineTuneSteps: 2, finalSteps: 4 },
 };
 
 const CBC_NETWORK = 'mobilenet-v3-demo-cbc-32';
 const PLAIN_NETWORK = 'mobilenet-v3-demo-32';
+export const CBC_PAIRS = {
+  demo: { cbc: CBC_NETWORK, plain: PLAIN_NETWORK },
+  deep: { cbc: 'mobilenet-v3-demo-deep-cbc-32', plain: 'mobilenet-v3-demo-deep-32' },
+} as const;
+export type CbcPair = keyof typeof CBC_PAIRS;
 const DEFAULT_OUT = fileURLToPath(new URL('./results/ablation.json', import.meta.url));
 
 export function describeSetting(s: OptimizerSetting): string {
@@ -171,6 +185,38 @@ interface CbcRow {
   superNetworkHeldoutTop1: number;
   superNetworkTestTop1: number;
   afterFinalTraining: FinalTrainingResult;
+  seed: number;
+}
+
+interface CbcSideSummary {
+  removedLayerCounts: number[];
+  medianRemovedLayers: number;
+  medianFinalTestTop1: number;
+  medianFinalHeldoutTop1: number;
+  medianSuperNetworkHeldoutTop1: number;
+}
+
+/** Medians per side over the search seeds, and in how many seeds the CBC side scored higher (test, after final training). */
+export function summarizeCbcRows(rows: readonly Pick<CbcRow, 'cbc' | 'seed' | 'removedLayerCount' | 'afterFinalTraining' | 'superNetworkHeldoutTop1'>[]): {
+  cbc: CbcSideSummary;
+  noCbc: CbcSideSummary;
+  cbcHigherInSeeds: number;
+} {
+  const side = (cbc: boolean): CbcSideSummary => {
+    const own = rows.filter((r) => r.cbc === cbc);
+    if (own.length === 0) throw new Error(`no ${cbc ? 'CBC' : 'no-CBC'} rows to summarize`);
+    return {
+      removedLayerCounts: own.map((r) => r.removedLayerCount),
+      medianRemovedLayers: median(own.map((r) => r.removedLayerCount)),
+      medianFinalTestTop1: median(own.map((r) => r.afterFinalTraining.testTop1)),
+      medianFinalHeldoutTop1: median(own.map((r) => r.afterFinalTraining.heldoutTop1)),
+      medianSuperNetworkHeldoutTop1: median(own.map((r) => r.superNetworkHeldoutTop1)),
+    };
+  };
+  const testOf = (cbc: boolean, seed: number) => rows.find((r) => r.cbc === cbc && r.seed === seed)?.afterFinalTraining.testTop1;
+  const seeds = [...new Set(rows.map((r) => r.seed))];
+  const cbcHigherInSeeds = seeds.filter((seed) => (testOf(true, seed) ?? -1) > (testOf(false, seed) ?? Infinity)).length;
+  return { cbc: side(true), noCbc: side(false), cbcHigherInSeeds };
 }
 
 async function runSearch(
@@ -302,11 +348,11 @@ export async function runAblationBench(options: AblationBenchOptions = {}): Prom
   );
 
   const supernets = new Map<string, TrainedSupernet>();
-  const trained = async (key: 'cbc-od' | 'plain-od' | 'plain-full'): Promise<TrainedSupernet> => {
+  /** Keyed by network and training: the parts share a super-network when they use the same one. */
+  const trained = async (spec: NetworkSpec, orderedDropout: boolean): Promise<TrainedSupernet> => {
+    const key = `${spec.name}${orderedDropout ? '' : ' (plain training)'}`;
     const have = supernets.get(key);
     if (have) return have;
-    const spec = key === 'cbc-od' ? cbcSpec : plainSpec;
-    const orderedDropout = key !== 'plain-full';
     log(`  training ${spec.name} ${orderedDropout ? 'super-network (ordered dropout)' : 'full network (plain training, no OD)'}...`);
     const result = await trainTimedSupernet(spec, dataset, { ...trainConfig, orderedDropout }, log);
     const full = await scoreSubnet(result.weights, dataset, fullSubnet(searchSpace(spec)), 'heldout', profile.scoring);
@@ -338,7 +384,7 @@ export async function runAblationBench(options: AblationBenchOptions = {}): Prom
   // (a) MCD vs SCD on the same CBC super-network.
   if (parts.has('a')) {
     log(`\n(a) MCD vs SCD: ${CBC_NETWORK} super-network, MACs to ${pct(profile.a.target)}`);
-    const net = await trained('cbc-od');
+    const net = await trained(cbcSpec, true);
     const scorer = supernetScorer(net.weights, dataset, profile);
     const runs: (SearchRun & { testTop1: number })[] = [];
     const settings: { setting: OptimizerSetting; seeds: number[] }[] = [
@@ -410,46 +456,75 @@ export async function runAblationBench(options: AblationBenchOptions = {}): Prom
   if (parts.has('b')) {
     const metricName = options.cbcMetric ?? 'macs';
     const resourceLabel = metricName === 'latency' ? 'of the host latency' : 'MACs';
-    log(`\n(b) CBC vs no CBC: ${describeSetting(profile.b.mcd)} to ${pct(profile.b.target)} ${resourceLabel}, then ${profile.b.finalSteps} identical training steps of each discovered network`);
+    log(
+      `\n(b) CBC vs no CBC: ${describeSetting(profile.b.mcd)} to ${pct(profile.b.target)} ${resourceLabel}, search seeds ${profile.b.seeds.join(', ')}, ` +
+        `then ${profile.b.finalSteps} identical training steps of each discovered network`,
+    );
     const rows: CbcRow[] = [];
     const latency = metricName === 'latency' ? await hostLatency() : undefined;
-    for (const [key, spec] of [['cbc-od', cbcSpec], ['plain-od', plainSpec]] as const) {
-      const net = await trained(key);
+    const pair = CBC_PAIRS[options.cbcPair ?? 'demo'];
+    for (const [cbc, spec] of [[true, loadNetwork(pair.cbc)], [false, loadNetwork(pair.plain)]] as const) {
+      const net = await trained(spec, true);
       const scorer = supernetScorer(net.weights, dataset, profile);
       const metric = latency ? latency.metricFor(spec) : new MacsMetric(spec);
-      const run = await runSearch(spec, { evaluator: scorer }, profile.b.mcd, profile.b.target, 1, metric);
+      for (const seed of profile.b.seeds) {
+        const run = await runSearch(spec, { evaluator: scorer }, profile.b.mcd, profile.b.target, seed, metric);
+        const supernetTestTop1 = await scoreSubnet(net.weights, dataset, run.best, 'test', profile.scoring);
+        const removed = removedLayers(spec, run.best);
+        const final = await finalTraining(net.weights, run.best, dataset, profile.b.finalSteps, fineTuneConfig, profile);
+        log(
+          `  ${spec.name.padEnd(29)} seed ${seed} ${run.status} in ${run.samples} samples: ` +
+            `${metricName === 'latency' ? `${pct(run.finalResourceFraction)} of the latency, ` : ''}${pct(run.finalMacsFraction)} MACs, ${removed.length} layers removed` +
+            `${removed.length ? ` (${removed.join(', ')})` : ''}; super-network held-out ${pct(run.heldoutTop1)} test ${pct(supernetTestTop1)}; ` +
+            `after final training held-out ${pct(final.heldoutTop1)} test ${pct(final.testTop1)}`,
+        );
+        rows.push({
+          network: spec.name,
+          cbc,
+          superNetworkTrainSeconds: net.trainSeconds,
+          search: { ...run, best: subnetToJson(searchSpace(spec), run.best) },
+          removedLayers: removed,
+          removedLayerCount: removed.length,
+          superNetworkHeldoutTop1: run.heldoutTop1,
+          superNetworkTestTop1: supernetTestTop1,
+          afterFinalTraining: final,
+          seed,
+        });
+      }
       scorer.dispose();
-      const supernetTestTop1 = await scoreSubnet(net.weights, dataset, run.best, 'test', profile.scoring);
-      const removed = removedLayers(spec, run.best);
-      const final = await finalTraining(net.weights, run.best, dataset, profile.b.finalSteps, fineTuneConfig, profile);
-      log(
-        `  ${spec.name.padEnd(26)} ${run.status} in ${run.samples} samples: ` +
-          `${metricName === 'latency' ? `${pct(run.finalResourceFraction)} of the latency, ` : ''}${pct(run.finalMacsFraction)} MACs, ${removed.length} layers removed` +
-          `${removed.length ? ` (${removed.join(', ')})` : ''}; super-network held-out ${pct(run.heldoutTop1)} test ${pct(supernetTestTop1)}; ` +
-          `after final training held-out ${pct(final.heldoutTop1)} test ${pct(final.testTop1)}`,
-      );
-      rows.push({
-        network: spec.name,
-        cbc: key === 'cbc-od',
-        superNetworkTrainSeconds: net.trainSeconds,
-        search: { ...run, best: subnetToJson(searchSpace(spec), run.best) },
-        removedLayers: removed,
-        removedLayerCount: removed.length,
-        superNetworkHeldoutTop1: run.heldoutTop1,
-        superNetworkTestTop1: supernetTestTop1,
-        afterFinalTraining: final,
-      });
     }
     await latency?.close();
-    const [withCbc, without] = rows as [CbcRow, CbcRow];
-    goals['b_cbcRemovesWholeLayers'] = { removedWithCbc: withCbc.removedLayerCount, removedWithoutCbc: without.removedLayerCount, met: withCbc.removedLayerCount > 0 };
-    goals['b_cbcScoresHigher'] = {
-      finalTrainedTestTop1: { cbc: withCbc.afterFinalTraining.testTop1, noCbc: without.afterFinalTraining.testTop1 },
-      finalTrainedHeldoutTop1: { cbc: withCbc.afterFinalTraining.heldoutTop1, noCbc: without.afterFinalTraining.heldoutTop1 },
-      superNetworkHeldoutTop1: { cbc: withCbc.superNetworkHeldoutTop1, noCbc: without.superNetworkHeldoutTop1 },
-      met: withCbc.afterFinalTraining.testTop1 > without.afterFinalTraining.testTop1,
+    const summary = summarizeCbcRows(rows);
+    log(
+      `  medians over seeds: CBC ${summary.cbc.medianRemovedLayers} layers removed, test ${pct(summary.cbc.medianFinalTestTop1)}; ` +
+        `without CBC ${summary.noCbc.medianRemovedLayers} removed, test ${pct(summary.noCbc.medianFinalTestTop1)}; CBC higher in ${summary.cbcHigherInSeeds} of ${profile.b.seeds.length} seeds`,
+    );
+    goals['b_cbcRemovesWholeLayers'] = {
+      removedWithCbc: summary.cbc.removedLayerCounts,
+      removedWithoutCbc: summary.noCbc.removedLayerCounts,
+      criterion: 'the CBC search removes at least one whole layer (median over seeds)',
+      met: summary.cbc.medianRemovedLayers > 0,
     };
-    out['b_cbcVsNoCbc'] = { metric: metricName, targetFraction: profile.b.target, setting: describeSetting(profile.b.mcd), finalTrainingSteps: profile.b.finalSteps, rows };
+    goals['b_cbcScoresHigher'] = {
+      medianFinalTrainedTestTop1: { cbc: summary.cbc.medianFinalTestTop1, noCbc: summary.noCbc.medianFinalTestTop1 },
+      medianFinalTrainedHeldoutTop1: { cbc: summary.cbc.medianFinalHeldoutTop1, noCbc: summary.noCbc.medianFinalHeldoutTop1 },
+      medianSuperNetworkHeldoutTop1: { cbc: summary.cbc.medianSuperNetworkHeldoutTop1, noCbc: summary.noCbc.medianSuperNetworkHeldoutTop1 },
+      cbcHigherInSeeds: summary.cbcHigherInSeeds,
+      seeds: profile.b.seeds.length,
+      criterion: 'median test top-1 after the final training, CBC above no CBC',
+      met: summary.cbc.medianFinalTestTop1 > summary.noCbc.medianFinalTestTop1,
+    };
+    out['b_cbcVsNoCbc'] = {
+      pair: options.cbcPair ?? 'demo',
+      networks: pair,
+      metric: metricName,
+      targetFraction: profile.b.target,
+      setting: describeSetting(profile.b.mcd),
+      seeds: profile.b.seeds,
+      finalTrainingSteps: profile.b.finalSteps,
+      summary,
+      rows,
+    };
   }
 
   // (c) OD + super-network search vs NetAdaptV1 mode.
@@ -459,12 +534,12 @@ export async function runAblationBench(options: AblationBenchOptions = {}): Prom
       `\n(c) OD + super-network vs NetAdaptV1 mode: ${PLAIN_NETWORK}, ${describeSetting(setting)} to ${pct(profile.c.target)} MACs; ` +
         `V1 fine-tunes every sample ${profile.c.fineTuneSteps} steps; both discovered networks then trained ${profile.c.finalSteps} steps`,
     );
-    const od = await trained('plain-od');
+    const od = await trained(plainSpec, true);
     const odScorer = supernetScorer(od.weights, dataset, profile);
     const odRun = await runSearch(plainSpec, { evaluator: odScorer }, setting, profile.c.target, 1);
     odScorer.dispose();
     const odFinal = await finalTraining(od.weights, odRun.best, dataset, profile.c.finalSteps, fineTuneConfig, profile);
-    const plain = await trained('plain-full');
+    const plain = await trained(plainSpec, false);
     // The product's NetAdaptV1 mode (core/search/supernet-finetuner.ts, its default fine-tuning settings).
     const fineTuner = new SupernetFineTuner({
       weights: plain.weights,
@@ -562,6 +637,8 @@ export function parseAblationArgs(argv: readonly string[]): AblationBenchOptions
   if (removalShare !== undefined && !(removalShare > 0 && removalShare <= 1)) throw new Error('--removal-share takes a fraction in (0, 1] (e.g. 0.25)');
   const cbcMetric = argv.includes('--cbc-metric') ? argv[argv.indexOf('--cbc-metric') + 1] : undefined;
   if (cbcMetric !== undefined && cbcMetric !== 'macs' && cbcMetric !== 'latency') throw new Error(`--cbc-metric takes macs or latency (got "${cbcMetric}")`);
+  const cbcPair = argv.includes('--cbc-pair') ? argv[argv.indexOf('--cbc-pair') + 1] : undefined;
+  if (cbcPair !== undefined && !(cbcPair in CBC_PAIRS)) throw new Error(`--cbc-pair takes ${Object.keys(CBC_PAIRS).join(' or ')} (got "${cbcPair}")`);
   const depthSampling = argv.includes('--depth-sampling') ? argv[argv.indexOf('--depth-sampling') + 1] : undefined;
   if (depthSampling !== undefined && !DEPTH_SAMPLINGS.includes(depthSampling as DepthSampling)) {
     throw new Error(`--depth-sampling takes one of ${DEPTH_SAMPLINGS.join(', ')} (got "${depthSampling}")`);
@@ -569,6 +646,7 @@ export function parseAblationArgs(argv: readonly string[]): AblationBenchOptions
   return {
     ...(depthSampling !== undefined ? { depthSampling: depthSampling as DepthSampling } : {}),
     ...(cbcMetric !== undefined ? { cbcMetric: cbcMetric as 'macs' | 'latency' } : {}),
+    ...(cbcPair !== undefined ? { cbcPair: cbcPair as CbcPair } : {}),
     ...(removalShare !== undefined ? { removalShare } : {}),
     quick: argv.includes('--quick'),
     synthetic: argv.includes('--synthetic'),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fullSubnet, loadNetwork, searchSpace } from '../../core/arch/index.ts';
-import { describeSetting, parseAblationArgs, removedLayers } from '../../bench/ablation.ts';
+import { CBC_PAIRS, describeSetting, parseAblationArgs, removedLayers, summarizeCbcRows } from '../../bench/ablation.ts';
 
 describe('ablation bench helpers', () => {
   it('removedLayers lists the non-SE layers a sub-network removes entirely', () => {
@@ -27,6 +27,40 @@ describe('ablation bench helpers', () => {
     expect(parseAblationArgs(['--removal-share', '0.25'])).toEqual({ quick: false, synthetic: false, removalShare: 0.25 });
     expect(() => parseAblationArgs(['--removal-share', '0'])).toThrow(/--removal-share takes a fraction in \(0, 1\]/);
     expect(() => parseAblationArgs(['--cbc-metric', 'flops'])).toThrow(/--cbc-metric takes macs or latency \(got "flops"\)/);
+    expect(parseAblationArgs(['--cbc-pair', 'deep'])).toEqual({ quick: false, synthetic: false, cbcPair: 'deep' });
+    expect(() => parseAblationArgs(['--cbc-pair', 'wide'])).toThrow(/--cbc-pair takes demo or deep \(got "wide"\)/);
+  });
+
+  it('pairs networks that differ only in their bypass limits', () => {
+    for (const pair of Object.values(CBC_PAIRS)) {
+      const cbc = searchSpace(loadNetwork(pair.cbc));
+      const plain = searchSpace(loadNetwork(pair.plain));
+      expect(cbc.layers.map((l) => l.id)).toEqual(plain.layers.map((l) => l.id));
+      // Every layer of the CBC network can be removed; the plain network only bypasses depthwise and SE layers.
+      expect(cbc.layers.every((l) => l.minLevel === 0)).toBe(true);
+      expect(plain.layers.filter((l) => l.minLevel === 0).every((l) => l.id.endsWith('.dw') || l.id.endsWith('.se'))).toBe(true);
+    }
+  });
+
+  it('summarizes part (b) per side over search seeds', () => {
+    const row = (cbc: boolean, seed: number, removed: number, test: number) => ({
+      cbc,
+      seed,
+      removedLayerCount: removed,
+      superNetworkHeldoutTop1: test - 0.2,
+      afterFinalTraining: { steps: 1, trainSeconds: 1, heldoutTop1: test - 0.01, testTop1: test },
+    });
+    const summary = summarizeCbcRows([
+      row(true, 1, 3, 0.85), row(true, 2, 0, 0.8), row(true, 3, 2, 0.9),
+      row(false, 1, 0, 0.82), row(false, 2, 0, 0.83), row(false, 3, 0, 0.84),
+    ]);
+    expect(summary.cbc.removedLayerCounts).toEqual([3, 0, 2]);
+    expect(summary.cbc.medianRemovedLayers).toBe(2);
+    expect(summary.cbc.medianFinalTestTop1).toBe(0.85);
+    expect(summary.noCbc.medianFinalTestTop1).toBe(0.83);
+    expect(summary.noCbc.medianFinalHeldoutTop1).toBeCloseTo(0.82);
+    expect(summary.cbcHigherInSeeds).toBe(2); // seeds 1 and 3; seed 2 lost
+    expect(() => summarizeCbcRows([row(true, 1, 0, 0.5)])).toThrow(/no no-CBC rows/);
   });
 
   it('labels optimizer settings', () => {

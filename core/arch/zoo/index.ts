@@ -4,7 +4,7 @@ import type { ZooOptions } from './common.ts';
 import { fastDepth } from './fastdepth.ts';
 import { mobilenetV1 } from './mobilenet-v1.ts';
 import { mobilenetV2 } from './mobilenet-v2.ts';
-import { mobilenetV3Demo, mobilenetV3DemoCbc, mobilenetV3Large, netadaptV2Latency, netadaptV2Macs } from './mobilenet-v3.ts';
+import { mobilenetV3Demo, mobilenetV3DemoCbc, mobilenetV3DemoDeep, mobilenetV3Large, netadaptV2Latency, netadaptV2Macs } from './mobilenet-v3.ts';
 
 interface ZooEntry {
   build: (options: ZooOptions) => NetworkSpecInput;
@@ -29,6 +29,8 @@ const ZOO: Record<string, ZooEntry> = {
   'netadaptv2-macs-32': { build: netadaptV2Macs, options: SMALL, summary: 'MAC-guided initial network 0.5, 32×32, 10 classes' },
   'mobilenet-v3-demo-32': { build: mobilenetV3Demo, options: { inputSize: 32, classes: 10 }, summary: 'MobileNetV3-style demo network (SE, hswish, residuals), 32×32, 10 classes, ~1M MACs' },
   'mobilenet-v3-demo-cbc-32': { build: mobilenetV3DemoCbc, options: { inputSize: 32, classes: 10 }, summary: 'the demo network with channel-level bypass (T per resolution as in the paper), for the CBC ablation' },
+  'mobilenet-v3-demo-deep-32': { build: mobilenetV3DemoDeep, options: { inputSize: 32, classes: 10 }, summary: 'the demo network with an extra block at strides 4 and 8 (App. A.1 rule), no bypass' },
+  'mobilenet-v3-demo-deep-cbc-32': { build: (o) => mobilenetV3DemoDeep({ ...o, cbc: true }), options: { inputSize: 32, classes: 10 }, summary: 'the deeper demo network with channel-level bypass, for the CBC ablation' },
   'fastdepth-64': { build: fastDepth, options: { inputSize: 64, widthMultiplier: 0.5 }, summary: 'FastDepth 0.5, 64×64 input' },
 };
 

@@ -205,12 +205,27 @@ export function mobilenetV3DemoCbc(options: ZooOptions = {}): NetworkSpecInput {
   return demoNetwork(options, `mobilenet-v3-demo-cbc-${inputSize}`, description, limitsByResolution(1), 32);
 }
 
+/**
+ * The demo network made deeper the way the paper builds its initial networks (App. A.1: an extra block at the end of
+ * a stage, so the search has depth to remove): one extra block at stride 4 and one at stride 8 (7 blocks, ~1.8M MACs).
+ * `cbc` gives the bypass limits of {@link mobilenetV3DemoCbc}; without it no layer can be removed. The pair is the
+ * CBC ablation's deeper setting.
+ */
+export function mobilenetV3DemoDeep(options: ZooOptions & { cbc?: boolean } = {}): NetworkSpecInput {
+  const { inputSize = 32, cbc = false } = options;
+  const name = `mobilenet-v3-demo-deep${cbc ? '-cbc' : ''}-${inputSize}`;
+  const description = `MobileNetV3-style demo network with an extra block at strides 4 and 8${cbc ? ', channel-level bypass' : ''}, ${inputSize}×${inputSize}`;
+  const blocks = withExtraBlocks(MOBILENET_V3_DEMO, [4, 8]);
+  return cbc ? demoNetwork(options, name, description, limitsByResolution(1), 32, blocks) : demoNetwork(options, name, description, () => 0, 0, blocks);
+}
+
 function demoNetwork(
   options: ZooOptions,
   name: string,
   description: string,
   limits: (outputStride: number) => BypassLimit,
   lastConvLimit: BypassLimit,
+  blocks: readonly Bneck[] = MOBILENET_V3_DEMO,
 ): NetworkSpecInput {
   const { inputSize = 32, classes = 10 } = options;
   return buildV3({
@@ -218,7 +233,7 @@ function demoNetwork(
     description,
     inputSize,
     stem: 16,
-    blocks: MOBILENET_V3_DEMO,
+    blocks,
     seWidth: (c) => makeDivisible(c / 4),
     head: 160,
     lastConv: 256,
