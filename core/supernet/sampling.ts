@@ -32,10 +32,12 @@ export type WidthSampling = 'independent' | 'coherent' | 'mixed';
  * removable layer to its own random image (each image loses at most one layer that way; the other level-0 slots stay
  * with the narrowest images), so one-layer removals are trained without most images of a batch running a damaged
  * network — with many removable layers (CBC networks), 'random' leaves few images intact and training sat at chance.
- * Per-layer balance is the same in all three.
+ * 'multi' hands every removable layer's level-0 slot to a random image among the removal share (`removalShare`),
+ * so those images lose several layers at once — the sub-networks a search reaches after a few iterations at a low
+ * target — while the rest of the batch stays intact. Per-layer balance is the same in all four.
  */
-export type DepthSampling = 'coherent' | 'random' | 'single';
-export const DEPTH_SAMPLINGS: readonly DepthSampling[] = ['coherent', 'random', 'single'];
+export type DepthSampling = 'coherent' | 'random' | 'single' | 'multi';
+export const DEPTH_SAMPLINGS: readonly DepthSampling[] = ['coherent', 'random', 'single', 'multi'];
 
 export interface SamplingOptions {
   /** Image 1 runs the smallest sub-network (every layer at its lowest level, smallest kernel). Default true. */
@@ -47,8 +49,9 @@ export interface SamplingOptions {
   /** Coherent sampling only: who gets a removable layer's level 0 (default 'coherent'). */
   depth?: DepthSampling;
   /**
-   * Depth 'single' only: at most this share of the unpinned images loses a layer at random (default 1). When that is
-   * fewer images than there are removable layers, which layers get one is drawn per step.
+   * Depth 'single' and 'multi': at most this share of the unpinned images loses layers at random (default 1). With
+   * 'single', when that is fewer images than there are removable layers, which layers get one is drawn per step;
+   * with 'multi', every removable layer picks one of those images (an image can lose several).
    */
   removalShare?: number;
 }
@@ -92,14 +95,16 @@ export function sampleBatchSubnets(
   // Coherent: rank 0 (widest) is image 0, the last rank image 1 when it runs the smallest network.
   const rank = coherent ? imageRanks(n, smallest, rng) : [];
   const ranked = widths === 'mixed' ? coherentHalf(n, smallest, rng) : undefined;
-  // 'single': the images that lose one removable layer each, taken in order by the layers in `singleLayers`.
+  // 'single': the images that lose one removable layer each, taken in order by the layers in `singleLayers`;
+  // 'multi': every removable layer picks one of the removal images at random.
   let singles: number[] = [];
   let singleLayers: Set<number> | undefined;
-  if (coherent && opts.depth === 'single') {
+  const multi = coherent && opts.depth === 'multi';
+  if (coherent && (opts.depth === 'single' || multi)) {
     const images = rng.shuffle(unpinnedImages(n, smallest));
     singles = images.slice(0, Math.ceil((opts.removalShare ?? 1) * images.length));
     const removable = space.layers.filter((layer) => layer.minLevel === 0).map((layer) => layer.index);
-    singleLayers = new Set(singles.length < removable.length ? rng.shuffle(removable).slice(0, singles.length) : removable);
+    singleLayers = new Set(!multi && singles.length < removable.length ? rng.shuffle(removable).slice(0, singles.length) : removable);
   }
   for (const layer of space.layers) {
     const levels: number[] = [];
@@ -109,8 +114,9 @@ export function sampleBatchSubnets(
     let perImage = balanced(levels, n, n >= forced.length ? forced : forced.slice(0, n), rng);
     if (coherent && layer.minLevel === 0 && opts.depth === 'random') {
       perImage = removedAt(perImage, rank, jitter, smallest, randomImages(n, smallest, perImage, rng), rng);
-    } else if (coherent && layer.minLevel === 0 && singleLayers?.has(layer.index)) {
-      perImage = removedAt(perImage, rank, jitter, smallest, [singles.shift() as number], rng);
+    } else if (coherent && layer.minLevel === 0 && singleLayers?.has(layer.index) && singles.length > 0) {
+      const image = multi ? rng.pick(singles) : (singles.shift() as number);
+      perImage = removedAt(perImage, rank, jitter, smallest, [image], rng);
     } else if (ranked) {
       perImage = byRankAmong(perImage, ranked, rank, jitter, smallest, rng);
     } else if (coherent) {

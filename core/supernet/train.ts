@@ -65,7 +65,7 @@ export interface SupernetTrainConfig {
   widthJitter: number;
   /** Coherent sampling: which images get a removable layer's level 0 (sampling.ts DepthSampling). */
   depthSampling: DepthSampling;
-  /** Depth sampling 'single': the largest share of a batch's images that loses one layer at random (0–1]. */
+  /** Depth sampling 'single' / 'multi': the largest share of a batch's images that loses layers at random (0–1]. */
   removalShare: number;
   /**
    * Ordered dropout: BN statistics are computed separately over this many groups of images of similar width

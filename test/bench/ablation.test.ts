@@ -22,7 +22,7 @@ describe('ablation bench helpers', () => {
     expect(parseAblationArgs(['--only', 'b', '--cbc-target', '0.2'])).toEqual({ quick: false, synthetic: false, only: ['b'], cbcTarget: 0.2 });
     expect(() => parseAblationArgs(['--cbc-target', '1.5'])).toThrow(/fraction between 0 and 1/);
     expect(parseAblationArgs(['--only', 'b', '--depth-sampling', 'coherent'])).toEqual({ quick: false, synthetic: false, only: ['b'], depthSampling: 'coherent' });
-    expect(() => parseAblationArgs(['--depth-sampling', 'often'])).toThrow(/--depth-sampling takes one of coherent, random, single/);
+    expect(() => parseAblationArgs(['--depth-sampling', 'often'])).toThrow(/--depth-sampling takes one of coherent, random, single, multi/);
     expect(parseAblationArgs(['--cbc-metric', 'latency'])).toEqual({ quick: false, synthetic: false, cbcMetric: 'latency' });
     expect(parseAblationArgs(['--removal-share', '0.25'])).toEqual({ quick: false, synthetic: false, removalShare: 0.25 });
     expect(() => parseAblationArgs(['--removal-share', '0'])).toThrow(/--removal-share takes a fraction in \(0, 1\]/);

@@ -144,6 +144,24 @@ describe('coherent width sampling', () => {
     expect(chosenLayers.size).toBeGreaterThan(cap);
   });
 
+  it("depth 'multi' gives every removable layer's level 0 to one of the removal images, several layers per image", () => {
+    const deepSpace = searchSpace(loadNetwork('mobilenet-v3-demo-deep-cbc-32'));
+    const cap = Math.ceil(0.25 * 30);
+    for (let step = 0; step < 6; step++) {
+      // depthBatch checks per-layer balance and the pinned images.
+      const { configs } = depthBatch(deepSpace, step, { depth: 'multi', removalShare: 0.25 });
+      const single = depthBatch(deepSpace, step, { depth: 'single', removalShare: 0.25 }).configs;
+      // Images that lose layers while the layers they keep are wide (coherent sampling never makes one): at most
+      // the cap, and unlike 'single' they lose several layers at once.
+      const hit = configs.filter((c) => removedLayersOf(c).length > 0 && keptWide(deepSpace, c));
+      expect(hit.length).toBeLessThanOrEqual(cap);
+      expect(hit.length).toBeGreaterThan(0);
+      expect(Math.max(...hit.map((c) => removedLayersOf(c).length))).toBeGreaterThan(1);
+      const singleHit = single.filter((c) => removedLayersOf(c).length > 0 && keptWide(deepSpace, c));
+      for (const c of singleHit) expect(removedLayersOf(c)).toHaveLength(1);
+    }
+  });
+
   it('widthGroups cuts the batch into equal groups, widest first', () => {
     const configs = sampleBatchSubnets(space, 32, 5, 1, { widths: 'coherent' });
     const groups = widthGroups(space, configs, 4);

@@ -51,7 +51,7 @@ describe('netadapt train-supernet', () => {
     const out = path.join(tmp, 'ckpt2');
     const data = 'synthetic?size=16&classes=5&trainSize=32&heldoutSize=16&testSize=0';
     const common = ['train-supernet', '--network', network, '--data', data, '--out', out, '--backend', 'wasm', '--epochs', '1', '--batch', '16'];
-    await expect(run([...common, '--depth-sampling', 'sometimes'])).rejects.toThrow(/--depth-sampling must be one of coherent, random, single \(got "sometimes"\)/);
+    await expect(run([...common, '--depth-sampling', 'sometimes'])).rejects.toThrow(/--depth-sampling must be one of coherent, random, single, multi \(got "sometimes"\)/);
     await run([...common, '--depth-sampling', 'random', '--grad-clip', '2', '--removal-share', '0.5']);
     const config = (loadCheckpoint(out).state as { config: { depthSampling: string; gradClipNorm: number; removalShare: number } }).config;
     expect(config.depthSampling).toBe('random');
