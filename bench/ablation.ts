@@ -44,6 +44,7 @@ import {
   benchDataset,
   copyWeights,
   scoreSubnet,
+  trainStandalone,
   trainTimedSupernet,
   type BenchDataOptions,
   type TrainedSupernet,
@@ -98,8 +99,12 @@ interface Profile {
   scoring: { limit?: number; calibrationBatches: number };
   /** The first SCD setting is the baseline of the goal; the others are reported. */
   a: { target: number; scd: OptimizerSetting[]; mcd: OptimizerSetting[]; mcdSeeds: number[] };
-  /** One super-network per side; one search (and final training) per seed. */
-  b: { target: number; mcd: OptimizerSetting; finalSteps: number; seeds: number[] };
+  /**
+   * One super-network per side; one search (and final training) per seed. `standaloneEpochs`: each discovered network
+   * is also trained alone from scratch with the super-network recipe for this many epochs (the paper trains discovered
+   * networks fully, so their architecture decides, not the inherited weights); 0 skips it.
+   */
+  b: { target: number; mcd: OptimizerSetting; finalSteps: number; seeds: number[]; standaloneEpochs: number };
   c: { target: number; setting: OptimizerSetting; fineTuneSteps: number; finalSteps: number };
 }
 
@@ -116,7 +121,7 @@ const FULL: Profile = {
   epochs: DEMO_TRAIN_CONFIG.epochs,
   scoring: { calibrationBatches: 5 },
   a: { target: 0.5, scd: [scd(0.05), scd(0.1)], mcd: [mcd(4, 4, 0.05), mcd(8, 4, 0.05), mcd(8, 4, 0.1)], mcdSeeds: [1, 2, 3] },
-  b: { target: 0.35, mcd: mcd(10, 4, 0.05), finalSteps: 150, seeds: [1, 2, 3] },
+  b: { target: 0.35, mcd: mcd(10, 4, 0.05), finalSteps: 150, seeds: [1, 2, 3], standaloneEpochs: 6 },
   // NetAdaptV1 fine-tunes every sample for four epochs (paper Sec. 4.3, following NetAdaptV1); here one epoch of the
   // 8,000 training images at batch 64 (a quarter of that, to keep the bench near half an hour).
   c: { target: 0.5, setting: mcd(6, 4, 0.05), fineTuneSteps: 125, finalSteps: 150 },
@@ -127,7 +132,7 @@ const QUICK: Profile = {
   epochs: 1,
   scoring: { calibrationBatches: 1 },
   a: { target: 0.7, scd: [scd(0.1)], mcd: [mcd(6, 4, 0.1), mcd(3, 4, 0.1)], mcdSeeds: [1] },
-  b: { target: 0.6, mcd: mcd(4, 4, 0.1), finalSteps: 4, seeds: [1] },
+  b: { target: 0.6, mcd: mcd(4, 4, 0.1), finalSteps: 4, seeds: [1], standaloneEpochs: 0.1 },
   c: { target: 0.7, setting: mcd(3, 4, 0.1), fineTuneSteps: 2, finalSteps: 4 },
 };
 
@@ -185,6 +190,8 @@ interface CbcRow {
   superNetworkHeldoutTop1: number;
   superNetworkTestTop1: number;
   afterFinalTraining: FinalTrainingResult;
+  /** The discovered network trained alone from scratch (absent when the profile skips it). */
+  standalone?: FinalTrainingResult;
   seed: number;
 }
 
@@ -194,13 +201,18 @@ interface CbcSideSummary {
   medianFinalTestTop1: number;
   medianFinalHeldoutTop1: number;
   medianSuperNetworkHeldoutTop1: number;
+  /** Present when every row of the side has a stand-alone training. */
+  medianStandaloneTestTop1?: number;
+  medianStandaloneHeldoutTop1?: number;
 }
 
 /** Medians per side over the search seeds, and in how many seeds the CBC side scored higher (test, after final training). */
-export function summarizeCbcRows(rows: readonly Pick<CbcRow, 'cbc' | 'seed' | 'removedLayerCount' | 'afterFinalTraining' | 'superNetworkHeldoutTop1'>[]): {
+export function summarizeCbcRows(rows: readonly Pick<CbcRow, 'cbc' | 'seed' | 'removedLayerCount' | 'afterFinalTraining' | 'superNetworkHeldoutTop1' | 'standalone'>[]): {
   cbc: CbcSideSummary;
   noCbc: CbcSideSummary;
   cbcHigherInSeeds: number;
+  /** Seeds where the CBC side's stand-alone test top-1 is higher (when both sides have stand-alone trainings). */
+  cbcStandaloneHigherInSeeds?: number;
 } {
   const side = (cbc: boolean): CbcSideSummary => {
     const own = rows.filter((r) => r.cbc === cbc);
@@ -211,12 +223,32 @@ export function summarizeCbcRows(rows: readonly Pick<CbcRow, 'cbc' | 'seed' | 'r
       medianFinalTestTop1: median(own.map((r) => r.afterFinalTraining.testTop1)),
       medianFinalHeldoutTop1: median(own.map((r) => r.afterFinalTraining.heldoutTop1)),
       medianSuperNetworkHeldoutTop1: median(own.map((r) => r.superNetworkHeldoutTop1)),
+      ...(own.every((r) => r.standalone)
+        ? {
+            medianStandaloneTestTop1: median(own.map((r) => (r.standalone as FinalTrainingResult).testTop1)),
+            medianStandaloneHeldoutTop1: median(own.map((r) => (r.standalone as FinalTrainingResult).heldoutTop1)),
+          }
+        : {}),
     };
   };
-  const testOf = (cbc: boolean, seed: number) => rows.find((r) => r.cbc === cbc && r.seed === seed)?.afterFinalTraining.testTop1;
   const seeds = [...new Set(rows.map((r) => r.seed))];
-  const cbcHigherInSeeds = seeds.filter((seed) => (testOf(true, seed) ?? -1) > (testOf(false, seed) ?? Infinity)).length;
-  return { cbc: side(true), noCbc: side(false), cbcHigherInSeeds };
+  const higherIn = (test: (r: (typeof rows)[number]) => number | undefined) =>
+    seeds.filter((seed) => {
+      const of = (cbc: boolean) => {
+        const row = rows.find((r) => r.cbc === cbc && r.seed === seed);
+        return row ? test(row) : undefined;
+      };
+      return (of(true) ?? -1) > (of(false) ?? Infinity);
+    }).length;
+  const [cbc, noCbc] = [side(true), side(false)];
+  return {
+    cbc,
+    noCbc,
+    cbcHigherInSeeds: higherIn((r) => r.afterFinalTraining.testTop1),
+    ...(cbc.medianStandaloneTestTop1 !== undefined && noCbc.medianStandaloneTestTop1 !== undefined
+      ? { cbcStandaloneHigherInSeeds: higherIn((r) => r.standalone?.testTop1) }
+      : {}),
+  };
 }
 
 async function runSearch(
@@ -463,6 +495,24 @@ export async function runAblationBench(options: AblationBenchOptions = {}): Prom
     const rows: CbcRow[] = [];
     const latency = metricName === 'latency' ? await hostLatency() : undefined;
     const pair = CBC_PAIRS[options.cbcPair ?? 'demo'];
+    // The super-network recipe without ordered dropout, its learning rate halved four times over the run (no EMA in a
+    // fixed sub-network's training, so it has to end on a small rate).
+    const standaloneConfig: Partial<SupernetTrainConfig> = { ...trainConfig, orderedDropout: false, lrDecayEpochs: profile.b.standaloneEpochs / 4 };
+    const standaloneTraining = async (spec: NetworkSpec, subnet: SubnetConfig, seed: number): Promise<FinalTrainingResult> => {
+      const stepsPerEpoch = Math.floor(profile.data.trainSize / (standaloneConfig.batchSize as number));
+      const steps = Math.max(1, Math.round(profile.b.standaloneEpochs * stepsPerEpoch));
+      const { weights, trainSeconds } = await trainStandalone(spec, subnet, dataset, steps, { ...standaloneConfig, seed }, 1000 + seed);
+      try {
+        return {
+          steps,
+          trainSeconds,
+          heldoutTop1: await scoreSubnet(weights, dataset, subnet, 'heldout', profile.scoring),
+          testTop1: await scoreSubnet(weights, dataset, subnet, 'test', profile.scoring),
+        };
+      } finally {
+        weights.dispose();
+      }
+    };
     for (const [cbc, spec] of [[true, loadNetwork(pair.cbc)], [false, loadNetwork(pair.plain)]] as const) {
       const net = await trained(spec, true);
       const scorer = supernetScorer(net.weights, dataset, profile);
@@ -472,11 +522,13 @@ export async function runAblationBench(options: AblationBenchOptions = {}): Prom
         const supernetTestTop1 = await scoreSubnet(net.weights, dataset, run.best, 'test', profile.scoring);
         const removed = removedLayers(spec, run.best);
         const final = await finalTraining(net.weights, run.best, dataset, profile.b.finalSteps, fineTuneConfig, profile);
+        const standalone = profile.b.standaloneEpochs > 0 ? await standaloneTraining(spec, run.best, seed) : undefined;
         log(
           `  ${spec.name.padEnd(29)} seed ${seed} ${run.status} in ${run.samples} samples: ` +
             `${metricName === 'latency' ? `${pct(run.finalResourceFraction)} of the latency, ` : ''}${pct(run.finalMacsFraction)} MACs, ${removed.length} layers removed` +
             `${removed.length ? ` (${removed.join(', ')})` : ''}; super-network held-out ${pct(run.heldoutTop1)} test ${pct(supernetTestTop1)}; ` +
-            `after final training held-out ${pct(final.heldoutTop1)} test ${pct(final.testTop1)}`,
+            `after final training held-out ${pct(final.heldoutTop1)} test ${pct(final.testTop1)}` +
+            `${standalone ? `; trained alone from scratch held-out ${pct(standalone.heldoutTop1)} test ${pct(standalone.testTop1)}` : ''}`,
         );
         rows.push({
           network: spec.name,
@@ -488,6 +540,7 @@ export async function runAblationBench(options: AblationBenchOptions = {}): Prom
           superNetworkHeldoutTop1: run.heldoutTop1,
           superNetworkTestTop1: supernetTestTop1,
           afterFinalTraining: final,
+          ...(standalone ? { standalone } : {}),
           seed,
         });
       }
@@ -495,9 +548,15 @@ export async function runAblationBench(options: AblationBenchOptions = {}): Prom
     }
     await latency?.close();
     const summary = summarizeCbcRows(rows);
+    const { cbc: withCbc, noCbc: without } = summary;
+    const hasStandalone = withCbc.medianStandaloneTestTop1 !== undefined && without.medianStandaloneTestTop1 !== undefined;
     log(
-      `  medians over seeds: CBC ${summary.cbc.medianRemovedLayers} layers removed, test ${pct(summary.cbc.medianFinalTestTop1)}; ` +
-        `without CBC ${summary.noCbc.medianRemovedLayers} removed, test ${pct(summary.noCbc.medianFinalTestTop1)}; CBC higher in ${summary.cbcHigherInSeeds} of ${profile.b.seeds.length} seeds`,
+      `  medians over seeds: CBC ${withCbc.medianRemovedLayers} layers removed, test ${pct(withCbc.medianFinalTestTop1)} after the final training; ` +
+        `without CBC ${without.medianRemovedLayers} removed, ${pct(without.medianFinalTestTop1)}; CBC higher in ${summary.cbcHigherInSeeds} of ${profile.b.seeds.length} seeds` +
+        (hasStandalone
+          ? `\n  trained alone from scratch (${profile.b.standaloneEpochs} epochs): CBC test ${pct(withCbc.medianStandaloneTestTop1 as number)}, ` +
+            `without ${pct(without.medianStandaloneTestTop1 as number)}; CBC higher in ${summary.cbcStandaloneHigherInSeeds} of ${profile.b.seeds.length} seeds`
+          : ''),
     );
     goals['b_cbcRemovesWholeLayers'] = {
       removedWithCbc: summary.cbc.removedLayerCounts,
@@ -505,14 +564,25 @@ export async function runAblationBench(options: AblationBenchOptions = {}): Prom
       criterion: 'the CBC search removes at least one whole layer (median over seeds)',
       met: summary.cbc.medianRemovedLayers > 0,
     };
+    const shortTrainingHigher = withCbc.medianFinalTestTop1 > without.medianFinalTestTop1;
     goals['b_cbcScoresHigher'] = {
-      medianFinalTrainedTestTop1: { cbc: summary.cbc.medianFinalTestTop1, noCbc: summary.noCbc.medianFinalTestTop1 },
-      medianFinalTrainedHeldoutTop1: { cbc: summary.cbc.medianFinalHeldoutTop1, noCbc: summary.noCbc.medianFinalHeldoutTop1 },
-      medianSuperNetworkHeldoutTop1: { cbc: summary.cbc.medianSuperNetworkHeldoutTop1, noCbc: summary.noCbc.medianSuperNetworkHeldoutTop1 },
+      ...(hasStandalone
+        ? {
+            medianStandaloneTestTop1: { cbc: withCbc.medianStandaloneTestTop1, noCbc: without.medianStandaloneTestTop1 },
+            medianStandaloneHeldoutTop1: { cbc: withCbc.medianStandaloneHeldoutTop1, noCbc: without.medianStandaloneHeldoutTop1 },
+            cbcStandaloneHigherInSeeds: summary.cbcStandaloneHigherInSeeds,
+          }
+        : {}),
+      medianFinalTrainedTestTop1: { cbc: withCbc.medianFinalTestTop1, noCbc: without.medianFinalTestTop1 },
+      medianFinalTrainedHeldoutTop1: { cbc: withCbc.medianFinalHeldoutTop1, noCbc: without.medianFinalHeldoutTop1 },
+      medianSuperNetworkHeldoutTop1: { cbc: withCbc.medianSuperNetworkHeldoutTop1, noCbc: without.medianSuperNetworkHeldoutTop1 },
       cbcHigherInSeeds: summary.cbcHigherInSeeds,
       seeds: profile.b.seeds.length,
-      criterion: 'median test top-1 after the final training, CBC above no CBC',
-      met: summary.cbc.medianFinalTestTop1 > summary.noCbc.medianFinalTestTop1,
+      shortFinalTrainingHigher: shortTrainingHigher,
+      criterion: hasStandalone
+        ? `median test top-1 of the discovered networks trained alone from scratch (${profile.b.standaloneEpochs} epochs; the paper reports discovered networks after full training), CBC above no CBC`
+        : 'median test top-1 after the short final training, CBC above no CBC',
+      met: hasStandalone ? (withCbc.medianStandaloneTestTop1 as number) > (without.medianStandaloneTestTop1 as number) : shortTrainingHigher,
     };
     out['b_cbcVsNoCbc'] = {
       pair: options.cbcPair ?? 'demo',
@@ -522,6 +592,8 @@ export async function runAblationBench(options: AblationBenchOptions = {}): Prom
       setting: describeSetting(profile.b.mcd),
       seeds: profile.b.seeds,
       finalTrainingSteps: profile.b.finalSteps,
+      standaloneEpochs: profile.b.standaloneEpochs,
+      standaloneTrainConfig: standaloneConfig,
       summary,
       rows,
     };

@@ -60,6 +60,16 @@ describe('ablation bench helpers', () => {
     expect(summary.noCbc.medianFinalTestTop1).toBe(0.83);
     expect(summary.noCbc.medianFinalHeldoutTop1).toBeCloseTo(0.82);
     expect(summary.cbcHigherInSeeds).toBe(2); // seeds 1 and 3; seed 2 lost
+    expect(summary.cbc.medianStandaloneTestTop1).toBeUndefined();
+    expect(summary.cbcStandaloneHigherInSeeds).toBeUndefined();
+    const alone = (r: ReturnType<typeof row>, test: number) => ({ ...r, standalone: { steps: 9, trainSeconds: 1, heldoutTop1: test, testTop1: test } });
+    const withAlone = summarizeCbcRows([
+      alone(row(true, 1, 3, 0.85), 0.93), alone(row(true, 2, 0, 0.8), 0.9),
+      alone(row(false, 1, 0, 0.82), 0.91), alone(row(false, 2, 0, 0.83), 0.92),
+    ]);
+    expect(withAlone.cbc.medianStandaloneTestTop1).toBeCloseTo(0.915);
+    expect(withAlone.noCbc.medianStandaloneTestTop1).toBeCloseTo(0.915);
+    expect(withAlone.cbcStandaloneHigherInSeeds).toBe(1);
     expect(() => summarizeCbcRows([row(true, 1, 0, 0.5)])).toThrow(/no no-CBC rows/);
   });
 
