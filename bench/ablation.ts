@@ -35,7 +35,7 @@ import { createSupernetEvaluator } from '../core/supernet/evaluate.ts';
 import { DEPTH_SAMPLINGS, type DepthSampling } from '../core/supernet/sampling.ts';
 import { trainSubnetwork } from '../core/supernet/subnet-train.ts';
 import { DEMO_TRAIN_CONFIG, demoTrainConfig, type SupernetTrainConfig } from '../core/supernet/train.ts';
-import type { SupernetWeights } from '../core/supernet/weights.ts';
+import { SupernetWeights } from '../core/supernet/weights.ts';
 import { initBackend } from '../core/tensor/backend.ts';
 import { StoreLatencySource } from '../profiler-android/lut/lazy-source.ts';
 import { openProfiler } from '../profiler-android/open-profiler.ts';
@@ -44,7 +44,6 @@ import {
   benchDataset,
   copyWeights,
   scoreSubnet,
-  trainStandalone,
   trainTimedSupernet,
   type BenchDataOptions,
   type TrainedSupernet,
@@ -324,16 +323,19 @@ function supernetScorer(weights: SupernetWeights, dataset: Dataset, profile: Pro
 
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
-/** An identical short training of a discovered network (fixed sub-network, from the given weights), then its scores. */
-async function finalTraining(
-  start: SupernetWeights,
+/**
+ * Trains `weights` (consumed: disposed afterwards) on the fixed sub-network for `steps`, then scores held-out and
+ * test: the final training of discovered networks (from a copy of their super-network's weights, the same steps for
+ * both sides of a comparison) and the stand-alone training (from fresh weights).
+ */
+async function trainAndScore(
+  weights: SupernetWeights,
   subnet: SubnetConfig,
   dataset: Dataset,
   steps: number,
   config: Partial<SupernetTrainConfig>,
   profile: Profile,
 ): Promise<FinalTrainingResult> {
-  const weights = copyWeights(start);
   try {
     const started = performance.now();
     await trainSubnetwork({ weights, subnet, dataset, steps, config });
@@ -498,20 +500,10 @@ export async function runAblationBench(options: AblationBenchOptions = {}): Prom
     // The super-network recipe without ordered dropout, its learning rate halved four times over the run (no EMA in a
     // fixed sub-network's training, so it has to end on a small rate).
     const standaloneConfig: Partial<SupernetTrainConfig> = { ...trainConfig, orderedDropout: false, lrDecayEpochs: profile.b.standaloneEpochs / 4 };
-    const standaloneTraining = async (spec: NetworkSpec, subnet: SubnetConfig, seed: number): Promise<FinalTrainingResult> => {
+    const standaloneTraining = (spec: NetworkSpec, subnet: SubnetConfig, seed: number): Promise<FinalTrainingResult> => {
       const stepsPerEpoch = Math.floor(profile.data.trainSize / (standaloneConfig.batchSize as number));
       const steps = Math.max(1, Math.round(profile.b.standaloneEpochs * stepsPerEpoch));
-      const { weights, trainSeconds } = await trainStandalone(spec, subnet, dataset, steps, { ...standaloneConfig, seed }, 1000 + seed);
-      try {
-        return {
-          steps,
-          trainSeconds,
-          heldoutTop1: await scoreSubnet(weights, dataset, subnet, 'heldout', profile.scoring),
-          testTop1: await scoreSubnet(weights, dataset, subnet, 'test', profile.scoring),
-        };
-      } finally {
-        weights.dispose();
-      }
+      return trainAndScore(SupernetWeights.init(spec, 1000 + seed), subnet, dataset, steps, { ...standaloneConfig, seed }, profile);
     };
     for (const [cbc, spec] of [[true, loadNetwork(pair.cbc)], [false, loadNetwork(pair.plain)]] as const) {
       const net = await trained(spec, true);
@@ -521,7 +513,7 @@ export async function runAblationBench(options: AblationBenchOptions = {}): Prom
         const run = await runSearch(spec, { evaluator: scorer }, profile.b.mcd, profile.b.target, seed, metric);
         const supernetTestTop1 = await scoreSubnet(net.weights, dataset, run.best, 'test', profile.scoring);
         const removed = removedLayers(spec, run.best);
-        const final = await finalTraining(net.weights, run.best, dataset, profile.b.finalSteps, fineTuneConfig, profile);
+        const final = await trainAndScore(copyWeights(net.weights), run.best, dataset, profile.b.finalSteps, fineTuneConfig, profile);
         const standalone = profile.b.standaloneEpochs > 0 ? await standaloneTraining(spec, run.best, seed) : undefined;
         log(
           `  ${spec.name.padEnd(29)} seed ${seed} ${run.status} in ${run.samples} samples: ` +
@@ -610,7 +602,7 @@ export async function runAblationBench(options: AblationBenchOptions = {}): Prom
     const odScorer = supernetScorer(od.weights, dataset, profile);
     const odRun = await runSearch(plainSpec, { evaluator: odScorer }, setting, profile.c.target, 1);
     odScorer.dispose();
-    const odFinal = await finalTraining(od.weights, odRun.best, dataset, profile.c.finalSteps, fineTuneConfig, profile);
+    const odFinal = await trainAndScore(copyWeights(od.weights), odRun.best, dataset, profile.c.finalSteps, fineTuneConfig, profile);
     const plain = await trained(plainSpec, false);
     // The product's NetAdaptV1 mode (core/search/supernet-finetuner.ts, its default fine-tuning settings).
     const fineTuner = new SupernetFineTuner({
@@ -623,7 +615,7 @@ export async function runAblationBench(options: AblationBenchOptions = {}): Prom
     fineTuner.dispose();
     // Like `finalTraining: { mode: "supernet" }` of a NetAdaptV1 run: the discovered network starts from the run's
     // checkpoint (the plain-trained full network), as the OD side starts from its super-network.
-    const v1Final = await finalTraining(plain.weights, v1Run.best, dataset, profile.c.finalSteps, fineTuneConfig, profile);
+    const v1Final = await trainAndScore(copyWeights(plain.weights), v1Run.best, dataset, profile.c.finalSteps, fineTuneConfig, profile);
     const breakdown = (train: number, search: number, final: number) => ({
       trainSeconds: train,
       searchSeconds: search,

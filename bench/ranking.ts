@@ -3,7 +3,7 @@
  * super-network weights rank sub-networks like their accuracy when each is trained on its own?
  * Trains an ordered-dropout super-network (the demo recipe), picks sub-networks spread evenly over the MAC range,
  * scores each with the shared weights (BN recalibrated), then trains each one stand-alone from a fresh
- * initialization (bench/supernet-runs.ts trainStandalone, the same steps and recipe for every one) and scores it the
+ * initialization (SupernetWeights.init, trainSubnetwork, the same steps and recipe for every one) and scores it the
  * same way. Reports Kendall τ between the two (goal ≥ 0.5), and for reference τ of each with MACs.
  * Writes bench/results/ranking.json.
  *
@@ -17,9 +17,11 @@ import type { NetworkSpec, SubnetConfig } from '../core/arch/index.ts';
 import { fullSubnet, loadNetwork, randomSubnet, resolveNetwork, searchSpace, subnetKey, subnetToJson } from '../core/arch/index.ts';
 import { Rng } from '../core/random.ts';
 import { kendallTau } from '../core/stats.ts';
+import { trainSubnetwork } from '../core/supernet/subnet-train.ts';
 import { DEMO_NETWORK, DEMO_TRAIN_CONFIG, demoTrainConfig, type SupernetTrainConfig } from '../core/supernet/train.ts';
+import { SupernetWeights } from '../core/supernet/weights.ts';
 import { initBackend } from '../core/tensor/backend.ts';
-import { benchDataset, scoreSubnet, trainStandalone, trainTimedSupernet, type BenchDataOptions } from './supernet-runs.ts';
+import { benchDataset, scoreSubnet, trainTimedSupernet, type BenchDataOptions } from './supernet-runs.ts';
 
 export interface RankingBenchOptions {
   network?: string;
@@ -114,7 +116,10 @@ export async function runRankingBench(options: RankingBenchOptions = {}): Promis
   const rows: { macs: number; macsFraction: number; superNetworkTop1: number; standaloneTop1: number; standaloneSeconds: number; lastLoss: number; subnet: unknown }[] = [];
   for (const [i, p] of picked.entries()) {
     const superNetworkTop1 = await scoreSubnet(supernet.weights, dataset, p.config, 'heldout', scoring);
-    const { weights, trainSeconds: standaloneSeconds, losses } = await trainStandalone(spec, p.config, dataset, standaloneSteps, { ...trainConfig, seed: 1 }, 1000 + i);
+    const weights = SupernetWeights.init(spec, 1000 + i);
+    const t0 = performance.now();
+    const { losses } = await trainSubnetwork({ weights, subnet: p.config, dataset, steps: standaloneSteps, config: { ...trainConfig, seed: 1 } });
+    const standaloneSeconds = (performance.now() - t0) / 1000;
     const standaloneTop1 = await scoreSubnet(weights, dataset, p.config, 'heldout', scoring);
     weights.dispose();
     const tail = losses.slice(-10);

@@ -1,13 +1,12 @@
 /**
  * Pieces shared by the search benchmarks (bench/ablation.ts, bench/ranking.ts): the synthetic data set, timed
- * super-network training, stand-alone training of one sub-network, weight copies and scoring one sub-network on a split.
+ * super-network training, weight copies and scoring one sub-network on a split.
  */
 import type { NetworkSpec, SubnetConfig } from '../core/arch/index.ts';
 import { resolveNetwork } from '../core/arch/index.ts';
 import type { Dataset, SplitName } from '../core/data/dataset.ts';
 import { syntheticClassification } from '../core/data/synthetic-classification.ts';
 import { createSupernetEvaluator } from '../core/supernet/evaluate.ts';
-import { trainSubnetwork } from '../core/supernet/subnet-train.ts';
 import { SupernetTrainer, type SupernetTrainConfig } from '../core/supernet/train.ts';
 import { SupernetWeights } from '../core/supernet/weights.ts';
 
@@ -70,28 +69,6 @@ export async function trainTimedSupernet(
   };
   trainer.dispose();
   return result;
-}
-
-export interface StandaloneTraining {
-  /** The trained weights (only the sub-network's slice was trained). The caller disposes them. */
-  weights: SupernetWeights;
-  trainSeconds: number;
-  losses: number[];
-}
-
-/** Trains one sub-network alone from freshly initialized weights (`initSeed`), timed: the same for every caller. */
-export async function trainStandalone(
-  spec: NetworkSpec,
-  subnet: SubnetConfig,
-  dataset: Dataset,
-  steps: number,
-  config: Partial<SupernetTrainConfig>,
-  initSeed: number,
-): Promise<StandaloneTraining> {
-  const weights = SupernetWeights.init(spec, initSeed);
-  const started = performance.now();
-  const { losses } = await trainSubnetwork({ weights, subnet, dataset, steps, config });
-  return { weights, trainSeconds: (performance.now() - started) / 1000, losses };
 }
 
 /** An independent copy of every value (parameters and BN statistics). */
