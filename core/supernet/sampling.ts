@@ -34,7 +34,8 @@ export type WidthSampling = 'independent' | 'coherent' | 'mixed';
  * network — with many removable layers (CBC networks), 'random' leaves few images intact and training sat at chance.
  * 'multi' hands every removable layer's level-0 slot to a random image among the removal share (`removalShare`),
  * so those images lose several layers at once — the sub-networks a search reaches after a few iterations at a low
- * target — while the rest of the batch stays intact. Per-layer balance is the same in all four.
+ * target — while the rest of the batch stays intact (on the deeper CBC network's ablation (b) it scored no better than
+ * 'single'). Per-layer balance is the same in all four.
  */
 export type DepthSampling = 'coherent' | 'random' | 'single' | 'multi';
 export const DEPTH_SAMPLINGS: readonly DepthSampling[] = ['coherent', 'random', 'single', 'multi'];

@@ -208,8 +208,8 @@ export function mobilenetV3DemoCbc(options: ZooOptions = {}): NetworkSpecInput {
 /**
  * The demo network made deeper the way the paper builds its initial networks (App. A.1: an extra block at the end of
  * a stage, so the search has depth to remove): one extra block at stride 4 and one at stride 8 (7 blocks, ~1.8M MACs).
- * `cbc` gives the bypass limits of {@link mobilenetV3DemoCbc}; without it no layer can be removed. The pair is the
- * CBC ablation's deeper setting.
+ * `cbc` gives the bypass limits of {@link mobilenetV3DemoCbc}; without it, as in {@link mobilenetV3Demo}, only depthwise
+ * and SE layers can be bypassed. The pair is the CBC ablation's deeper setting (bench/ablation.ts `--cbc-pair deep`).
  */
 export function mobilenetV3DemoDeep(options: ZooOptions & { cbc?: boolean } = {}): NetworkSpecInput {
   const { inputSize = 32, cbc = false } = options;
