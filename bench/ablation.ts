@@ -352,6 +352,54 @@ async function trainAndScore(
   }
 }
 
+type Goal = Record<string, unknown> & { met: boolean };
+
+/**
+ * Part (b)'s goals. Removes whole layers: the CBC searches' median count > 0. Scores higher: the median test top-1 of
+ * the discovered networks trained alone from scratch when every row has one (the paper compares fully trained
+ * networks), else after the short final training; not comparable (not met) when a network could not reach the target.
+ */
+export function cbcGoals(
+  rows: Parameters<typeof summarizeCbcRows>[0],
+  unreachable: readonly { network: string; cbc: boolean; message: string }[],
+  standaloneEpochs: number,
+): { summary?: ReturnType<typeof summarizeCbcRows>; removesWholeLayers: Goal; scoresHigher: Goal } {
+  const criterion = 'the CBC search removes at least one whole layer (median over seeds)';
+  if (unreachable.length > 0) {
+    const cbcRemoved = rows.filter((r) => r.cbc).map((r) => r.removedLayerCount);
+    return {
+      removesWholeLayers: { removedWithCbc: cbcRemoved, criterion, met: cbcRemoved.length > 0 && median(cbcRemoved) > 0 },
+      scoresHigher: { unreachable, criterion: 'not comparable: a network cannot reach the target', met: false },
+    };
+  }
+  const summary = summarizeCbcRows(rows);
+  const { cbc: withCbc, noCbc: without } = summary;
+  const standalone = summary.cbcStandaloneHigherInSeeds !== undefined;
+  const shortTrainingHigher = withCbc.medianFinalTestTop1 > without.medianFinalTestTop1;
+  return {
+    summary,
+    removesWholeLayers: { removedWithCbc: withCbc.removedLayerCounts, removedWithoutCbc: without.removedLayerCounts, criterion, met: withCbc.medianRemovedLayers > 0 },
+    scoresHigher: {
+      ...(standalone
+        ? {
+            medianStandaloneTestTop1: { cbc: withCbc.medianStandaloneTestTop1, noCbc: without.medianStandaloneTestTop1 },
+            medianStandaloneHeldoutTop1: { cbc: withCbc.medianStandaloneHeldoutTop1, noCbc: without.medianStandaloneHeldoutTop1 },
+            cbcStandaloneHigherInSeeds: summary.cbcStandaloneHigherInSeeds,
+          }
+        : {}),
+      medianFinalTrainedTestTop1: { cbc: withCbc.medianFinalTestTop1, noCbc: without.medianFinalTestTop1 },
+      medianFinalTrainedHeldoutTop1: { cbc: withCbc.medianFinalHeldoutTop1, noCbc: without.medianFinalHeldoutTop1 },
+      medianSuperNetworkHeldoutTop1: { cbc: withCbc.medianSuperNetworkHeldoutTop1, noCbc: without.medianSuperNetworkHeldoutTop1 },
+      cbcHigherInSeeds: summary.cbcHigherInSeeds,
+      shortFinalTrainingHigher: shortTrainingHigher,
+      criterion: standalone
+        ? `median test top-1 of the discovered networks trained alone from scratch (${standaloneEpochs} epochs; the paper reports discovered networks after full training), CBC above no CBC`
+        : 'median test top-1 after the short final training, CBC above no CBC',
+      met: standalone ? (withCbc.medianStandaloneTestTop1 as number) > (without.medianStandaloneTestTop1 as number) : shortTrainingHigher,
+    },
+  };
+}
+
 export async function runAblationBench(options: AblationBenchOptions = {}): Promise<Record<string, unknown>> {
   const log = options.log ?? ((line: string) => console.log(line));
   if (options.synthetic) {
@@ -563,55 +611,21 @@ export async function runAblationBench(options: AblationBenchOptions = {}): Prom
       unreachable,
       rows,
     };
-    if (unreachable.length > 0) {
-      const cbcRemoved = rows.filter((r) => r.cbc).map((r) => r.removedLayerCount);
-      goals['b_cbcRemovesWholeLayers'] = {
-        removedWithCbc: cbcRemoved,
-        criterion: 'the CBC search removes at least one whole layer (median over seeds)',
-        met: cbcRemoved.length > 0 && median(cbcRemoved) > 0,
-      };
-      goals['b_cbcScoresHigher'] = { unreachable, criterion: 'not comparable: a network cannot reach the target', met: false };
-      out['b_cbcVsNoCbc'] = bOut;
-    } else {
-      const summary = summarizeCbcRows(rows);
+    const { summary, removesWholeLayers, scoresHigher } = cbcGoals(rows, unreachable, profile.b.standaloneEpochs);
+    if (summary) {
       const { cbc: withCbc, noCbc: without } = summary;
-      const hasStandalone = withCbc.medianStandaloneTestTop1 !== undefined && without.medianStandaloneTestTop1 !== undefined;
       log(
         `  medians over seeds: CBC ${withCbc.medianRemovedLayers} layers removed, test ${pct(withCbc.medianFinalTestTop1)} after the final training; ` +
           `without CBC ${without.medianRemovedLayers} removed, ${pct(without.medianFinalTestTop1)}; CBC higher in ${summary.cbcHigherInSeeds} of ${profile.b.seeds.length} seeds` +
-          (hasStandalone
+          (summary.cbcStandaloneHigherInSeeds !== undefined
             ? `\n  trained alone from scratch (${profile.b.standaloneEpochs} epochs): CBC test ${pct(withCbc.medianStandaloneTestTop1 as number)}, ` +
               `without ${pct(without.medianStandaloneTestTop1 as number)}; CBC higher in ${summary.cbcStandaloneHigherInSeeds} of ${profile.b.seeds.length} seeds`
             : ''),
       );
-      goals['b_cbcRemovesWholeLayers'] = {
-        removedWithCbc: summary.cbc.removedLayerCounts,
-        removedWithoutCbc: summary.noCbc.removedLayerCounts,
-        criterion: 'the CBC search removes at least one whole layer (median over seeds)',
-        met: summary.cbc.medianRemovedLayers > 0,
-      };
-      const shortTrainingHigher = withCbc.medianFinalTestTop1 > without.medianFinalTestTop1;
-      goals['b_cbcScoresHigher'] = {
-        ...(hasStandalone
-          ? {
-              medianStandaloneTestTop1: { cbc: withCbc.medianStandaloneTestTop1, noCbc: without.medianStandaloneTestTop1 },
-              medianStandaloneHeldoutTop1: { cbc: withCbc.medianStandaloneHeldoutTop1, noCbc: without.medianStandaloneHeldoutTop1 },
-              cbcStandaloneHigherInSeeds: summary.cbcStandaloneHigherInSeeds,
-            }
-          : {}),
-        medianFinalTrainedTestTop1: { cbc: withCbc.medianFinalTestTop1, noCbc: without.medianFinalTestTop1 },
-        medianFinalTrainedHeldoutTop1: { cbc: withCbc.medianFinalHeldoutTop1, noCbc: without.medianFinalHeldoutTop1 },
-        medianSuperNetworkHeldoutTop1: { cbc: withCbc.medianSuperNetworkHeldoutTop1, noCbc: without.medianSuperNetworkHeldoutTop1 },
-        cbcHigherInSeeds: summary.cbcHigherInSeeds,
-        seeds: profile.b.seeds.length,
-        shortFinalTrainingHigher: shortTrainingHigher,
-        criterion: hasStandalone
-          ? `median test top-1 of the discovered networks trained alone from scratch (${profile.b.standaloneEpochs} epochs; the paper reports discovered networks after full training), CBC above no CBC`
-          : 'median test top-1 after the short final training, CBC above no CBC',
-        met: hasStandalone ? (withCbc.medianStandaloneTestTop1 as number) > (without.medianStandaloneTestTop1 as number) : shortTrainingHigher,
-      };
-      out['b_cbcVsNoCbc'] = { ...bOut, summary };
     }
+    goals['b_cbcRemovesWholeLayers'] = removesWholeLayers;
+    goals['b_cbcScoresHigher'] = scoresHigher;
+    out['b_cbcVsNoCbc'] = { ...bOut, ...(summary ? { summary } : {}) };
   }
 
   // (c) OD + super-network search vs NetAdaptV1 mode.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fullSubnet, loadNetwork, searchSpace } from '../../core/arch/index.ts';
-import { CBC_PAIRS, describeSetting, parseAblationArgs, removedLayers, summarizeCbcRows } from '../../bench/ablation.ts';
+import { CBC_PAIRS, cbcGoals, describeSetting, parseAblationArgs, removedLayers, summarizeCbcRows } from '../../bench/ablation.ts';
 
 describe('ablation bench helpers', () => {
   it('removedLayers lists the non-SE layers a sub-network removes entirely', () => {
@@ -71,6 +71,31 @@ describe('ablation bench helpers', () => {
     expect(withAlone.noCbc.medianStandaloneTestTop1).toBeCloseTo(0.915);
     expect(withAlone.cbcStandaloneHigherInSeeds).toBe(1);
     expect(() => summarizeCbcRows([row(true, 1, 0, 0.5)])).toThrow(/no no-CBC rows/);
+  });
+
+  it("judges part (b)'s goals: stand-alone training decides when present, an unreachable target is not comparable", () => {
+    const row = (cbc: boolean, seed: number, removed: number, short: number, alone?: number) => ({
+      cbc,
+      seed,
+      removedLayerCount: removed,
+      superNetworkHeldoutTop1: 0.5,
+      afterFinalTraining: { steps: 1, trainSeconds: 1, heldoutTop1: short, testTop1: short },
+      ...(alone === undefined ? {} : { standalone: { steps: 1, trainSeconds: 1, heldoutTop1: alone, testTop1: alone } }),
+    });
+    // Lower after the short training, higher trained alone: the stand-alone comparison decides.
+    const both = cbcGoals([row(true, 1, 2, 0.8, 0.93), row(false, 1, 0, 0.85, 0.92)], [], 6);
+    expect(both.removesWholeLayers.met).toBe(true);
+    expect(both.scoresHigher).toMatchObject({ met: true, shortFinalTrainingHigher: false });
+    const shortOnly = cbcGoals([row(true, 1, 2, 0.8), row(false, 1, 0, 0.85)], [], 0);
+    expect(shortOnly.scoresHigher.met).toBe(false);
+    expect(shortOnly.scoresHigher.criterion).toMatch(/short final training/);
+    const removedNone = cbcGoals([row(true, 1, 0, 0.9), row(false, 1, 0, 0.85)], [], 0);
+    expect(removedNone.removesWholeLayers.met).toBe(false);
+    expect(removedNone.scoresHigher.met).toBe(true);
+    const unreachable = cbcGoals([row(true, 1, 1, 0.9)], [{ network: 'plain', cbc: false, message: 'unreachable' }], 6);
+    expect(unreachable.summary).toBeUndefined();
+    expect(unreachable.removesWholeLayers.met).toBe(true);
+    expect(unreachable.scoresHigher).toMatchObject({ met: false, criterion: expect.stringMatching(/not comparable/) });
   });
 
   it('labels optimizer settings', () => {
