@@ -6,16 +6,18 @@
  *     or better held-out accuracy.
  * (b) CBC vs no CBC: super-networks of a pair of networks that differ only in their bypass limits (same training
  *     budget): the demo pair (mobilenet-v3-demo-cbc-32 / -32) or, with `--cbc-pair deep`, the demo network with the
- *     paper's extra blocks (App. A.1); MCD to a low target (MACs or, with `--cbc-metric latency`, host latency), one
+ *     paper's extra blocks (App. A.1), or with `--cbc-pair v1` MobileNetV1 0.5 (App. D's ablation network) without any
+ *     bypass and with bypass limited to each stage's width; MCD to a low target (MACs or, with `--cbc-metric latency`, host latency), one
  *     search per seed; layers the CBC search removed entirely and both accuracies, from the super-network and after
  *     an identical short training of each discovered network, medians over the seeds.
  * (c) OD + super-network search (NetAdaptV2) vs NetAdaptV1 mode (plain-trained full network, every sample fine-tuned
  *     from the previous best): total wall time (training + search + final training) and final accuracy.
- * Writes bench/results/ablation.json; `--quick` runs tiny settings (minutes, numbers meaningless), `--synthetic`
+ * Writes bench/results/ablation.json (or `--out FILE`); `--quick` runs tiny settings (minutes, numbers meaningless), `--synthetic`
  * the old optimizer-only check on a synthetic proxy score (bench/ablation-synthetic.ts, not an accuracy).
  *
- * `npx tsx bench/ablation.ts [--quick] [--synthetic] [--only a,b,c] [--cbc-target 0.2] [--depth-sampling single] [--removal-share 0.25] [--cbc-metric latency] [--cbc-pair deep]`
+ * `npx tsx bench/ablation.ts [--quick] [--synthetic] [--only a,b,c] [--cbc-target 0.2] [--depth-sampling single] [--removal-share 0.25] [--cbc-metric latency] [--cbc-pair deep|v1] [--cbc-seeds 1,2,3] [--standalone-epochs 6] [--supernet-dir DIR] [--out FILE]`
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
@@ -70,13 +72,23 @@ export interface AblationBenchOptions {
   /**
    * Part (b)'s pair of networks: 'demo' (default: the 5-block demo network with and without bypass) or 'deep' (the
    * demo network with one extra block at strides 4 and 8, the paper's App. A.1 rule for giving the search depth to
-   * remove).
+   * remove), or 'v1' (MobileNetV1 0.5 at 32×32, the network of the paper's App. D ablation: without CBC no layer can be
+   * removed; with CBC every layer but the stem can bypass up to its stage's width).
    */
   cbcPair?: CbcPair;
   /** Super-network removal share instead of the demo recipe's (SupernetTrainConfig.removalShare). */
   removalShare?: number;
   /** Super-network depth sampling instead of the demo recipe's (core/supernet/sampling.ts DepthSampling). */
   depthSampling?: DepthSampling;
+  /** Part (b)'s search seeds instead of the profile's (one search, final and stand-alone training per seed and side). */
+  cbcSeeds?: number[];
+  /** Part (b)'s stand-alone training of each discovered network, in epochs, instead of the profile's (0 skips it). */
+  standaloneEpochs?: number;
+  /**
+   * Keep the trained super-networks here (a checkpoint per network and recipe) and reuse them: a later run with the
+   * same recipe, e.g. at another target, loads them instead of training again; a killed run continues them.
+   */
+  supernetDir?: string;
   /** Where to write the JSON result; null to skip writing. */
   outFile?: string | null;
   log?: (line: string) => void;
@@ -141,9 +153,16 @@ const PLAIN_NETWORK = 'mobilenet-v3-demo-32';
 export const CBC_PAIRS = {
   demo: { cbc: CBC_NETWORK, plain: PLAIN_NETWORK },
   deep: { cbc: 'mobilenet-v3-demo-deep-cbc-32', plain: 'mobilenet-v3-demo-deep-32' },
+  v1: { cbc: 'mobilenet-v1-cbc-32', plain: 'mobilenet-v1-plain-32' },
 } as const;
 export type CbcPair = keyof typeof CBC_PAIRS;
 const DEFAULT_OUT = fileURLToPath(new URL('./results/ablation.json', import.meta.url));
+
+/** One checkpoint directory per network, recipe and data set: `<network>-<hash of the three>`. */
+export function supernetCheckpointDir(root: string, spec: NetworkSpec, config: Partial<SupernetTrainConfig>, data: Profile['data']): string {
+  const hash = createHash('sha256').update(JSON.stringify({ spec, config, data })).digest('hex').slice(0, 12);
+  return join(root, `${spec.name}-${hash}`);
+}
 
 export function describeSetting(s: OptimizerSetting): string {
   const r = `r=${+(s.reduction * 100).toFixed(2)}%`;
@@ -407,7 +426,15 @@ export async function runAblationBench(options: AblationBenchOptions = {}): Prom
     return { ...(await runSyntheticAblation(options.outFile === undefined ? {} : { outFile: options.outFile })) };
   }
   const base = options.quick ? QUICK : FULL;
-  const profile: Profile = options.cbcTarget === undefined ? base : { ...base, b: { ...base.b, target: options.cbcTarget } };
+  const profile: Profile = {
+    ...base,
+    b: {
+      ...base.b,
+      ...(options.cbcTarget !== undefined ? { target: options.cbcTarget } : {}),
+      ...(options.cbcSeeds !== undefined ? { seeds: options.cbcSeeds } : {}),
+      ...(options.standaloneEpochs !== undefined ? { standaloneEpochs: options.standaloneEpochs } : {}),
+    },
+  };
   const parts = new Set<AblationPart>(options.only ?? ['a', 'b', 'c']);
   const backend = await initBackend();
   const benchStarted = performance.now();
@@ -437,7 +464,9 @@ export async function runAblationBench(options: AblationBenchOptions = {}): Prom
     const have = supernets.get(key);
     if (have) return have;
     log(`  training ${spec.name} ${orderedDropout ? 'super-network (ordered dropout)' : 'full network (plain training, no OD)'}...`);
-    const result = await trainTimedSupernet(spec, dataset, { ...trainConfig, orderedDropout }, log);
+    const config = { ...trainConfig, orderedDropout };
+    const checkpointDir = options.supernetDir === undefined ? undefined : supernetCheckpointDir(options.supernetDir, spec, config, profile.data);
+    const result = await trainTimedSupernet(spec, dataset, config, log, checkpointDir);
     const full = await scoreSubnet(result.weights, dataset, fullSubnet(searchSpace(spec)), 'heldout', profile.scoring);
     log(`    ${result.steps} steps in ${result.trainSeconds.toFixed(0)} s, last loss ${result.finalLoss.toFixed(3)}, full network held-out top-1 ${pct(full)}`);
     supernets.set(key, result);
@@ -744,7 +773,19 @@ export function parseAblationArgs(argv: readonly string[]): AblationBenchOptions
   if (depthSampling !== undefined && !DEPTH_SAMPLINGS.includes(depthSampling as DepthSampling)) {
     throw new Error(`--depth-sampling takes one of ${DEPTH_SAMPLINGS.join(', ')} (got "${depthSampling}")`);
   }
+  const cbcSeeds = argv.includes('--cbc-seeds') ? (argv[argv.indexOf('--cbc-seeds') + 1] ?? '').split(',').map(Number) : undefined;
+  if (cbcSeeds !== undefined && (cbcSeeds.length === 0 || !cbcSeeds.every(Number.isInteger))) throw new Error('--cbc-seeds takes integers separated by commas (e.g. 1,2,3,4,5)');
+  const standaloneEpochs = argv.includes('--standalone-epochs') ? Number(argv[argv.indexOf('--standalone-epochs') + 1]) : undefined;
+  if (standaloneEpochs !== undefined && !(standaloneEpochs >= 0)) throw new Error('--standalone-epochs takes a number of epochs ≥ 0 (0 skips the stand-alone training)');
+  const outFile = argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : undefined;
+  if (argv.includes('--out') && (outFile === undefined || outFile.startsWith('--'))) throw new Error('--out takes a file name');
+  const supernetDir = argv.includes('--supernet-dir') ? argv[argv.indexOf('--supernet-dir') + 1] : undefined;
+  if (argv.includes('--supernet-dir') && (supernetDir === undefined || supernetDir.startsWith('--'))) throw new Error('--supernet-dir takes a directory');
   return {
+    ...(cbcSeeds !== undefined ? { cbcSeeds } : {}),
+    ...(standaloneEpochs !== undefined ? { standaloneEpochs } : {}),
+    ...(supernetDir !== undefined ? { supernetDir } : {}),
+    ...(outFile !== undefined ? { outFile } : {}),
     ...(depthSampling !== undefined ? { depthSampling: depthSampling as DepthSampling } : {}),
     ...(cbcMetric !== undefined ? { cbcMetric: cbcMetric as 'macs' | 'latency' } : {}),
     ...(cbcPair !== undefined ? { cbcPair: cbcPair as CbcPair } : {}),

@@ -2,11 +2,14 @@
  * Pieces shared by the search benchmarks (bench/ablation.ts, bench/ranking.ts): the synthetic data set, timed
  * super-network training, weight copies and scoring one sub-network on a split.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import type { NetworkSpec, SubnetConfig } from '../core/arch/index.ts';
 import { resolveNetwork } from '../core/arch/index.ts';
 import type { Dataset, SplitName } from '../core/data/dataset.ts';
 import { syntheticClassification } from '../core/data/synthetic-classification.ts';
 import { createSupernetEvaluator } from '../core/supernet/evaluate.ts';
+import { checkpointExists } from '../core/supernet/checkpoint.ts';
 import { SupernetTrainer, type SupernetTrainConfig } from '../core/supernet/train.ts';
 import { SupernetWeights } from '../core/supernet/weights.ts';
 
@@ -38,18 +41,42 @@ export interface TrainedSupernet {
   config: SupernetTrainConfig;
 }
 
-/** Trains a super-network (orderedDropout in `config`; false = plain training of the full network) and times it. */
+/** Training seconds spent so far on a checkpointed run (a sidecar next to the checkpoint, updated every epoch). */
+const TIMING_FILE = 'bench-train-seconds.json';
+
+function savedTrainSeconds(dir: string | undefined): number {
+  if (!dir || !fs.existsSync(path.join(dir, TIMING_FILE))) return 0;
+  const value = (JSON.parse(fs.readFileSync(path.join(dir, TIMING_FILE), 'utf8')) as { trainSeconds?: unknown }).trainSeconds;
+  return typeof value === 'number' ? value : 0;
+}
+
+/**
+ * Trains a super-network (orderedDropout in `config`; false = plain training of the full network) and times it.
+ * With `checkpointDir` the training checkpoints every epoch and continues from a checkpoint already there (a finished
+ * one is loaded as is), so a bench killed during training, or run again on the same super-networks, does not retrain;
+ * the seconds reported are those of the sessions that trained it.
+ */
 export async function trainTimedSupernet(
   spec: NetworkSpec,
   dataset: Dataset,
   config: Partial<SupernetTrainConfig>,
   log: (line: string) => void,
+  checkpointDir?: string,
 ): Promise<TrainedSupernet> {
   const started = performance.now();
-  const trainer = SupernetTrainer.create({ spec, dataset, config });
+  const resume = checkpointDir !== undefined && checkpointExists(checkpointDir);
+  const before = resume ? savedTrainSeconds(checkpointDir) : 0;
+  const trainer = SupernetTrainer.create({ spec, dataset, config, ...(checkpointDir ? { outDir: checkpointDir, resume } : {}) });
+  if (resume) log(`    continuing the checkpoint in ${checkpointDir} at step ${trainer.step}/${trainer.totalSteps}`);
+  const recordSeconds = () => {
+    if (!checkpointDir) return;
+    fs.mkdirSync(checkpointDir, { recursive: true });
+    fs.writeFileSync(path.join(checkpointDir, TIMING_FILE), JSON.stringify({ trainSeconds: before + (performance.now() - started) / 1000 }));
+  };
   let lastLog = performance.now();
   await trainer.run({
     onEvent: (e) => {
+      if (e.type === 'epoch') recordSeconds();
       if (e.type === 'step' && performance.now() - lastLog > 30_000) {
         lastLog = performance.now();
         log(`    step ${e.step}/${e.totalSteps} loss ${e.loss.toFixed(3)} ETA ${e.etaSec.toFixed(0)} s`);
@@ -57,7 +84,8 @@ export async function trainTimedSupernet(
     },
   });
   const weights = trainer.emaWeights();
-  const trainSeconds = (performance.now() - started) / 1000;
+  const trainSeconds = before + (performance.now() - started) / 1000;
+  recordSeconds();
   const recent = trainer.losses.slice(-Math.max(1, Math.floor(trainer.stepsPerEpoch / 2)));
   const result: TrainedSupernet = {
     spec,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fullSubnet, loadNetwork, searchSpace } from '../../core/arch/index.ts';
-import { CBC_PAIRS, cbcGoals, describeSetting, parseAblationArgs, removedLayers, summarizeCbcRows } from '../../bench/ablation.ts';
+import { CBC_PAIRS, cbcGoals, describeSetting, parseAblationArgs, removedLayers, summarizeCbcRows, supernetCheckpointDir } from '../../bench/ablation.ts';
 
 describe('ablation bench helpers', () => {
   it('removedLayers lists the non-SE layers a sub-network removes entirely', () => {
@@ -28,7 +28,19 @@ describe('ablation bench helpers', () => {
     expect(() => parseAblationArgs(['--removal-share', '0'])).toThrow(/--removal-share takes a fraction in \(0, 1\]/);
     expect(() => parseAblationArgs(['--cbc-metric', 'flops'])).toThrow(/--cbc-metric takes macs or latency \(got "flops"\)/);
     expect(parseAblationArgs(['--cbc-pair', 'deep'])).toEqual({ quick: false, synthetic: false, cbcPair: 'deep' });
-    expect(() => parseAblationArgs(['--cbc-pair', 'wide'])).toThrow(/--cbc-pair takes demo or deep \(got "wide"\)/);
+    expect(() => parseAblationArgs(['--cbc-pair', 'wide'])).toThrow(/--cbc-pair takes demo or deep or v1 \(got "wide"\)/);
+    expect(parseAblationArgs(['--cbc-seeds', '1,2,5', '--standalone-epochs', '12', '--supernet-dir', 'nets', '--out', 'b.json'])).toEqual({
+      quick: false,
+      synthetic: false,
+      cbcSeeds: [1, 2, 5],
+      standaloneEpochs: 12,
+      supernetDir: 'nets',
+      outFile: 'b.json',
+    });
+    expect(() => parseAblationArgs(['--cbc-seeds', '1,x'])).toThrow(/--cbc-seeds takes integers/);
+    expect(() => parseAblationArgs(['--standalone-epochs', '-1'])).toThrow(/--standalone-epochs takes a number of epochs/);
+    expect(() => parseAblationArgs(['--supernet-dir'])).toThrow(/--supernet-dir takes a directory/);
+    expect(() => parseAblationArgs(['--out', '--quick'])).toThrow(/--out takes a file name/);
   });
 
   it('pairs networks that differ only in their bypass limits', () => {
@@ -36,10 +48,22 @@ describe('ablation bench helpers', () => {
       const cbc = searchSpace(loadNetwork(pair.cbc));
       const plain = searchSpace(loadNetwork(pair.plain));
       expect(cbc.layers.map((l) => l.id)).toEqual(plain.layers.map((l) => l.id));
-      // Every layer of the CBC network can be removed; the plain network only bypasses depthwise and SE layers.
-      expect(cbc.layers.every((l) => l.minLevel === 0)).toBe(true);
+      // Every layer of the CBC network but (in MobileNetV1) the stem can be removed; the plain network only bypasses
+      // depthwise and SE layers.
+      expect(cbc.layers.filter((l) => l.minLevel > 0).map((l) => l.id)).toEqual(pair === CBC_PAIRS.v1 ? ['conv1'] : []);
       expect(plain.layers.filter((l) => l.minLevel === 0).every((l) => l.id.endsWith('.dw') || l.id.endsWith('.se'))).toBe(true);
     }
+  });
+
+  it('keeps one super-network checkpoint directory per network, recipe and data set', () => {
+    const spec = loadNetwork('mobilenet-v1-cbc-32');
+    const data = { trainSize: 100, heldoutSize: 10, testSize: 10 };
+    const dir = supernetCheckpointDir('nets', spec, { epochs: 12 }, data);
+    expect(dir).toMatch(/^nets[\\/]mobilenet-v1-cbc-32-[0-9a-f]{12}$/);
+    expect(supernetCheckpointDir('nets', spec, { epochs: 12 }, data)).toBe(dir);
+    expect(supernetCheckpointDir('nets', spec, { epochs: 6 }, data)).not.toBe(dir);
+    expect(supernetCheckpointDir('nets', spec, { epochs: 12 }, { ...data, trainSize: 200 })).not.toBe(dir);
+    expect(supernetCheckpointDir('nets', loadNetwork('mobilenet-v1-plain-32'), { epochs: 12 }, data)).not.toBe(dir);
   });
 
   it('summarizes part (b) per side over search seeds', () => {

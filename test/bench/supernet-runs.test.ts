@@ -3,7 +3,10 @@ import { syntheticClassification } from '../../core/data/synthetic-classificatio
 import { fullSubnet, searchSpace } from '../../core/arch/index.ts';
 import { SupernetWeights } from '../../core/supernet/weights.ts';
 import { initBackend } from '../../core/tensor/backend.ts';
-import { copyWeights, scoreSubnet } from '../../bench/supernet-runs.ts';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { copyWeights, scoreSubnet, trainTimedSupernet } from '../../bench/supernet-runs.ts';
 import { tinySpec } from '../core/search/helpers.ts';
 
 const spec = tinySpec();
@@ -40,5 +43,28 @@ describe('bench helpers', () => {
       expect(score).toBeLessThanOrEqual(1);
     }
     weights.dispose();
+  });
+
+  it('trainTimedSupernet with a checkpoint directory loads a finished training instead of training again', async () => {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-supernet-'));
+    const dir = path.join(root, 'nets', 'tiny'); // not there yet: the training creates it
+    const dataset = syntheticClassification({ size: 8, classes: 2, trainSize: 64, heldoutSize: 8, testSize: 8, seed: 3 });
+    const config = { epochs: 2, batchSize: 16, seed: 4 };
+    try {
+      const first = await trainTimedSupernet(spec, dataset, config, () => {}, dir);
+      expect(first.steps).toBe(8);
+      const lines: string[] = [];
+      const again = await trainTimedSupernet(spec, dataset, config, (line) => lines.push(line), dir);
+      expect(lines.join('\n')).toMatch(/continuing the checkpoint .* at step 8\/8/);
+      expect(again.steps).toBe(8);
+      expect(differs(first.weights, again.weights)).toBe(false);
+      // The seconds of the session that trained it, not the (near zero) time of loading it.
+      expect(again.trainSeconds).toBeGreaterThanOrEqual(first.trainSeconds);
+      expect(again.finalLoss).toBeCloseTo(first.finalLoss, 6);
+      first.weights.dispose();
+      again.weights.dispose();
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
   });
 });
