@@ -6,8 +6,7 @@
  *     or better held-out accuracy.
  * (b) CBC vs no CBC: super-networks of a pair of networks that differ only in their bypass limits (same training
  *     budget): the demo pair (mobilenet-v3-demo-cbc-32 / -32) or, with `--cbc-pair deep`, the demo network with the
- *     paper's extra blocks (App. A.1), or with `--cbc-pair v1` MobileNetV1 0.5 (App. D's ablation network) without any
- *     bypass and with bypass limited to each stage's width; MCD to a low target (MACs or, with `--cbc-metric latency`, host latency), one
+ *     paper's extra blocks (App. A.1); MCD to a low target (MACs or, with `--cbc-metric latency`, host latency), one
  *     search per seed; layers the CBC search removed entirely and both accuracies, from the super-network and after
  *     an identical short training of each discovered network, medians over the seeds.
  * (c) OD + super-network search (NetAdaptV2) vs NetAdaptV1 mode (plain-trained full network, every sample fine-tuned
@@ -15,7 +14,7 @@
  * Writes bench/results/ablation.json (or `--out FILE`); `--quick` runs tiny settings (minutes, numbers meaningless), `--synthetic`
  * the old optimizer-only check on a synthetic proxy score (bench/ablation-synthetic.ts, not an accuracy).
  *
- * `npx tsx bench/ablation.ts [--quick] [--synthetic] [--only a,b,c] [--cbc-target 0.2] [--depth-sampling single] [--removal-share 0.25] [--cbc-metric latency] [--cbc-pair deep|v1] [--cbc-seeds 1,2,3] [--standalone-epochs 6] [--supernet-dir DIR] [--out FILE]`
+ * `npx tsx bench/ablation.ts [--quick] [--synthetic] [--only a,b,c] [--cbc-target 0.2] [--depth-sampling single] [--removal-share 0.25] [--cbc-metric latency] [--cbc-pair deep] [--cbc-seeds 1,2,3] [--standalone-epochs 6] [--supernet-dir DIR] [--out FILE]`
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -72,8 +71,7 @@ export interface AblationBenchOptions {
   /**
    * Part (b)'s pair of networks: 'demo' (default: the 5-block demo network with and without bypass) or 'deep' (the
    * demo network with one extra block at strides 4 and 8, the paper's App. A.1 rule for giving the search depth to
-   * remove), or 'v1' (MobileNetV1 0.5 at 32×32, the network of the paper's App. D ablation: without CBC no layer can be
-   * removed; with CBC every layer but the stem can bypass up to its stage's width).
+   * remove).
    */
   cbcPair?: CbcPair;
   /** Super-network removal share instead of the demo recipe's (SupernetTrainConfig.removalShare). */
@@ -153,7 +151,6 @@ const PLAIN_NETWORK = 'mobilenet-v3-demo-32';
 export const CBC_PAIRS = {
   demo: { cbc: CBC_NETWORK, plain: PLAIN_NETWORK },
   deep: { cbc: 'mobilenet-v3-demo-deep-cbc-32', plain: 'mobilenet-v3-demo-deep-32' },
-  v1: { cbc: 'mobilenet-v1-cbc-32', plain: 'mobilenet-v1-plain-32' },
 } as const;
 export type CbcPair = keyof typeof CBC_PAIRS;
 const DEFAULT_OUT = fileURLToPath(new URL('./results/ablation.json', import.meta.url));

@@ -28,7 +28,7 @@ describe('ablation bench helpers', () => {
     expect(() => parseAblationArgs(['--removal-share', '0'])).toThrow(/--removal-share takes a fraction in \(0, 1\]/);
     expect(() => parseAblationArgs(['--cbc-metric', 'flops'])).toThrow(/--cbc-metric takes macs or latency \(got "flops"\)/);
     expect(parseAblationArgs(['--cbc-pair', 'deep'])).toEqual({ quick: false, synthetic: false, cbcPair: 'deep' });
-    expect(() => parseAblationArgs(['--cbc-pair', 'wide'])).toThrow(/--cbc-pair takes demo or deep or v1 \(got "wide"\)/);
+    expect(() => parseAblationArgs(['--cbc-pair', 'wide'])).toThrow(/--cbc-pair takes demo or deep \(got "wide"\)/);
     expect(parseAblationArgs(['--cbc-seeds', '1,2,5', '--standalone-epochs', '12', '--supernet-dir', 'nets', '--out', 'b.json'])).toEqual({
       quick: false,
       synthetic: false,
@@ -48,22 +48,21 @@ describe('ablation bench helpers', () => {
       const cbc = searchSpace(loadNetwork(pair.cbc));
       const plain = searchSpace(loadNetwork(pair.plain));
       expect(cbc.layers.map((l) => l.id)).toEqual(plain.layers.map((l) => l.id));
-      // Every layer of the CBC network but (in MobileNetV1) the stem can be removed; the plain network only bypasses
-      // depthwise and SE layers.
-      expect(cbc.layers.filter((l) => l.minLevel > 0).map((l) => l.id)).toEqual(pair === CBC_PAIRS.v1 ? ['conv1'] : []);
+      // Every layer of the CBC network can be removed; the plain network only bypasses depthwise and SE layers.
+      expect(cbc.layers.every((l) => l.minLevel === 0)).toBe(true);
       expect(plain.layers.filter((l) => l.minLevel === 0).every((l) => l.id.endsWith('.dw') || l.id.endsWith('.se'))).toBe(true);
     }
   });
 
   it('keeps one super-network checkpoint directory per network, recipe and data set', () => {
-    const spec = loadNetwork('mobilenet-v1-cbc-32');
+    const spec = loadNetwork('mobilenet-v3-demo-deep-cbc-32');
     const data = { trainSize: 100, heldoutSize: 10, testSize: 10 };
     const dir = supernetCheckpointDir('nets', spec, { epochs: 12 }, data);
-    expect(dir).toMatch(/^nets[\\/]mobilenet-v1-cbc-32-[0-9a-f]{12}$/);
+    expect(dir).toMatch(/^nets[\\/]mobilenet-v3-demo-deep-cbc-32-[0-9a-f]{12}$/);
     expect(supernetCheckpointDir('nets', spec, { epochs: 12 }, data)).toBe(dir);
     expect(supernetCheckpointDir('nets', spec, { epochs: 6 }, data)).not.toBe(dir);
     expect(supernetCheckpointDir('nets', spec, { epochs: 12 }, { ...data, trainSize: 200 })).not.toBe(dir);
-    expect(supernetCheckpointDir('nets', loadNetwork('mobilenet-v1-plain-32'), { epochs: 12 }, data)).not.toBe(dir);
+    expect(supernetCheckpointDir('nets', loadNetwork('mobilenet-v3-demo-deep-32'), { epochs: 12 }, data)).not.toBe(dir);
   });
 
   it('summarizes part (b) per side over search seeds', () => {

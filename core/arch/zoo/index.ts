@@ -23,8 +23,6 @@ const ZOO: Record<string, ZooEntry> = {
   'netadaptv2-macs': { build: netadaptV2Macs, options: {}, summary: 'NetAdaptV2 MAC-guided initial network (App. A.1)' },
   fastdepth: { build: fastDepth, options: {}, summary: 'FastDepth (MobileNetV1 encoder, NNConv5 decoder), 224×224' },
   'mobilenet-v1-32': { build: mobilenetV1, options: SMALL, summary: 'MobileNetV1 0.5, 32×32 input, 10 classes' },
-  'mobilenet-v1-plain-32': { build: (o) => mobilenetV1({ ...o, bypass: 'none' }), options: SMALL, summary: 'MobileNetV1 0.5, 32×32, no channel-level bypass (the CBC ablation of App. D, without CBC)' },
-  'mobilenet-v1-cbc-32': { build: (o) => mobilenetV1({ ...o, bypass: 'by-stage' }), options: SMALL, summary: 'MobileNetV1 0.5, 32×32, bypass limited to each stage\'s width, fixed stem (the CBC ablation of App. D)' },
   'mobilenet-v2-32': { build: mobilenetV2, options: SMALL, summary: 'MobileNetV2 0.5, 32×32 input, 10 classes' },
   'mobilenet-v3-large-32': { build: mobilenetV3Large, options: SMALL, summary: 'MobileNetV3-Large 0.5, 32×32 input, 10 classes' },
   'netadaptv2-latency-32': { build: netadaptV2Latency, options: SMALL, summary: 'latency-guided initial network 0.5, 32×32, 10 classes' },
