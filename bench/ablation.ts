@@ -189,14 +189,14 @@ export interface SearchRun {
   best: SubnetConfig;
 }
 
-interface FinalTrainingResult {
+export interface FinalTrainingResult {
   steps: number;
   trainSeconds: number;
   heldoutTop1: number;
   testTop1: number;
 }
 
-interface CbcRow {
+export interface CbcRow {
   network: string;
   cbc: boolean;
   superNetworkTrainSeconds: number;
