@@ -63,6 +63,59 @@ export async function trainTimedSupernet(
   log: (line: string) => void,
   checkpointDir?: string,
 ): Promise<TrainedSupernet> {
+  if (checkpointDir === undefined) return trainTimed(spec, dataset, config, log);
+  const release = await lockCheckpointDir(checkpointDir, log);
+  try {
+    return await trainTimed(spec, dataset, config, log, checkpointDir);
+  } finally {
+    release();
+  }
+}
+
+const LOCK_FILE = 'training.lock';
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * One process trains a checkpoint directory at a time: another bench sharing `--supernet-dir` waits for it (then
+ * loads the finished super-network); a lock left by a killed process is taken over.
+ */
+export async function lockCheckpointDir(dir: string, log: (line: string) => void, pollMs = 10_000): Promise<() => void> {
+  fs.mkdirSync(dir, { recursive: true });
+  const lock = path.join(dir, LOCK_FILE);
+  let waiting = false;
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      return () => fs.rmSync(lock, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = Number(fs.readFileSync(lock, 'utf8'));
+    if (!Number.isInteger(holder) || holder <= 0 || !processAlive(holder)) {
+      fs.rmSync(lock, { force: true });
+      continue;
+    }
+    if (!waiting) log(`    waiting for process ${holder}, which is training ${dir}`);
+    waiting = true;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
+
+async function trainTimed(
+  spec: NetworkSpec,
+  dataset: Dataset,
+  config: Partial<SupernetTrainConfig>,
+  log: (line: string) => void,
+  checkpointDir?: string,
+): Promise<TrainedSupernet> {
   const started = performance.now();
   const resume = checkpointDir !== undefined && checkpointExists(checkpointDir);
   const before = resume ? savedTrainSeconds(checkpointDir) : 0;

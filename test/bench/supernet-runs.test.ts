@@ -6,7 +6,7 @@ import { initBackend } from '../../core/tensor/backend.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { copyWeights, scoreSubnet, trainTimedSupernet } from '../../bench/supernet-runs.ts';
+import { copyWeights, lockCheckpointDir, scoreSubnet, trainTimedSupernet } from '../../bench/supernet-runs.ts';
 import { tinySpec } from '../core/search/helpers.ts';
 
 const spec = tinySpec();
@@ -65,6 +65,33 @@ describe('bench helpers', () => {
       again.weights.dispose();
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('checkpoint directory lock', () => {
+  it('makes a second holder wait until the first releases, and takes over a dead process\'s lock', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-lock-'));
+    try {
+      const release = await lockCheckpointDir(dir, () => {}, 5);
+      const lines: string[] = [];
+      let second: (() => void) | undefined;
+      const waiting = lockCheckpointDir(dir, (line) => lines.push(line), 5).then((r) => (second = r));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(second).toBeUndefined();
+      expect(lines.join('\n')).toMatch(new RegExp(`waiting for process ${process.pid}`));
+      release();
+      await waiting;
+      expect(second).toBeDefined();
+      second!();
+      // A lock whose process is gone (pid far above any live one) does not block.
+      fs.writeFileSync(path.join(dir, 'training.lock'), '999999999');
+      const third = await lockCheckpointDir(dir, () => {}, 5);
+      expect(fs.readFileSync(path.join(dir, 'training.lock'), 'utf8')).toBe(String(process.pid));
+      third();
+      expect(fs.existsSync(path.join(dir, 'training.lock'))).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
