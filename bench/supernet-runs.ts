@@ -12,6 +12,7 @@ import { createSupernetEvaluator } from '../core/supernet/evaluate.ts';
 import { checkpointExists } from '../core/supernet/checkpoint.ts';
 import { SupernetTrainer, type SupernetTrainConfig } from '../core/supernet/train.ts';
 import { SupernetWeights } from '../core/supernet/weights.ts';
+import { processAlive } from '../core/process-alive.ts';
 
 export interface BenchDataOptions {
   trainSize: number;
@@ -73,15 +74,6 @@ export async function trainTimedSupernet(
 }
 
 const LOCK_FILE = 'training.lock';
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * One process trains a checkpoint directory at a time: another bench sharing `--supernet-dir` waits for it (then

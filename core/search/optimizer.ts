@@ -31,6 +31,7 @@ import type {
   SearchParams,
   SearchResult,
 } from './types.ts';
+import { processAlive } from '../process-alive.ts';
 
 export interface SearchDeps {
   spec: NetworkSpec;
@@ -301,14 +302,5 @@ export class SearchOptimizer {
       evalMs: sample.evalMs ?? 0,
       reused,
     });
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
