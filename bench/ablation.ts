@@ -131,7 +131,7 @@ const FULL: Profile = {
   epochs: DEMO_TRAIN_CONFIG.epochs,
   scoring: { calibrationBatches: 5 },
   a: { target: 0.5, scd: [scd(0.05), scd(0.1)], mcd: [mcd(4, 4, 0.05), mcd(8, 4, 0.05), mcd(8, 4, 0.1)], mcdSeeds: [1, 2, 3] },
-  // 12 stand-alone epochs: at 6 the same networks scored 7–17 points below of their 12-epoch scores.
+  // 12 stand-alone epochs: at 6 the same networks scored 7–17 points below their 12-epoch scores.
   b: { target: 0.35, mcd: mcd(10, 4, 0.05), finalSteps: 150, seeds: [1, 2, 3], standaloneEpochs: 12 },
   // NetAdaptV1 fine-tunes every sample for four epochs (paper Sec. 4.3, following NetAdaptV1); here one epoch of the
   // 8,000 training images at batch 64 (a quarter of that, to keep the bench near half an hour).

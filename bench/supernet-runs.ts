@@ -115,8 +115,10 @@ async function trainTimed(
   if (resume) log(`    continuing the checkpoint in ${checkpointDir} at step ${trainer.step}/${trainer.totalSteps}`);
   const recordSeconds = () => {
     if (!checkpointDir) return;
-    fs.mkdirSync(checkpointDir, { recursive: true });
-    fs.writeFileSync(path.join(checkpointDir, TIMING_FILE), JSON.stringify({ trainSeconds: before + (performance.now() - started) / 1000 }));
+    // Written aside and renamed, so a kill mid-write leaves the previous value, never a torn file.
+    const file = path.join(checkpointDir, TIMING_FILE);
+    fs.writeFileSync(`${file}.tmp`, JSON.stringify({ trainSeconds: before + (performance.now() - started) / 1000 }));
+    fs.renameSync(`${file}.tmp`, file);
   };
   let lastLog = performance.now();
   await trainer.run({
