@@ -6,26 +6,15 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { cbcGoals, type CbcRow } from './ablation.ts';
-
-interface PartB {
-  pair: string;
-  metric: string;
-  targetFraction: number;
-  setting: string;
-  finalTrainingSteps: number;
-  standaloneEpochs: number;
-  unreachable: { network: string; cbc: boolean; message: string }[];
-  rows: CbcRow[];
-}
+import { cbcGoals, type CbcPartResult } from './ablation.ts';
 
 /** Fields that must agree for the runs to be one experiment. */
-const SAME: readonly (keyof PartB)[] = ['pair', 'metric', 'targetFraction', 'setting', 'finalTrainingSteps', 'standaloneEpochs'];
+const SAME: readonly (keyof CbcPartResult)[] = ['pair', 'metric', 'targetFraction', 'setting', 'finalTrainingSteps', 'standaloneEpochs'];
 
 export function combineCbcParts(sources: readonly { name: string; result: Record<string, unknown> }[]): Record<string, unknown> {
   if (sources.length === 0) throw new Error('no results to combine');
   const parts = sources.map(({ name, result }) => {
-    const part = result['b_cbcVsNoCbc'] as PartB | undefined;
+    const part = result['b_cbcVsNoCbc'] as CbcPartResult | undefined;
     if (!part || !Array.isArray(part.rows)) throw new Error(`${name} has no part (b) result (b_cbcVsNoCbc)`);
     return { name, part };
   });
@@ -46,7 +35,7 @@ export function combineCbcParts(sources: readonly { name: string; result: Record
   }
   const unreachable = parts.flatMap(({ part }) => part.unreachable);
   const { summary, removesWholeLayers, scoresHigher } = cbcGoals(rows, unreachable, first.part.standaloneEpochs);
-  const { rows: _rows, unreachable: _unreachable, ...setting } = first.part;
+  const { rows: _rows, unreachable: _unreachable, seeds: _seeds, ...setting } = first.part;
   return {
     benchmark: 'ablation part (b), combined',
     sources: parts.map(({ name }) => name),

@@ -212,6 +212,21 @@ export interface CbcRow {
   seed: number;
 }
 
+/** Part (b)'s record in the result file (without its summary), read back by bench/ablation-combine.ts. */
+export interface CbcPartResult {
+  pair: CbcPair;
+  networks: { cbc: string; plain: string };
+  metric: 'macs' | 'latency';
+  targetFraction: number;
+  setting: string;
+  seeds: number[];
+  finalTrainingSteps: number;
+  standaloneEpochs: number;
+  standaloneTrainConfig: Partial<SupernetTrainConfig>;
+  unreachable: { network: string; cbc: boolean; message: string }[];
+  rows: CbcRow[];
+}
+
 interface CbcSideSummary {
   removedLayerCounts: number[];
   medianRemovedLayers: number;
@@ -625,7 +640,7 @@ export async function runAblationBench(options: AblationBenchOptions = {}): Prom
       scorer.dispose();
     }
     await latency?.close();
-    const bOut = {
+    const bOut: CbcPartResult = {
       pair: options.cbcPair ?? 'demo',
       networks: pair,
       metric: metricName,
@@ -754,31 +769,43 @@ export async function runAblationBench(options: AblationBenchOptions = {}): Prom
   return out;
 }
 
+const numberOrUndefined = (value: string | undefined): number | undefined => (value === undefined ? undefined : Number(value));
+
+/** The value after `flag` (undefined without the flag); a missing value, or another flag in its place, is an error. */
+function flagValue(argv: readonly string[], flag: string, takes: string): string | undefined {
+  const at = argv.indexOf(flag);
+  if (at < 0) return undefined;
+  const value = argv[at + 1];
+  if (value === undefined || value.startsWith('--')) throw new Error(`${flag} takes ${takes}`);
+  return value;
+}
+
 export function parseAblationArgs(argv: readonly string[]): AblationBenchOptions {
-  const only = argv.includes('--only') ? (argv[argv.indexOf('--only') + 1] ?? '').split(',').filter(Boolean) : undefined;
+  const only = flagValue(argv, '--only', 'parts a, b, c')?.split(',').filter(Boolean);
   for (const part of only ?? []) {
     if (!['a', 'b', 'c'].includes(part)) throw new Error(`--only takes parts a, b, c (got "${part}")`);
   }
-  const cbcTarget = argv.includes('--cbc-target') ? Number(argv[argv.indexOf('--cbc-target') + 1]) : undefined;
+  const cbcTarget = numberOrUndefined(flagValue(argv, '--cbc-target', 'a fraction between 0 and 1 (e.g. 0.2)'));
   if (cbcTarget !== undefined && !(cbcTarget > 0 && cbcTarget < 1)) throw new Error('--cbc-target takes a fraction between 0 and 1 (e.g. 0.2)');
-  const removalShare = argv.includes('--removal-share') ? Number(argv[argv.indexOf('--removal-share') + 1]) : undefined;
+  const removalShare = numberOrUndefined(flagValue(argv, '--removal-share', 'a fraction in (0, 1] (e.g. 0.25)'));
   if (removalShare !== undefined && !(removalShare > 0 && removalShare <= 1)) throw new Error('--removal-share takes a fraction in (0, 1] (e.g. 0.25)');
-  const cbcMetric = argv.includes('--cbc-metric') ? argv[argv.indexOf('--cbc-metric') + 1] : undefined;
+  const cbcMetric = flagValue(argv, '--cbc-metric', 'macs or latency');
   if (cbcMetric !== undefined && cbcMetric !== 'macs' && cbcMetric !== 'latency') throw new Error(`--cbc-metric takes macs or latency (got "${cbcMetric}")`);
-  const cbcPair = argv.includes('--cbc-pair') ? argv[argv.indexOf('--cbc-pair') + 1] : undefined;
-  if (cbcPair !== undefined && !(cbcPair in CBC_PAIRS)) throw new Error(`--cbc-pair takes ${Object.keys(CBC_PAIRS).join(' or ')} (got "${cbcPair}")`);
-  const depthSampling = argv.includes('--depth-sampling') ? argv[argv.indexOf('--depth-sampling') + 1] : undefined;
+  const pairs = Object.keys(CBC_PAIRS).join(' or ');
+  const cbcPair = flagValue(argv, '--cbc-pair', pairs);
+  if (cbcPair !== undefined && !(cbcPair in CBC_PAIRS)) throw new Error(`--cbc-pair takes ${pairs} (got "${cbcPair}")`);
+  const depthSampling = flagValue(argv, '--depth-sampling', `one of ${DEPTH_SAMPLINGS.join(', ')}`);
   if (depthSampling !== undefined && !DEPTH_SAMPLINGS.includes(depthSampling as DepthSampling)) {
     throw new Error(`--depth-sampling takes one of ${DEPTH_SAMPLINGS.join(', ')} (got "${depthSampling}")`);
   }
-  const cbcSeeds = argv.includes('--cbc-seeds') ? (argv[argv.indexOf('--cbc-seeds') + 1] ?? '').split(',').map(Number) : undefined;
-  if (cbcSeeds !== undefined && (cbcSeeds.length === 0 || !cbcSeeds.every(Number.isInteger))) throw new Error('--cbc-seeds takes integers separated by commas (e.g. 1,2,3,4,5)');
-  const standaloneEpochs = argv.includes('--standalone-epochs') ? Number(argv[argv.indexOf('--standalone-epochs') + 1]) : undefined;
-  if (standaloneEpochs !== undefined && !(standaloneEpochs >= 0)) throw new Error('--standalone-epochs takes a number of epochs ≥ 0 (0 skips the stand-alone training)');
-  const outFile = argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : undefined;
-  if (argv.includes('--out') && (outFile === undefined || outFile.startsWith('--'))) throw new Error('--out takes a file name');
-  const supernetDir = argv.includes('--supernet-dir') ? argv[argv.indexOf('--supernet-dir') + 1] : undefined;
-  if (argv.includes('--supernet-dir') && (supernetDir === undefined || supernetDir.startsWith('--'))) throw new Error('--supernet-dir takes a directory');
+  const seedsHelp = 'integers separated by commas (e.g. 1,2,3,4,5)';
+  const cbcSeeds = flagValue(argv, '--cbc-seeds', seedsHelp)?.split(',').map(Number);
+  if (cbcSeeds !== undefined && !cbcSeeds.every(Number.isInteger)) throw new Error(`--cbc-seeds takes ${seedsHelp}`);
+  const epochsHelp = 'a number of epochs ≥ 0 (0 skips the stand-alone training)';
+  const standaloneEpochs = numberOrUndefined(flagValue(argv, '--standalone-epochs', epochsHelp));
+  if (standaloneEpochs !== undefined && !(standaloneEpochs >= 0)) throw new Error(`--standalone-epochs takes ${epochsHelp}`);
+  const outFile = flagValue(argv, '--out', 'a file name');
+  const supernetDir = flagValue(argv, '--supernet-dir', 'a directory');
   return {
     ...(cbcSeeds !== undefined ? { cbcSeeds } : {}),
     ...(standaloneEpochs !== undefined ? { standaloneEpochs } : {}),
@@ -796,7 +823,13 @@ export function parseAblationArgs(argv: readonly string[]): AblationBenchOptions
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const options = parseAblationArgs(process.argv.slice(2));
+  let options: AblationBenchOptions;
+  try {
+    options = parseAblationArgs(process.argv.slice(2));
+  } catch (error) {
+    console.error(`ablation: ${(error as Error).message}`);
+    process.exit(2);
+  }
   // A quick run's numbers mean nothing: keep them out of bench/results.
   await runAblationBench(options.quick ? { ...options, outFile: join(os.tmpdir(), 'ablation-quick.json') } : options);
 }

@@ -45,8 +45,8 @@ export interface TrainedSupernet {
 /** Training seconds spent so far on a checkpointed run (a sidecar next to the checkpoint, updated every epoch). */
 const TIMING_FILE = 'bench-train-seconds.json';
 
-function savedTrainSeconds(dir: string | undefined): number {
-  if (!dir || !fs.existsSync(path.join(dir, TIMING_FILE))) return 0;
+function savedTrainSeconds(dir: string): number {
+  if (!fs.existsSync(path.join(dir, TIMING_FILE))) return 0;
   const value = (JSON.parse(fs.readFileSync(path.join(dir, TIMING_FILE), 'utf8')) as { trainSeconds?: unknown }).trainSeconds;
   return typeof value === 'number' ? value : 0;
 }
@@ -90,7 +90,13 @@ export async function lockCheckpointDir(dir: string, log: (line: string) => void
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    const holder = Number(fs.readFileSync(lock, 'utf8'));
+    let holder: number;
+    try {
+      holder = Number(fs.readFileSync(lock, 'utf8'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue; // released (or taken over) meanwhile
+      throw error;
+    }
     if (!Number.isInteger(holder) || holder <= 0 || !processAlive(holder)) {
       fs.rmSync(lock, { force: true });
       continue;
@@ -110,7 +116,7 @@ async function trainTimed(
 ): Promise<TrainedSupernet> {
   const started = performance.now();
   const resume = checkpointDir !== undefined && checkpointExists(checkpointDir);
-  const before = resume ? savedTrainSeconds(checkpointDir) : 0;
+  const before = resume ? savedTrainSeconds(checkpointDir as string) : 0;
   const trainer = SupernetTrainer.create({ spec, dataset, config, ...(checkpointDir ? { outDir: checkpointDir, resume } : {}) });
   if (resume) log(`    continuing the checkpoint in ${checkpointDir} at step ${trainer.step}/${trainer.totalSteps}`);
   const recordSeconds = () => {
