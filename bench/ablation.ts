@@ -39,9 +39,9 @@ import { trainSubnetwork } from '../core/supernet/subnet-train.ts';
 import { DEMO_TRAIN_CONFIG, demoTrainConfig, type SupernetTrainConfig } from '../core/supernet/train.ts';
 import { SupernetWeights } from '../core/supernet/weights.ts';
 import { initBackend } from '../core/tensor/backend.ts';
-import { StoreLatencySource } from '../profiler-android/lut/lazy-source.ts';
-import { openProfiler } from '../profiler-android/open-profiler.ts';
-import { LatencyStore } from '../profiler-android/store/latency-store.ts';
+import { StoreLatencySource } from '../latency/lut/lazy-source.ts';
+import { openProfiler } from '../latency/open-profiler.ts';
+import { LatencyStore } from '../latency/store/latency-store.ts';
 import {
   benchDataset,
   copyWeights,

@@ -4,8 +4,8 @@ import { dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Rng } from '../core/random.ts';
 import { openWorkspace } from '../core/store/workspace.ts';
-import { LatencyStore } from '../profiler-android/store/latency-store.ts';
-import { LatencyTable } from '../profiler-android/store/lut-memory.ts';
+import { LatencyStore } from '../latency/store/latency-store.ts';
+import { LatencyTable } from '../latency/store/lut-memory.ts';
 
 /**
  * How many sub-network latency estimates per second the in-memory table gives the search (target: >= 1M/s for

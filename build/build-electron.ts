@@ -28,7 +28,7 @@ export async function buildElectron(): Promise<void> {
     entryPoints: {
       main: 'electron/main.ts',
       'engine-host': 'electron/engine-host.ts',
-      'job-worker': 'core/api/job-worker.ts',
+      'job-worker': 'app/api/job-worker.ts',
     },
     outdir,
     outExtension: { '.js': '.js' },

@@ -1,5 +1,5 @@
 /** Maps app://netadapt/<path> to a file of the built renderer (no traversal, no hidden files). */
-import { resolveStaticPath } from '../core/api/http-security.ts';
+import { resolveStaticPath } from '../app/api/http-security.ts';
 import { APP_HOST, APP_SCHEME } from './csp.ts';
 
 export function appUrlToFile(url: string, rendererDir: string): string | null {

@@ -1,5 +1,5 @@
 /** The app:// origin the renderer is served from, and its Content-Security-Policy (no network access at all). */
-import { contentSecurityPolicy } from '../core/api/csp.ts';
+import { contentSecurityPolicy } from '../app/api/csp.ts';
 
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'netadapt';

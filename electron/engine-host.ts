@@ -2,9 +2,9 @@
  * The engine process (Electron utilityProcess): the API server over the default engine. The main process relays
  * requests from the window and events back; a crash here never takes the window down.
  */
-import { createDefaultEngine } from '../core/api/engine-default.ts';
-import type { ServerMessage } from '../core/api/protocol.ts';
-import { createApiServer } from '../core/api/server.ts';
+import { createDefaultEngine } from '../app/api/engine-default.ts';
+import type { ServerMessage } from '../app/api/protocol.ts';
+import { createApiServer } from '../app/api/server.ts';
 import type { HostToMain, MainToHost } from './host-protocol.ts';
 
 interface ParentPort {

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { WebSocket } from 'ws';
-import { AdbTestEnvironment, adbBinary } from '../profiler-android/adb-harness.ts';
+import { AdbTestEnvironment, adbBinary } from '../latency/android/adb-harness.ts';
 import { chromiumMissing, launchChromium, openPage, screenshotPath, startTestApp, unexpectedProblems, type TestApp } from './harness.ts';
 
 const missing = chromiumMissing();

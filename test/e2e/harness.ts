@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import { build } from 'vite';
-import { RENDERER_DIST, RENDERER_VITE_CONFIG, startBrowserUi, type BrowserUi } from '../../core/api/browser-ui.ts';
-import type { Engine } from '../../core/api/engine.ts';
+import { RENDERER_DIST, RENDERER_VITE_CONFIG, startBrowserUi, type BrowserUi } from '../../app/api/browser-ui.ts';
+import type { Engine } from '../../app/api/engine.ts';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 export const ARTIFACTS = join(process.cwd(), 'test-artifacts');
@@ -113,7 +113,7 @@ export async function ensureFreshRenderer(): Promise<void> {
   const built = join(RENDERER_DIST, 'index.html');
   const builtAt = existsSync(built) ? statSync(built).mtimeMs : 0;
   const root = process.cwd();
-  const sources = [join(root, 'renderer/src'), join(root, 'renderer/index.html'), join(root, 'renderer/vite.config.ts'), join(root, 'core/api')];
+  const sources = [join(root, 'renderer/src'), join(root, 'renderer/index.html'), join(root, 'renderer/vite.config.ts'), join(root, 'app/api')];
   if (sources.some((path) => newestMtime(path) > builtAt)) {
     await build({ configFile: RENDERER_VITE_CONFIG, logLevel: 'warn' });
   }

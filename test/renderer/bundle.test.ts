@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { RENDERER_DIST } from '../../core/api/browser-ui.ts';
+import { RENDERER_DIST } from '../../app/api/browser-ui.ts';
 import { ensureFreshRenderer } from '../e2e/harness.ts';
 
 describe('renderer bundle', () => {

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { register } from '../../../core/cli/commands/train-supernet.ts';
+import { register } from '../../../app/cli/commands/train-supernet.ts';
 import { checkpointExists, loadCheckpoint } from '../../../core/supernet/checkpoint.ts';
 import { smallSpecInput } from './fixtures.ts';
 

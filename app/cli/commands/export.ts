@@ -1,0 +1,32 @@
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { loadNetwork, parseSubnet, readJsonFile, resolveNetwork } from '../../../core/arch/index.ts';
+import { exportNetwork } from '../../../core/export/network.ts';
+import { randomFoldedWeights } from '../../../core/export/random-weights.ts';
+import { loadCheckpointWeights } from '../../../core/export/checkpoint-weights.ts';
+
+export function register(program: Command): void {
+  program
+    .command('export')
+    .description('write a (sub-)network as a .tflite model (float32, batch norm folded)')
+    .requiredOption('--network <network>', 'zoo name or network .json')
+    .option('--subnet <file>', 'sub-network JSON (default: the full network)')
+    .option('--weights <checkpoint>', 'super-network checkpoint directory (default: random weights of the right shapes)')
+    .option('--seed <n>', 'seed of the random weights', '1')
+    .option('--no-softmax', 'end a classifier with logits instead of SOFTMAX')
+    .requiredOption('--out <file>', 'output .tflite path')
+    .action(async (options: { network: string; subnet?: string; weights?: string; seed: string; softmax: boolean; out: string }) => {
+      const spec = loadNetwork(options.network);
+      const subnet = options.subnet ? parseSubnet(spec, readJsonFile(options.subnet), options.subnet) : undefined;
+      const network = resolveNetwork(spec, subnet);
+      const weights = options.weights
+        ? await loadCheckpointWeights(options.weights, spec, subnet)
+        : randomFoldedWeights(network, Number(options.seed));
+      const bytes = exportNetwork(network, weights, { softmax: options.softmax });
+      writeFileSync(options.out, bytes);
+      console.log(
+        `wrote ${options.out}: ${bytes.length} bytes, ${(network.macs / 1e6).toFixed(2)}M MACs, ${(network.params / 1e6).toFixed(3)}M params` +
+          (options.weights ? ` (weights from ${options.weights})` : ' (random weights)'),
+      );
+    });
+}

@@ -1,0 +1,34 @@
+import { UserError } from '../../../core/errors.ts';
+
+/**
+ * The device went away during an operation (cable pulled, adb server restarted, phone rebooted).
+ * `partialOutput` holds whatever the device printed before the connection dropped.
+ */
+export class DeviceDisconnectedError extends UserError {
+  constructor(
+    message: string,
+    readonly partialOutput = '',
+    details: readonly string[] = [],
+  ) {
+    super(message, details);
+  }
+}
+
+/** A shell command ran longer than its time limit; the session was closed. */
+export class DeviceTimeoutError extends UserError {
+  constructor(
+    message: string,
+    readonly partialOutput = '',
+  ) {
+    super(message);
+  }
+}
+
+/** No device with that serial is attached (or it is offline/unauthorized). */
+export class DeviceNotFoundError extends UserError {}
+
+/** The adb server cannot be reached or started. */
+export class AdbUnavailableError extends UserError {}
+
+/** The device refused an operation (push failed, path unreadable, …). */
+export class DeviceCommandError extends UserError {}
