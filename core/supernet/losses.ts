@@ -41,6 +41,24 @@ export function top1Correct(logits: tf.Tensor2D, labels: Int32Array): number {
   return correct;
 }
 
+/** Correct top-1 predictions of host logits [N, classes] (row-major); ties go to the first maximum, as tf.argMax. */
+export function top1CorrectOfLogits(logits: Float32Array, classes: number, labels: Int32Array): number {
+  let correct = 0;
+  for (let i = 0; i < labels.length; i++) {
+    let best = 0;
+    let bestValue = logits[i * classes] as number;
+    for (let c = 1; c < classes; c++) {
+      const v = logits[i * classes + c] as number;
+      if (v > bestValue) {
+        bestValue = v;
+        best = c;
+      }
+    }
+    if (best === labels[i]) correct++;
+  }
+  return correct;
+}
+
 export interface DepthSums {
   pixels: number;
   squaredError: number;
@@ -49,12 +67,16 @@ export interface DepthSums {
 
 /** Accumulates depth metrics of a batch: `logPred` [N,H,W,1] log-depth, `depth` metres. */
 export function depthSums(logPred: tf.Tensor4D, depth: Float32Array): DepthSums {
-  const pred = tf.tidy(() => tf.exp(logPred).dataSync() as Float32Array);
+  return depthSumsOfLogDepth(logPred.dataSync() as Float32Array, depth);
+}
+
+/** depthSums of host log-depth predictions (same layout as `depth`). */
+export function depthSumsOfLogDepth(logPred: Float32Array, depth: Float32Array): DepthSums {
   const sums: DepthSums = { pixels: 0, squaredError: 0, withinDelta1: 0 };
   for (let i = 0; i < depth.length; i++) {
     const gt = depth[i] as number;
     if (!(gt > 0)) continue;
-    const p = pred[i] as number;
+    const p = Math.exp(logPred[i] as number);
     sums.pixels++;
     sums.squaredError += (p - gt) * (p - gt);
     if (Math.max(p / gt, gt / p) < 1.25) sums.withinDelta1++;
