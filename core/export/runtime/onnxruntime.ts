@@ -3,10 +3,11 @@
  * so a machine without it still runs everything else. Sessions run on the calling thread; `threads` sets the size of
  * the session's own intra-op pool (1 = no extra threads: one session per worker thread when parallelizing).
  */
+import type * as OrtModule from 'onnxruntime-node';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { UserError } from '../../errors.ts';
 
-type Ort = typeof import('onnxruntime-node');
+type Ort = typeof OrtModule;
 
 export interface OnnxSessionOptions {
   /** Intra-op threads (default 1). */

@@ -1,0 +1,84 @@
+/**
+ * The one build module: esbuild bundles of the CLI (dist/cli) and of the Electron side (dist/electron), so neither
+ * compiles TypeScript when it starts. npm packages stay external (native ones such as better-sqlite3 and
+ * onnxruntime-node, and the tfjs/LiteRT .wasm binaries, are found in node_modules at run time, as from source).
+ *
+ * - CLI: main.js and job-worker.js (the `netadapt ui` job thread) as ES modules; lazily imported command modules
+ *   become chunks in the same folder, so `new URL('./job-worker.js', import.meta.url)` and the renderer path
+ *   (two folders up) resolve from every chunk as they do from source. The top-level help text is rendered here from
+ *   the registered commands and embedded, so `netadapt --help` loads none of them.
+ * - Electron: main.js, engine-host.js and job-worker.js as ES modules (the package is "type": "module"),
+ *   preload.cjs as CommonJS (sandboxed preloads cannot be ES modules).
+ *
+ * Run: tsx build/bundle.ts [cli|electron]… (default: cli); `npm install` runs the CLI build (the prepare script).
+ */
+import { build, type BuildOptions } from 'esbuild';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+export const CLI_DIR = `${root}dist/cli`;
+export const ELECTRON_DIR = `${root}dist/electron`;
+
+const common: BuildOptions = {
+  absWorkingDir: root,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  format: 'esm',
+  outExtension: { '.js': '.js' },
+  splitting: true,
+};
+
+export async function buildCli(outdir: string = CLI_DIR): Promise<void> {
+  await build({
+    ...common,
+    entryPoints: { main: 'app/cli/main.ts', 'job-worker': 'app/api/job-worker.ts' },
+    outdir,
+    chunkNames: '[name]-[hash]',
+    define: { NETADAPT_TOP_LEVEL_HELP: JSON.stringify(await topLevelHelp()) },
+  });
+}
+
+/** `netadapt --help` as commander prints it to a pipe (80 columns), rendered from every registered command. */
+export async function topLevelHelp(): Promise<string> {
+  const [{ createProgram }, { registerCommands }] = await Promise.all([
+    import('../app/cli/program.ts'),
+    import('../app/cli/commands/index.ts'),
+  ]);
+  const program = createProgram().configureOutput({ getOutHelpWidth: () => 80 });
+  await registerCommands(program);
+  return program.helpInformation();
+}
+
+export async function buildElectron(): Promise<void> {
+  const electron = { ...common, external: ['electron'] };
+  await build({
+    ...electron,
+    entryPoints: {
+      main: 'electron/main.ts',
+      'engine-host': 'electron/engine-host.ts',
+      'job-worker': 'app/api/job-worker.ts',
+    },
+    outdir: ELECTRON_DIR,
+    chunkNames: 'chunks/[name]-[hash]',
+  });
+  await build({ ...electron, format: 'cjs', splitting: false, entryPoints: { preload: 'electron/preload.ts' }, outdir: ELECTRON_DIR, outExtension: { '.js': '.cjs' } });
+}
+
+const targets: Record<string, () => Promise<void>> = { cli: buildCli, electron: buildElectron };
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((w) => !(w in targets));
+  if (unknown.length > 0) {
+    console.error(`unknown build target(s): ${unknown.join(', ')}; available: ${Object.keys(targets).join(', ')}`);
+    process.exit(2);
+  }
+  for (const name of wanted.length > 0 ? wanted : ['cli']) {
+    await (targets[name] as () => Promise<void>)();
+    console.log(`built ${name === 'cli' ? CLI_DIR : ELECTRON_DIR}`);
+  }
+}
