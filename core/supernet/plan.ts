@@ -46,6 +46,10 @@ export interface BnGroups {
   average: tf.Tensor2D;
   /** The group of image 0 (whose statistics update the BN moving averages). */
   first: number;
+  /** Images in each group (host copy of what `average` divides by). */
+  sizes: readonly number[];
+  /** Dense group index (0…G−1, the rows of `average`) of each image. */
+  imageGroups: readonly number[];
 }
 
 export interface BatchPlan {
@@ -175,5 +179,5 @@ function groupMatrices(group: readonly number[], n: number, owned: tf.Tensor[]):
   const a = tf.tensor2d(assign, [n, g]);
   const b = tf.tensor2d(average, [g, n]);
   owned.push(a, b);
-  return { assign: a, average: b, first: index.get(group[0] as number) as number };
+  return { assign: a, average: b, first: index.get(group[0] as number) as number, sizes, imageGroups: group.map((id) => index.get(id) as number) };
 }

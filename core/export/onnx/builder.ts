@@ -14,7 +14,13 @@ export class OnnxGraphBuilder {
   private readonly used = new Set<string>();
   private readonly constants = new Map<string, Value>();
 
-  constructor(readonly name: string) {}
+  /** Weights declared as graph inputs (fed at every run, e.g. while training) instead of initializers. */
+  readonly fedWeights = new Map<string, { dims: readonly number[]; data: Float32Array }>();
+
+  constructor(
+    readonly name: string,
+    private readonly weightsAsInputs = false,
+  ) {}
 
   /** A fresh value name based on `hint`. */
   fresh(hint: string): Value {
@@ -47,7 +53,12 @@ export class OnnxGraphBuilder {
   /** A float initializer (weights). */
   weight(hint: string, dims: readonly number[], data: Float32Array): Value {
     const name = this.fresh(hint);
-    this.initializers.push({ name, dims, data });
+    if (this.weightsAsInputs) {
+      this.inputs.push({ name, type: 'float', dims });
+      this.fedWeights.set(name, { dims, data });
+    } else {
+      this.initializers.push({ name, dims, data });
+    }
     return name;
   }
 

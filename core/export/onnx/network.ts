@@ -26,6 +26,8 @@ export interface OnnxNetworkOptions {
   batchNorm?: ReadonlyMap<string, BatchNormAffine>;
   /** BN epsilon of the calibration form. */
   epsilon?: number;
+  /** Weights as graph inputs (OnnxGraphBuilder.fedWeights) instead of initializers. */
+  weightsAsInputs?: boolean;
 }
 
 export const ONNX_INPUT = 'input';
@@ -37,8 +39,13 @@ export function statisticsOutputs(layerId: string): { mean: string; variance: st
 }
 
 export function exportOnnxNetwork(network: ResolvedNetwork, weights: FoldedWeights, options: OnnxNetworkOptions = {}): Uint8Array {
+  return onnxNetworkGraph(network, weights, options).encode(`NetAdapt Studio: ${network.spec.name}, ${network.macs} MACs`);
+}
+
+/** The graph of exportOnnxNetwork, before encoding. */
+export function onnxNetworkGraph(network: ResolvedNetwork, weights: FoldedWeights, options: OnnxNetworkOptions = {}): OnnxGraphBuilder {
   const { spec } = network;
-  const b = new OnnxGraphBuilder(spec.name);
+  const b = new OnnxGraphBuilder(spec.name, options.weightsAsInputs ?? false);
   const input = b.input(ONNX_INPUT, 'float', ['N', spec.input.height, spec.input.width, spec.input.channels]);
   const ctx: EmitContext = { b, weights, options, stats: [] };
   let x = b.transpose(input, [0, 3, 1, 2], 'nchw');
@@ -62,7 +69,7 @@ export function exportOnnxNetwork(network: ResolvedNetwork, weights: FoldedWeigh
     b.output(s.mean, 'float', [s.channels], names.mean);
     b.output(s.variance, 'float', [s.channels], names.variance);
   }
-  return b.encode(`NetAdapt Studio: ${spec.name}, ${network.macs} MACs`);
+  return b;
 }
 
 interface EmitContext {
