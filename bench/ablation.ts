@@ -25,23 +25,23 @@ import type { NetworkSpec, SubnetConfig } from '../core/arch/index.ts';
 import { filtersOf, fullSubnet, loadNetwork, resolveNetwork, searchSpace, subnetToJson } from '../core/arch/index.ts';
 import type { Dataset } from '../core/data/dataset.ts';
 import { LookupTableLatencyMetric, MacsMetric, type ResourceMetric } from '../core/metrics/index.ts';
-import { DEFAULT_PARAMS, SearchOptimizer } from '../core/search/optimizer.ts';
-import { FINAL_TRAIN_DEFAULTS } from '../core/search/final-training.ts';
+import { FINAL_TRAIN_DEFAULTS } from '../core/supernet/training/recipes.ts';
 import { SqliteRunStore } from '../core/search/run-store.ts';
-import { SupernetFineTuner } from '../core/search/supernet-finetuner.ts';
+import { SupernetFineTuner } from '../core/supernet/training/finetuner.ts';
 import { TargetUnreachableError } from '../core/search/errors.ts';
-import type { Evaluator, FineTuner, SearchAlgorithm, SearchParams, SearchResult } from '../core/search/types.ts';
+import type { Evaluator, FineTuner, SearchAlgorithm } from '../core/search/types.ts';
 import { median } from '../core/stats.ts';
 import { openWorkspace } from '../core/store/workspace.ts';
 import { createSupernetEvaluator } from '../core/supernet/evaluate.ts';
 import { DEPTH_SAMPLINGS, type DepthSampling } from '../core/supernet/sampling.ts';
-import { trainSubnetwork } from '../core/supernet/subnet-train.ts';
-import { DEMO_TRAIN_CONFIG, demoTrainConfig, type SupernetTrainConfig } from '../core/supernet/train.ts';
+import { trainSubnetwork } from '../core/supernet/training/subnet-trainer.ts';
+import { DEMO_TRAIN_CONFIG, demoTrainConfig } from '../core/supernet/training/recipes.ts';
+import { type SupernetTrainConfig } from '../core/supernet/training/config.ts';
 import { SupernetWeights } from '../core/supernet/weights.ts';
 import { initBackend } from '../core/tensor/backend.ts';
-import { StoreLatencySource } from '../latency/lut/lazy-source.ts';
-import { openProfiler } from '../latency/open-profiler.ts';
-import { LatencyStore } from '../latency/store/latency-store.ts';
+import { parseSearchConfig } from '../pipeline/config.ts';
+import { runSearchJob } from '../pipeline/job.ts';
+import { openLatencySource, type OpenedLatencySource } from '../pipeline/latency-source.ts';
 import {
   benchDataset,
   copyWeights,
@@ -283,6 +283,7 @@ export function summarizeCbcRows(rows: readonly Pick<CbcRow, 'cbc' | 'seed' | 'r
   };
 }
 
+/** One search of the bench through the pipeline's search job (in-memory run store, no report files). */
 async function runSearch(
   spec: NetworkSpec,
   scorer: { evaluator: Evaluator } | { fineTuner: FineTuner; fineTuneSteps: number },
@@ -291,27 +292,24 @@ async function runSearch(
   seed: number,
   metric: ResourceMetric = new MacsMetric(spec),
 ): Promise<SearchRun> {
-  const params: SearchParams = {
-    ...DEFAULT_PARAMS,
+  const config = parseSearchConfig({
+    network: spec.name,
+    target: `${+(targetFraction * 100).toFixed(6)}%`,
     algorithm: setting.algorithm,
-    target: { kind: 'fraction', value: targetFraction },
-    samplesPerIteration: setting.samplesPerIteration,
-    layersPerSample: setting.layersPerSample,
+    J: setting.samplesPerIteration,
+    L: setting.layersPerSample,
     reduction: setting.reduction,
     decay: 0.98,
     seed,
     ...('fineTuneSteps' in scorer ? { fineTuneSteps: scorer.fineTuneSteps } : {}),
-  };
+  }, 'the ablation bench\'s search');
   const workspace = openWorkspace(':memory:');
   try {
-    const store = new SqliteRunStore(workspace);
     const started = performance.now();
-    const result: SearchResult = await new SearchOptimizer({
-      spec,
-      metric,
-      store,
-      ...('fineTuner' in scorer ? { fineTuner: scorer.fineTuner } : { evaluator: scorer.evaluator }),
-    }).start(params);
+    const { result } = await runSearchJob(
+      { config, output: false },
+      { store: new SqliteRunStore(workspace), parts: { spec, metric, ...('fineTuner' in scorer ? { fineTuner: scorer.fineTuner } : { evaluator: scorer.evaluator }) } },
+    );
     const searchSeconds = (performance.now() - started) / 1000;
     return {
       setting: describeSetting(setting),
@@ -333,17 +331,17 @@ async function runSearch(
 }
 
 /** Latency tables of the host TFLite runtime, profiled lazily into a temporary workspace (deleted on close). */
-async function hostLatency(): Promise<{ metricFor(spec: NetworkSpec): ResourceMetric; close(): Promise<void> }> {
+async function hostLatency(): Promise<{ metricFor(spec: NetworkSpec): Promise<ResourceMetric>; close(): Promise<void> }> {
   const path = join(os.tmpdir(), `ablation-latency-${process.pid}.sqlite`);
-  const workspace = openWorkspace(path);
-  const store = new LatencyStore(workspace);
-  const profiler = await openProfiler({ device: 'host' });
+  const opened: OpenedLatencySource[] = [];
   return {
-    metricFor: (spec) =>
-      new LookupTableLatencyMetric(spec, new StoreLatencySource({ spec, store, deviceId: profiler.deviceId, runtimeOptions: profiler.runtimeOptions, profiler })),
+    metricFor: async (spec) => {
+      const latency = await openLatencySource(spec, { device: 'host', lazyProfiling: true }, path);
+      opened.push(latency);
+      return new LookupTableLatencyMetric(spec, latency.source);
+    },
     close: async () => {
-      await profiler.close?.();
-      workspace.close();
+      for (const latency of opened) await latency.close();
       rmSync(path, { force: true });
     },
   };
@@ -600,7 +598,7 @@ export async function runAblationBench(options: AblationBenchOptions = {}): Prom
     for (const [cbc, spec] of [[true, loadNetwork(pair.cbc)], [false, loadNetwork(pair.plain)]] as const) {
       const net = await trained(spec, true);
       const scorer = supernetScorer(net.weights, dataset, profile);
-      const metric = latency ? latency.metricFor(spec) : new MacsMetric(spec);
+      const metric = latency ? await latency.metricFor(spec) : new MacsMetric(spec);
       for (const seed of profile.b.seeds) {
         let run: SearchRun;
         try {

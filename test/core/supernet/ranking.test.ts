@@ -8,7 +8,8 @@ import { loadNetwork } from '../../../core/arch/index.ts';
 import { syntheticClassification } from '../../../core/data/synthetic-classification.ts';
 import { createSupernetEvaluator } from '../../../core/supernet/evaluate.ts';
 import { rankSubnetworks } from '../../../core/supernet/ranking.ts';
-import { DEMO_NETWORK, SupernetTrainer, demoTrainConfig } from '../../../core/supernet/train.ts';
+import { DEMO_NETWORK, demoTrainConfig } from '../../../core/supernet/training/recipes.ts';
+import { SupernetTrainer } from '../../../core/supernet/training/supernet-trainer.ts';
 import { useTestBackend } from './backend.ts';
 
 let trainer: SupernetTrainer | undefined;
