@@ -1,7 +1,7 @@
 /**
  * Issue #3's acceptance check: a short ordered-dropout training on the synthetic set (about 2 minutes on 2 cores)
  * gives a full network well above chance, and held-out accuracy of sub-networks rises with their MACs.
- * Deterministic (seeded); the margins were checked against measured runs (README, bench/results/supernet-ranking.json).
+ * Deterministic (seeded); the margins were checked against measured runs (docs/results.md, bench/results/supernet-ranking.json).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNetwork } from '../../../core/arch/index.ts';
