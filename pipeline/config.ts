@@ -29,6 +29,8 @@ const trainingSettings = z.strictObject({
   seed: z.int().min(0).max(0xffffffff).optional(),
 });
 
+const targetValue = z.union([z.number().positive('must be > 0'), z.string().regex(/%\s*$/, 'must be a number or a percentage like "50%"')]);
+
 export const METRIC_NAMES = ['macs', 'params', 'latency-lut', 'latency-measured'] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
@@ -41,14 +43,24 @@ export const searchConfigSchema = z.strictObject({
   /** Latency metrics: which device's table, and whether missing entries are profiled on the device. */
   latency: z
     .strictObject({
-      device: z.string().min(1),
+      /** One device; with "deviceTargets" the devices come from there. */
+      device: z.string().min(1).optional(),
       runtimeOptions: z.string().optional(),
       statistic: z.enum(['mean', 'median']).optional(),
       lazyProfiling: z.boolean().default(false),
     })
     .optional(),
   /** Final target: an absolute resource in the metric's unit (MACs, params, ms) or a percentage of the initial network. */
-  target: z.union([z.number().positive('must be > 0'), z.string().regex(/%\s*$/, 'must be a number or a percentage like "50%"')]),
+  target: targetValue.optional(),
+  /**
+   * Latency targets on several devices at once (each sample must meet every one): e.g.
+   * [{"device": "A", "target": "50%"}, {"device": "B", "target": 12.5}] (ms or a percentage of the full network on that
+   * device). Replaces "target" and "latency.device".
+   */
+  deviceTargets: z
+    .array(z.strictObject({ device: z.string().min(1), target: targetValue, runtimeOptions: z.string().optional() }))
+    .min(2, 'needs at least two devices (one device: "latency": {"device": …} and "target")')
+    .optional(),
   algorithm: z.enum(['mcd', 'scd']).default('mcd'),
   /** MCD: samples per iteration. */
   J: positiveInt.default(DEFAULT_PARAMS.samplesPerIteration),
@@ -120,8 +132,18 @@ export function parseSearchConfig(value: unknown, source = 'search config', base
     const path = absolute(config[key]);
     if (path !== undefined) resolved[key] = path;
   }
-  if ((config.metric === 'latency-lut' || config.metric === 'latency-measured') && !config.latency) {
-    throw new ValidationError(`${source}: metric "${config.metric}" needs "latency": {"device": "<device id>"}`);
+  const latencyMetric = config.metric === 'latency-lut' || config.metric === 'latency-measured';
+  if (config.deviceTargets) {
+    if (!latencyMetric) throw new ValidationError(`${source}: "deviceTargets" needs a latency metric ("metric": "latency-lut" or "latency-measured")`);
+    if (config.target !== undefined) throw new ValidationError(`${source}: give "target" or "deviceTargets", not both`);
+    if (config.latency?.device !== undefined) throw new ValidationError(`${source}: with "deviceTargets" the devices come from there; drop "latency.device"`);
+  } else {
+    if (config.target === undefined) {
+      throw new ValidationError(`${source}: "target" is missing: a resource in the metric's unit (e.g. 12.5 for ms) or a percentage of the initial network like "50%"`);
+    }
+    if (latencyMetric && config.latency?.device === undefined) {
+      throw new ValidationError(`${source}: metric "${config.metric}" needs "latency": {"device": "host" | "<adb serial>" | "<device id>"}`);
+    }
   }
   const final = config.finalTraining;
   if (final && config.dataset === undefined) throw new ValidationError(`${source}: "finalTraining" needs "dataset" (the data to train on)`);
@@ -145,7 +167,8 @@ export function toSearchParams(config: SearchConfig): SearchParams {
   if (config.budget.maxSamples !== undefined) budget.maxSamples = config.budget.maxSamples;
   const params: SearchParams = {
     algorithm: config.algorithm,
-    target: parseFinalTarget(config.target),
+    // Several devices: the resource is the largest ratio to the devices' targets (core/metrics/multi-target.ts), met at 1.
+    target: config.deviceTargets ? { kind: 'absolute', value: 1 } : parseFinalTarget(config.target as number | string),
     samplesPerIteration: config.J,
     layersPerSample: config.L,
     reduction: typeof config.reduction === 'number' ? config.reduction : parsePercent(config.reduction, 'reduction'),

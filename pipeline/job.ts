@@ -6,7 +6,8 @@
  */
 import { resolve } from 'node:path';
 import type { FinalTrainingSummary } from '../core/search/result.ts';
-import type { SearchOutputFiles, SearchReportInput } from '../core/search/report.ts';
+import { MultiTargetMetric } from '../core/metrics/multi-target.ts';
+import type { DeviceResource, SearchOutputFiles, SearchReportInput } from '../core/search/report.ts';
 import { SqliteRunStore } from '../core/search/run-store.ts';
 import type { RunStore, SearchBudget, SearchResult } from '../core/search/types.ts';
 import { defaultWorkspacePath, openWorkspace } from '../core/store/workspace.ts';
@@ -54,6 +55,13 @@ export interface SearchJobOutcome {
   finalTrainingInterrupted?: boolean;
 }
 
+/** A search with targets on several devices: every device's latency of the initial and the discovered network. */
+async function deviceResources(parts: SearchParts, result: SearchResult): Promise<DeviceResource[] | undefined> {
+  if (!(parts.metric instanceof MultiTargetMetric)) return undefined;
+  const found = await parts.metric.describe(result.best.config);
+  return found.map((d) => ({ label: d.label, unit: d.unit, initial: d.initial, discovered: d.value, target: d.target }));
+}
+
 export async function runSearchJob(input: SearchJobInput, deps: SearchJobDeps = {}): Promise<SearchJobOutcome> {
   const { config } = input;
   const parts: SearchParts = await openSearchParts(config, deps.parts);
@@ -73,9 +81,18 @@ export async function runSearchJob(input: SearchJobInput, deps: SearchJobDeps = 
     if (input.output === false) return outcome;
     const output = typeof input.output === 'function' ? input.output(result.runId) : input.output;
     const outputDir = resolve(output ?? config.output ?? `netadapt-output/${result.runId}`);
+    const devices = await deviceResources(parts, result);
     const report = (finalTraining?: FinalTrainingSummary) => {
       deps.onEvent?.({ type: 'phase', phase: 'report', status: 'started' });
-      const written = reportStep({ store, runId: result.runId, spec: parts.spec, scoreLabel: parts.scoreLabel, outputDir, ...(finalTraining ? { finalTraining } : {}) });
+      const written = reportStep({
+        store,
+        runId: result.runId,
+        spec: parts.spec,
+        scoreLabel: parts.scoreLabel,
+        outputDir,
+        ...(finalTraining ? { finalTraining } : {}),
+        ...(devices ? { devices } : {}),
+      });
       deps.onEvent?.({ type: 'report', files: written.files, report: written.report });
       deps.onEvent?.({ type: 'phase', phase: 'report', status: 'done' });
       Object.assign(outcome, { outputDir, files: written.files, report: written.report });

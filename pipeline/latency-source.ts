@@ -16,16 +16,34 @@ import type { Profiler } from '../latency/profiler.ts';
 import { LatencyStore } from '../latency/store/latency-store.ts';
 import type { SearchConfig } from './config.ts';
 
-export type LatencySettings = NonNullable<SearchConfig['latency']>;
+/** One device's latency source: which device, which of its tables, whether missing entries are measured there. */
+export interface DeviceLatency {
+  device: string;
+  runtimeOptions?: string;
+  lazyProfiling?: boolean;
+}
+
+/** The devices a configuration's latency metric reads: "latency.device", or every entry of "deviceTargets". */
+export function configuredDevices(config: Pick<SearchConfig, 'latency' | 'deviceTargets'>): DeviceLatency[] {
+  const lazy = config.latency?.lazyProfiling ? { lazyProfiling: true } : {};
+  if (config.deviceTargets) {
+    return config.deviceTargets.map((t) => ({ device: t.device, ...(t.runtimeOptions !== undefined ? { runtimeOptions: t.runtimeOptions } : {}), ...lazy }));
+  }
+  const device = config.latency?.device;
+  if (device === undefined) throw new UserError('a latency metric needs "latency": {"device": "host" | "<adb serial>" | "<device id>"}');
+  const runtimeOptions = config.latency?.runtimeOptions;
+  return [{ device, ...(runtimeOptions !== undefined ? { runtimeOptions } : {}), ...lazy }];
+}
 
 export interface OpenedLatencySource {
   source: LatencySource;
+  /** The device, for messages and reports ("host", a phone's label and id). */
+  label: string;
   /** Closes the profiler and the workspace opened for it. */
   close(): Promise<void>;
 }
 
-export async function openLatencySource(spec: NetworkSpec, latency: LatencySettings | undefined, workspacePath?: string): Promise<OpenedLatencySource> {
-  if (!latency) throw new UserError('a latency metric needs "latency": {"device": "host" | "<adb serial>" | "<device id>"}');
+export async function openLatencySource(spec: NetworkSpec, latency: DeviceLatency, workspacePath?: string): Promise<OpenedLatencySource> {
   const workspace = openWorkspace(workspacePath ?? defaultWorkspacePath());
   const store = new LatencyStore(workspace);
   let profiler: Profiler | undefined;
@@ -39,7 +57,7 @@ export async function openLatencySource(spec: NetworkSpec, latency: LatencySetti
       const tables = store.listTables(known.id);
       const runtimeOptions = latency.runtimeOptions ?? tables[0]?.runtimeOptions;
       if (runtimeOptions === undefined) throw new UserError(`device ${known.id} (${known.label}) has no latency table in this workspace`);
-      return { source: new StoreLatencySource({ spec, store, deviceId: known.id, runtimeOptions }), close };
+      return { source: new StoreLatencySource({ spec, store, deviceId: known.id, runtimeOptions }), label: `${known.label} (${known.id})`, close };
     }
     profiler = await openProfiler({ device: latency.device });
     const source = new StoreLatencySource({
@@ -59,7 +77,7 @@ export async function openLatencySource(spec: NetworkSpec, latency: LatencySetti
         ],
       );
     }
-    return { source, close };
+    return { source, label: profiler.label, close };
   } catch (error) {
     await close();
     throw error;
@@ -68,12 +86,12 @@ export async function openLatencySource(spec: NetworkSpec, latency: LatencySetti
 
 export interface OpenedModelMeasurer {
   measure: ModelMeasurer;
+  label: string;
   close(): Promise<void>;
 }
 
 /** Whole-model latency on `latency.device`: each sub-network exported (random weights) and timed there. */
-export async function openModelMeasurer(spec: NetworkSpec, latency: LatencySettings | undefined): Promise<OpenedModelMeasurer> {
-  if (!latency) throw new UserError('"latency-measured" needs "latency": {"device": "host" | "<adb serial>"}');
+export async function openModelMeasurer(spec: NetworkSpec, latency: DeviceLatency): Promise<OpenedModelMeasurer> {
   const profiler = await openProfiler({ device: latency.device });
   const measure: ModelMeasurer = async (subnet) => {
     const network = resolveNetwork(spec, subnet);
@@ -83,5 +101,5 @@ export async function openModelMeasurer(spec: NetworkSpec, latency: LatencySetti
     if (result === undefined) throw new UserError(`${profiler.label} returned no measurement for the sub-network`);
     return result / 1000;
   };
-  return { measure, close: async () => profiler.close?.() };
+  return { measure, label: profiler.label, close: async () => profiler.close?.() };
 }

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import type { NetworkSpec } from '../core/arch/index.ts';
 import { loadNetwork } from '../core/arch/index.ts';
 import { ValidationError } from '../core/errors.ts';
-import { MacsMetric, MeasuredLatencyMetric, LookupTableLatencyMetric, ParamsMetric } from '../core/metrics/index.ts';
+import { MacsMetric, MeasuredLatencyMetric, LookupTableLatencyMetric, MultiTargetMetric, ParamsMetric } from '../core/metrics/index.ts';
 import type { ResourceMetric } from '../core/metrics/index.ts';
 import { SyntheticEvaluator } from '../core/search/synthetic-evaluator.ts';
 import type { Evaluator, FineTuner, SearchParams } from '../core/search/types.ts';
@@ -17,7 +17,8 @@ import { defaultWorkspacePath } from '../core/store/workspace.ts';
 import type { SearchConfig } from './config.ts';
 import { toSearchParams } from './config.ts';
 import { openJobDataset } from './dataset.ts';
-import { openLatencySource, openModelMeasurer } from './latency-source.ts';
+import { configuredDevices, openLatencySource, openModelMeasurer } from './latency-source.ts';
+import { parseFinalTarget } from '../core/search/targets.ts';
 
 export interface SearchParts {
   spec: NetworkSpec;
@@ -80,22 +81,25 @@ export async function openSearchParts(config: SearchConfig, given: GivenParts = 
 }
 
 async function openMetric(spec: NetworkSpec, config: SearchConfig, disposers: (() => void | Promise<void>)[]): Promise<ResourceMetric> {
-  switch (config.metric) {
-    case 'macs':
-      return new MacsMetric(spec);
-    case 'params':
-      return new ParamsMetric(spec);
-    case 'latency-lut': {
-      const opened = await openLatencySource(spec, config.latency, config.workspace);
-      disposers.push(opened.close);
-      return new LookupTableLatencyMetric(spec, opened.source);
-    }
-    case 'latency-measured': {
-      const opened = await openModelMeasurer(spec, config.latency);
-      disposers.push(opened.close);
-      return new MeasuredLatencyMetric(opened.measure);
+  if (config.metric === 'macs') return new MacsMetric(spec);
+  if (config.metric === 'params') return new ParamsMetric(spec);
+  const opened: { metric: ResourceMetric; label: string }[] = [];
+  for (const device of configuredDevices(config)) {
+    if (config.metric === 'latency-lut') {
+      const latency = await openLatencySource(spec, device, config.workspace);
+      disposers.push(latency.close);
+      opened.push({ metric: new LookupTableLatencyMetric(spec, latency.source), label: latency.label });
+    } else {
+      const latency = await openModelMeasurer(spec, device);
+      disposers.push(latency.close);
+      opened.push({ metric: new MeasuredLatencyMetric(latency.measure), label: latency.label });
     }
   }
+  if (!config.deviceTargets) return (opened[0] as { metric: ResourceMetric }).metric;
+  return MultiTargetMetric.create(
+    spec,
+    config.deviceTargets.map((t, i) => ({ ...(opened[i] as { metric: ResourceMetric; label: string }), target: parseFinalTarget(t.target) })),
+  );
 }
 
 /**

@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { readJsonFile, renderArchitectureTable, resolveNetwork, type NetworkSpec } from '../../../core/arch/index.ts';
 import { UserError, ValidationError } from '../../../core/errors.ts';
 import { formatResource } from '../../../core/metrics/format.ts';
-import { finalTrainingLines } from '../../../core/search/report.ts';
+import { finalTrainingLines, type DeviceResource } from '../../../core/search/report.ts';
 import { SqliteRunStore } from '../../../core/search/run-store.ts';
 import type { RunRecord, SearchBudget, SearchEvent, SearchResult } from '../../../core/search/types.ts';
 import { defaultWorkspacePath, openWorkspace } from '../../../core/store/workspace.ts';
@@ -185,7 +185,7 @@ class ProgressReporter {
         // The first report follows the search: print the result once, with the files.
         if (!this.printed) {
           this.printed = true;
-          printResult(event.report.result, event.report.spec, event.files.network, event.files.html);
+          printResult(event.report.result, event.report.spec, event.files.network, event.files.html, event.report.devices);
         }
         break;
       default:
@@ -229,7 +229,7 @@ class ProgressReporter {
   }
 }
 
-function printResult(result: SearchResult, spec: NetworkSpec, networkFile: string, htmlFile: string): void {
+function printResult(result: SearchResult, spec: NetworkSpec, networkFile: string, htmlFile: string, devices: readonly DeviceResource[] = []): void {
   const fmt = (v: number) => formatResource(v, result.unit);
   console.log('');
   console.log(`${result.status}: ${result.message}`);
@@ -237,6 +237,10 @@ function printResult(result: SearchResult, spec: NetworkSpec, networkFile: strin
     `discovered: ${fmt(result.best.resource)} (${((100 * result.best.resource) / result.initialResource).toFixed(1)}% of ${fmt(result.initialResource)}), ` +
       `score ${result.best.score.toFixed(4)}, ${result.iterations} iterations, ${result.samplesEvaluated} samples evaluated`,
   );
+  for (const d of devices) {
+    const f = (v: number) => formatResource(v, d.unit);
+    console.log(`  on ${d.label}: ${f(d.discovered)} (${((100 * d.discovered) / d.initial).toFixed(1)}% of ${f(d.initial)}), target ${f(d.target)} ${d.discovered <= d.target ? 'met' : 'NOT met'}`);
+  }
   console.log('');
   console.log(renderArchitectureTable(resolveNetwork(spec, result.best.config)));
   console.log('');
