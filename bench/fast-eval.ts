@@ -21,7 +21,8 @@ import { median } from '../core/stats.ts';
 import { createSupernetEvaluator, type SupernetEvaluator } from '../core/supernet/evaluate.ts';
 import { createOnnxEvaluator } from '../core/supernet/onnx-evaluator.ts';
 import { pickSubnetsOverMacs } from '../core/supernet/ranking.ts';
-import { DEMO_NETWORK, SupernetTrainer, demoTrainConfig } from '../core/supernet/train.ts';
+import { DEMO_NETWORK, demoTrainConfig } from '../core/supernet/training/recipes.ts';
+import { SupernetTrainer } from '../core/supernet/training/supernet-trainer.ts';
 import { initBackend } from '../core/tensor/backend.ts';
 
 export interface FastEvalBenchOptions {

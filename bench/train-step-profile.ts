@@ -20,7 +20,8 @@ import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
 import { loadNetwork, resolveNetwork } from '../core/arch/index.ts';
 import { syntheticClassification } from '../core/data/synthetic-classification.ts';
 import { median } from '../core/stats.ts';
-import { DEMO_NETWORK, DEMO_TRAIN_CONFIG, SupernetTrainer } from '../core/supernet/train.ts';
+import { DEMO_NETWORK, DEMO_TRAIN_CONFIG } from '../core/supernet/training/recipes.ts';
+import { SupernetTrainer } from '../core/supernet/training/supernet-trainer.ts';
 import { initBackend } from '../core/tensor/backend.ts';
 
 interface KernelStats {

@@ -15,8 +15,6 @@ if (prebuiltHelp !== undefined && args.length === 1 && (args[0] === '--help' || 
   process.stdout.write(prebuiltHelp);
 } else {
   const program = createProgram();
-  const { registerProfilerProviders } = await import('../../pipeline/latency-providers.ts');
-  registerProfilerProviders();
   await registerCommands(program, args.find((a) => !a.startsWith('-')));
   try {
     await program.parseAsync(process.argv);

@@ -14,7 +14,7 @@ import type { FoldedWeights } from '../weights/folded.ts';
 import { evaluationImages, type Evaluation, type EvaluatorOptions, type SupernetEvaluator } from './evaluate.ts';
 import { depthSumsOfLogDepth, top1CorrectOfLogits } from './losses.ts';
 import { materialize, type SlimConvParams, type SlimNetwork } from './materialize.ts';
-import { checkDatasetFits } from './train.ts';
+import { checkDatasetFits } from './dataset-fit.ts';
 import { BN_EPSILON } from './weights.ts';
 
 export interface OnnxEvaluatorOptions extends EvaluatorOptions {
