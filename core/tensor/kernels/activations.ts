@@ -2,14 +2,15 @@
  * Hard-swish and hard-sigmoid and their gradients as single-pass kernels for the CPU-side backends (wasm, cpu):
  * composed from tf ops they cost 4 forward and ~9 backward full-tensor passes, several of them comparison ops
  * that the wasm backend runs ~15× slower than relu6 (bench/train-step-profile.ts). See core/tensor/fused-ops.ts for
- * the ops that use them (with a composed fallback on other backends). Each loop is written out (no shared
- * per-element callback) so the JIT compiles it monomorphic.
+ * the ops that use them (with a composed fallback on other backends). On wasm they run as SIMD loops
+ * (core/tensor/simd); the JavaScript loops (cpu backend, odd sizes) are written out, without a shared per-element
+ * callback, so the JIT compiles each monomorphic.
  *
  *   hardSigmoid(x) = relu6(x + 3) / 6           hardSigmoid'(x) = 1/6 on (−3, 3), else 0
  *   hardSwish(x)   = x · relu6(x + 3) / 6       hardSwish'(x)   = (relu6(x + 3) + x·[−3 < x < 3]) / 6
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
-import { allocFloat32, viewFloat32 } from './host-memory.ts';
+import { allocFloat32, viewFloat32, wasmHeap } from './host-memory.ts';
 
 export const HARD_SWISH = 'NetadaptHardSwish';
 export const HARD_SWISH_GRAD = 'NetadaptHardSwishGrad';
@@ -28,6 +29,12 @@ function input(inputs: Record<string, TensorInfo | undefined>, name: string, ker
 const hardSwish: KernelFunc = ({ inputs, backend }) => {
   const x = input(inputs, 'x', HARD_SWISH);
   const result = allocFloat32(backend, x.shape);
+  const heap = wasmHeap(backend);
+  const size = x.shape.reduce((a, b) => a * b, 1);
+  if (heap && size % 4 === 0 && size > 0) {
+    heap.kernels.hardSwish(heap.offset(x), heap.offset(result), size / 4);
+    return result;
+  }
   const xs = viewFloat32(backend, x);
   const out = viewFloat32(backend, result);
   for (let i = 0; i < xs.length; i++) {
@@ -41,6 +48,12 @@ const hardSwishGrad: KernelFunc = ({ inputs, backend }) => {
   const x = input(inputs, 'x', HARD_SWISH_GRAD);
   const dy = input(inputs, 'dy', HARD_SWISH_GRAD);
   const result = allocFloat32(backend, x.shape);
+  const heap = wasmHeap(backend);
+  const size = x.shape.reduce((a, b) => a * b, 1);
+  if (heap && size % 4 === 0 && size > 0) {
+    heap.kernels.hardSwishGradient(heap.offset(x), heap.offset(dy), heap.offset(result), size / 4);
+    return result;
+  }
   const xs = viewFloat32(backend, x);
   const dys = viewFloat32(backend, dy);
   const out = viewFloat32(backend, result);
@@ -55,6 +68,12 @@ const hardSwishGrad: KernelFunc = ({ inputs, backend }) => {
 const hardSigmoid: KernelFunc = ({ inputs, backend }) => {
   const x = input(inputs, 'x', HARD_SIGMOID);
   const result = allocFloat32(backend, x.shape);
+  const heap = wasmHeap(backend);
+  const size = x.shape.reduce((a, b) => a * b, 1);
+  if (heap && size % 4 === 0 && size > 0) {
+    heap.kernels.hardSigmoid(heap.offset(x), heap.offset(result), size / 4);
+    return result;
+  }
   const xs = viewFloat32(backend, x);
   const out = viewFloat32(backend, result);
   for (let i = 0; i < xs.length; i++) {
@@ -68,6 +87,12 @@ const hardSigmoidGrad: KernelFunc = ({ inputs, backend }) => {
   const x = input(inputs, 'x', HARD_SIGMOID_GRAD);
   const dy = input(inputs, 'dy', HARD_SIGMOID_GRAD);
   const result = allocFloat32(backend, x.shape);
+  const heap = wasmHeap(backend);
+  const size = x.shape.reduce((a, b) => a * b, 1);
+  if (heap && size % 4 === 0 && size > 0) {
+    heap.kernels.hardSigmoidGradient(heap.offset(x), heap.offset(dy), heap.offset(result), size / 4);
+    return result;
+  }
   const xs = viewFloat32(backend, x);
   const dys = viewFloat32(backend, dy);
   const out = viewFloat32(backend, result);

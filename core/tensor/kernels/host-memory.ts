@@ -6,6 +6,7 @@
  * the views (of inputs and outputs) and compute.
  */
 import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs';
+import { simdKernels, type SimdKernels } from '../simd/kernels.ts';
 
 interface HeapBackend {
   typedArrayFromHeap(info: TensorInfo): ArrayLike<number>;
@@ -29,4 +30,47 @@ export function viewFloat32(backend: unknown, info: TensorInfo): Float32Array {
   if (info.dtype !== 'float32') throw new Error(`expected a float32 tensor, got ${info.dtype}`);
   if (isHeapBackend(backend)) return backend.typedArrayFromHeap(info) as Float32Array;
   return (backend as KernelBackend).readSync(info.dataId) as Float32Array;
+}
+
+/** The wasm backend's heap with our SIMD kernels bound to it (undefined on other backends or without wasm SIMD). */
+export interface WasmHeap {
+  kernels: SimdKernels;
+  /** Byte offset of a tensor's data in the heap. */
+  offset(info: TensorInfo): number;
+  /** Scratch memory (bytes); may grow the heap, so allocate before taking views. */
+  malloc(bytes: number): number;
+  free(pointer: number): void;
+  /** A float32 view of `count` floats at byte offset `pointer` (valid until the next allocation). */
+  floats(pointer: number, count: number): Float32Array;
+}
+
+interface WasmBackendInternals {
+  wasm: { asm: { memory: WebAssembly.Memory }; _malloc(bytes: number): number; _free(pointer: number): void };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+}
+
+const heaps = new WeakMap<object, WasmHeap | null>();
+
+export function wasmHeap(backend: unknown): WasmHeap | undefined {
+  const b = backend as Partial<WasmBackendInternals>;
+  if (!isHeapBackend(backend) || !b.wasm?.asm?.memory || !b.dataIdMap) return undefined;
+  const cached = heaps.get(backend as object);
+  if (cached !== undefined) return cached ?? undefined;
+  const { wasm, dataIdMap } = b as WasmBackendInternals;
+  const kernels = simdKernels(wasm.asm.memory);
+  const heap: WasmHeap | null = kernels
+    ? {
+      kernels,
+      offset: (info) => {
+        const data = dataIdMap.get(info.dataId);
+        if (!data) throw new Error('tensor data is not in the wasm heap');
+        return data.memoryOffset;
+      },
+      malloc: (bytes) => wasm._malloc(bytes),
+      free: (pointer) => wasm._free(pointer),
+      floats: (pointer, count) => new Float32Array(wasm.asm.memory.buffer, pointer, count),
+    }
+    : null;
+  heaps.set(backend as object, heap);
+  return heap ?? undefined;
 }

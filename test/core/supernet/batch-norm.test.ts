@@ -50,14 +50,16 @@ describe('trainingBatchNorm (fused op with a closed-form gradient)', () => {
     { name: 'whole batch', group: undefined },
     { name: 'four BN groups', group: [2, 0, 1, 1, 3, 0, 2, 2] },
     { name: 'two unequal groups', group: [0, 0, 0, 0, 0, 1, 1, 0] },
-  ].flatMap((c) => (['kernels', 'tf ops'] as const).map((impl) => ({ ...c, impl }))))('matches tf.moments + normalize and its gradients: $name ($impl)', ({ group, impl }) => {
+  ].flatMap((c) => (['kernels', 'tf ops'] as const).flatMap((impl) => [6, 8].map((channels) => ({ ...c, impl, channels })))))(
+    'matches tf.moments + normalize and its gradients: $name ($impl, $channels channels)', ({ group, impl, channels }) => {
     const trainingBatchNorm = impls[impl];
     const rng = new Rng(11);
     const n = 8;
-    const y = random([n, 5, 3, 6], rng, 0.7) as tf.Tensor4D;
-    const gamma = random([6], rng, 1) as tf.Tensor1D;
-    const beta = random([6], rng) as tf.Tensor1D;
-    const upstream = random([n, 5, 3, 6], rng) as tf.Tensor4D;
+    // 8 channels take the wasm SIMD path, 6 the JavaScript loops.
+    const y = random([n, 5, 3, channels], rng, 0.7) as tf.Tensor4D;
+    const gamma = random([channels], rng, 1) as tf.Tensor1D;
+    const beta = random([channels], rng) as tf.Tensor1D;
+    const upstream = random([n, 5, 3, channels], rng) as tf.Tensor4D;
     const plan = planBatch(spec, n, undefined, group);
     try {
       const groups = plan.bnGroups;
