@@ -203,14 +203,14 @@ export async function runPytorchCompare(opts: { rounds?: number; steps?: number;
     const agreement = { lossProject: ours.loss, lossPytorch: torchAgree['loss'] as number, lossAbsDiff: Math.abs(ours.loss - (torchAgree['loss'] as number)), gradientCosine: cosine(ours.grads, theirs) };
     log(`agreement on identical weights: loss ${ours.loss.toFixed(6)} vs ${(agreement.lossPytorch).toFixed(6)} (|Δ| ${agreement.lossAbsDiff.toExponential(1)}), gradient cosine ${agreement.gradientCosine.toFixed(5)}`);
 
-    for (let i = 0; i < 3; i++) trainer.trainStep();
+    for (let i = 0; i < 3; i++) await trainer.trainStep();
     await torch.call({ cmd: 'time', steps: 3, threads: 1 });
     const projectTimes: number[] = [];
     const torchTimes: number[] = [];
     for (let r = 0; r < rounds; r++) {
       for (let i = 0; i < steps; i++) {
         const t0 = performance.now();
-        trainer.trainStep();
+        await trainer.trainStep();
         projectTimes.push((performance.now() - t0) / 1000);
       }
       torchTimes.push(...((await torch.call({ cmd: 'time', steps, threads: 1 }))['times'] as number[]));

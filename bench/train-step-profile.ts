@@ -67,18 +67,18 @@ export async function runTrainStepProfile(opts: { steps?: number; warmup?: numbe
   const dataset = syntheticClassification({ trainSize: 32 * (steps + warmup + 2) * 2, heldoutSize: 32, testSize: 0, seed: 1 });
   const config = { ...DEMO_TRAIN_CONFIG, orderedDropout: false, epochs: 2, batchSize: 32 };
   const trainer = SupernetTrainer.create({ spec, dataset, config });
-  for (let i = 0; i < warmup; i++) trainer.trainStep();
+  for (let i = 0; i < warmup; i++) await trainer.trainStep();
   const plainTimes: number[] = [];
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
-    trainer.trainStep();
+    await trainer.trainStep();
     plainTimes.push(performance.now() - t0);
   }
   const stats = instrumentKernels(tf.getBackend());
   const wall: number[] = [];
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
-    trainer.trainStep();
+    await trainer.trainStep();
     wall.push(performance.now() - t0);
   }
   const kernelMs = [...stats.values()].reduce((s, k) => s + k.selfMs, 0) / steps;

@@ -3,12 +3,14 @@
  * compiles TypeScript when it starts. npm packages stay external (native ones such as better-sqlite3 and
  * onnxruntime-node, and the tfjs/LiteRT .wasm binaries, are found in node_modules at run time, as from source).
  *
- * - CLI: main.js and job-worker.js (the `netadapt ui` job thread) as ES modules; lazily imported command modules
- *   become chunks in the same folder, so `new URL('./job-worker.js', import.meta.url)` and the renderer path
- *   (two folders up) resolve from every chunk as they do from source. The top-level help text is rendered here from
+ * - CLI: main.js, job-worker.js (the `netadapt ui` job thread) and gradient-worker.js (data-parallel training) as
+ *   ES modules; lazily imported command modules become chunks in the same folder, so
+ *   `new URL('./job-worker.js', import.meta.url)`, './gradient-worker.js' and the renderer path (two folders up)
+ *   resolve from every chunk as they do from source. The top-level help text is rendered here from
  *   the registered commands and embedded, so `netadapt --help` loads none of them.
- * - Electron: main.js, engine-host.js and job-worker.js as ES modules (the package is "type": "module"),
- *   preload.cjs as CommonJS (sandboxed preloads cannot be ES modules).
+ * - Electron: main.js, engine-host.js, job-worker.js and gradient-worker.js as ES modules (the package is
+ *   "type": "module"), chunks in the same folder for the same reason; preload.cjs as CommonJS (sandboxed preloads
+ *   cannot be ES modules).
  *
  * Run: tsx build/bundle.ts [cli|electron]… (default: cli); `npm install` runs the CLI build (the prepare script).
  */
@@ -18,6 +20,8 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 export const CLI_DIR = `${root}dist/cli`;
 export const ELECTRON_DIR = `${root}dist/electron`;
+/** The data-parallel training thread, found next to whichever chunk starts it (gradient-workers.ts). */
+const GRADIENT_WORKER = 'core/supernet/training/gradient-worker.ts';
 
 const common: BuildOptions = {
   absWorkingDir: root,
@@ -35,7 +39,7 @@ const common: BuildOptions = {
 export async function buildCli(outdir: string = CLI_DIR): Promise<void> {
   await build({
     ...common,
-    entryPoints: { main: 'app/cli/main.ts', 'job-worker': 'app/api/job-worker.ts' },
+    entryPoints: { main: 'app/cli/main.ts', 'job-worker': 'app/api/job-worker.ts', 'gradient-worker': GRADIENT_WORKER },
     outdir,
     chunkNames: '[name]-[hash]',
     define: { NETADAPT_TOP_LEVEL_HELP: JSON.stringify(await topLevelHelp()) },
@@ -61,9 +65,10 @@ export async function buildElectron(): Promise<void> {
       main: 'electron/main.ts',
       'engine-host': 'electron/engine-host.ts',
       'job-worker': 'app/api/job-worker.ts',
+      'gradient-worker': GRADIENT_WORKER,
     },
     outdir: ELECTRON_DIR,
-    chunkNames: 'chunks/[name]-[hash]',
+    chunkNames: '[name]-[hash]',
   });
   await build({ ...electron, format: 'cjs', splitting: false, entryPoints: { preload: 'electron/preload.ts' }, outdir: ELECTRON_DIR, outExtension: { '.js': '.cjs' } });
 }

@@ -50,4 +50,41 @@ describe('CLI bundle (build/bundle.ts)', () => {
       await worker.terminate();
     }
   }, 60_000);
+
+  it('starts the bundled gradient worker, which computes a shard as the source does', async () => {
+    const { useTestBackend } = await import('../core/supernet/backend.ts');
+    const { resumeFixture } = await import('../core/supernet/training/train-fixture.ts');
+    const { randomizedWeights } = await import('../core/supernet/fixtures.ts');
+    const { shardGradients, trainableSizes } = await import('../../core/supernet/training/shard.ts');
+    await useTestBackend();
+    const { spec, dataset } = resumeFixture();
+    const weights = randomizedWeights(spec, 2);
+    const batch = dataset.split('train').batch(0, 4, { seed: 1, epoch: 0, dropLast: true });
+    const shard = { n: 4, height: batch.height, width: batch.width, images: batch.images, labels: batch.labels as Int32Array, lossScale: 1, labelSmoothing: 0.1, depthLoss: 'l1' as const };
+    const total = trainableSizes(weights).reduce((a, b) => a + b, 0);
+    const shared = new Float32Array(new SharedArrayBuffer(4 * total * 2));
+    let offset = 0;
+    for (const v of weights.trainable()) {
+      shared.set(v.dataSync() as Float32Array, offset);
+      offset += v.size;
+    }
+    const expected = new Float32Array(total);
+    const local = shardGradients(weights, shard, expected);
+    const worker = new Worker(pathToFileURL(path.join(outdir, 'gradient-worker.js')));
+    try {
+      const answer = (message: unknown) => new Promise<{ type: string; loss?: number; message?: string }>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+        worker.postMessage(message);
+      });
+      expect(await answer({ type: 'init', spec, backend: 'wasm', shared: shared.buffer, slot: 0 })).toMatchObject({ type: 'ready' });
+      const done = await answer({ type: 'step', shard });
+      expect(done).toMatchObject({ type: 'done' });
+      expect(done.loss).toBe(local.loss);
+      expect(shared.subarray(total).every((v, i) => v === expected[i])).toBe(true);
+    } finally {
+      await worker.terminate();
+      weights.dispose();
+    }
+  }, 60_000);
 });
