@@ -192,9 +192,9 @@ describe('layer signatures', () => {
     const spec = parseNetworkSpec(tiny);
     const net = resolveNetwork(spec);
     const stem = net.layers[0];
-    expect(stem && layerSignature(stem)).toBe('v1;op=conv;in=16x16x3;f=8;out=8;k=3;s=2;act=relu;bn=1;byp=0;res=0');
+    expect(stem && layerSignature(stem)).toBe('v2;op=conv;in=16x16x3;f=8;out=8;k=3;s=2;act=relu;bn=1;byp=0;res=0');
     const project = net.layers.find((l) => l.id === 'b1.project');
-    expect(project && layerSignature(project)).toBe('v1;op=conv;in=8x8x32;f=8;out=8;k=1;s=1;act=none;bn=1;byp=8;res=1');
+    expect(project && layerSignature(project)).toBe('v2;op=conv;in=8x8x32;f=8;out=8;k=1;s=1;act=none;bn=1;byp=8;res=1');
   });
 
   it('identical layers in different places share a signature (dedupe for the LUT)', () => {
