@@ -188,7 +188,7 @@ export async function runPytorchCompare(opts: { rounds?: number; steps?: number;
   const spec = loadNetwork(DEMO_NETWORK);
   const base = syntheticClassification({ trainSize: 512, heldoutSize: 32, testSize: 0, seed: 1 });
   const batch = base.split('train').batch(0, 32, { seed: 1, epoch: 0, dropLast: true });
-  const config = { ...DEMO_TRAIN_CONFIG, orderedDropout: false, epochs: 1000, batchSize: 32, seed: 1 };
+  const config = { ...DEMO_TRAIN_CONFIG, orderedDropout: false, epochs: 1000, batchSize: 32, seed: 1, workers: 1 };
   const trainer = SupernetTrainer.create({ spec, dataset: fixedBatchDataset(base, batch), config });
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netadapt-torch-'));
   const torch = new TorchWorker(1);

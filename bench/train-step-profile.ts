@@ -65,7 +65,7 @@ export async function runTrainStepProfile(opts: { steps?: number; warmup?: numbe
   const backend = await initBackend({ prefer: 'wasm' });
   const spec = loadNetwork(DEMO_NETWORK);
   const dataset = syntheticClassification({ trainSize: 32 * (steps + warmup + 2) * 2, heldoutSize: 32, testSize: 0, seed: 1 });
-  const config = { ...DEMO_TRAIN_CONFIG, orderedDropout: false, epochs: 2, batchSize: 32 };
+  const config = { ...DEMO_TRAIN_CONFIG, orderedDropout: false, epochs: 2, batchSize: 32, workers: 1 };
   const trainer = SupernetTrainer.create({ spec, dataset, config });
   for (let i = 0; i < warmup; i++) await trainer.trainStep();
   const plainTimes: number[] = [];

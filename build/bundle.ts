@@ -3,12 +3,12 @@
  * compiles TypeScript when it starts. npm packages stay external (native ones such as better-sqlite3 and
  * onnxruntime-node, and the tfjs/LiteRT .wasm binaries, are found in node_modules at run time, as from source).
  *
- * - CLI: main.js, job-worker.js (the `netadapt ui` job thread) and gradient-worker.js (data-parallel training) as
- *   ES modules; lazily imported command modules become chunks in the same folder, so
- *   `new URL('./job-worker.js', import.meta.url)`, './gradient-worker.js' and the renderer path (two folders up)
- *   resolve from every chunk as they do from source. The top-level help text is rendered here from
- *   the registered commands and embedded, so `netadapt --help` loads none of them.
- * - Electron: main.js, engine-host.js, job-worker.js and gradient-worker.js as ES modules (the package is
+ * - CLI: main.js, job-worker.js (the `netadapt ui` job thread), gradient-worker.js (data-parallel training) and
+ *   evaluation-worker.js (sample scoring) as ES modules; lazily imported command modules become chunks in the same
+ *   folder, so `new URL('./job-worker.js', import.meta.url)`, the other workers and the renderer path (two folders
+ *   up) resolve from every chunk as they do from source. The top-level help text is rendered here from the
+ *   registered commands and embedded, so `netadapt --help` loads none of them.
+ * - Electron: main.js, engine-host.js and the three worker entries as ES modules (the package is
  *   "type": "module"), chunks in the same folder for the same reason; preload.cjs as CommonJS (sandboxed preloads
  *   cannot be ES modules).
  *
@@ -22,6 +22,8 @@ export const CLI_DIR = `${root}dist/cli`;
 export const ELECTRON_DIR = `${root}dist/electron`;
 /** The data-parallel training thread, found next to whichever chunk starts it (gradient-workers.ts). */
 const GRADIENT_WORKER = 'core/supernet/training/gradient-worker.ts';
+/** The sample-scoring thread (evaluation-pool.ts), likewise. */
+const EVALUATION_WORKER = 'core/supernet/evaluation-worker.ts';
 
 const common: BuildOptions = {
   absWorkingDir: root,
@@ -39,7 +41,7 @@ const common: BuildOptions = {
 export async function buildCli(outdir: string = CLI_DIR): Promise<void> {
   await build({
     ...common,
-    entryPoints: { main: 'app/cli/main.ts', 'job-worker': 'app/api/job-worker.ts', 'gradient-worker': GRADIENT_WORKER },
+    entryPoints: { main: 'app/cli/main.ts', 'job-worker': 'app/api/job-worker.ts', 'gradient-worker': GRADIENT_WORKER, 'evaluation-worker': EVALUATION_WORKER },
     outdir,
     chunkNames: '[name]-[hash]',
     define: { NETADAPT_TOP_LEVEL_HELP: JSON.stringify(await topLevelHelp()) },
@@ -66,6 +68,7 @@ export async function buildElectron(): Promise<void> {
       'engine-host': 'electron/engine-host.ts',
       'job-worker': 'app/api/job-worker.ts',
       'gradient-worker': GRADIENT_WORKER,
+      'evaluation-worker': EVALUATION_WORKER,
     },
     outdir: ELECTRON_DIR,
     chunkNames: '[name]-[hash]',

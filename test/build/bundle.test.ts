@@ -87,4 +87,36 @@ describe('CLI bundle (build/bundle.ts)', () => {
       weights.dispose();
     }
   }, 60_000);
+
+  it('starts the bundled evaluation worker, which scores a sub-network as the source does', async () => {
+    const { useTestBackend } = await import('../core/supernet/backend.ts');
+    const { randomizedWeights, smallSpec } = await import('../core/supernet/fixtures.ts');
+    const { syntheticClassification } = await import('../../core/data/synthetic-classification.ts');
+    const { evaluationImages } = await import('../../core/supernet/evaluate.ts');
+    const { onnxEvaluatorOfImages } = await import('../../core/supernet/onnx-evaluator.ts');
+    await useTestBackend();
+    const spec = smallSpec();
+    const weights = randomizedWeights(spec, 3);
+    const dataset = syntheticClassification({ size: 16, classes: 5, trainSize: 64, heldoutSize: 40, testSize: 0, seed: 1 });
+    const images = evaluationImages({ dataset, calibrationBatches: 1, calibrationBatchSize: 16 });
+    const plain = (b: (typeof images.heldOut)[number]) => ({ size: b.size, height: b.height, width: b.width, images: b.images, indices: b.indices, ...(b.labels ? { labels: b.labels } : {}) });
+    const expected = await (await onnxEvaluatorOfImages(weights, images)).evaluate();
+    const worker = new Worker(pathToFileURL(path.join(outdir, 'evaluation-worker.js')));
+    try {
+      const answer = (message: unknown) => new Promise<{ type: string; evaluation?: { score: number }; message?: string }>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+        worker.postMessage(message);
+      });
+      const values = Object.fromEntries(weights.snapshot());
+      const init = { type: 'init', spec, values, images: { calibration: images.calibration.map(plain), heldOut: images.heldOut.map(plain), total: images.total }, threads: 1, backend: 'wasm' };
+      expect(await answer(init)).toMatchObject({ type: 'ready' });
+      const result = await answer({ type: 'evaluate', id: 1 });
+      expect(result).toMatchObject({ type: 'result' });
+      expect(result.evaluation?.score).toBe(expected.score);
+    } finally {
+      await worker.terminate();
+      weights.dispose();
+    }
+  }, 60_000);
 });

@@ -14,6 +14,11 @@ export interface OnnxSessionOptions {
   threads?: number;
   /** Symbolic dimensions fixed for this session (e.g. { N: 64 }), which lets the runtime plan memory once. */
   fixedDims?: Record<string, number>;
+  /**
+   * Graph optimizations at session creation (default 'all', with the NCHWc conv layouts); 'basic' creates a
+   * session faster, for graphs run only a few times.
+   */
+  optimization?: 'basic' | 'extended' | 'all';
   /** Write ORT's per-node profile (JSON) to files starting with this prefix. */
   profilePrefix?: string;
 }
@@ -54,7 +59,7 @@ export async function createOnnxSession(model: Uint8Array, options: OnnxSessionO
     intraOpNumThreads: options.threads ?? 1,
     interOpNumThreads: 1,
     executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
+    graphOptimizationLevel: options.optimization ?? 'all',
     logSeverityLevel: 3,
     ...(options.fixedDims ? { freeDimensionOverrides: options.fixedDims } : {}),
     ...(options.profilePrefix ? { enableProfiling: true, profileFilePrefix: options.profilePrefix } : {}),
