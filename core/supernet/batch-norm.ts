@@ -14,7 +14,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { fusedKernelsAvailable } from '../tensor/fused-ops.ts';
-import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../tensor/kernels/batch-norm.ts';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD, batchNormSyncActive } from '../tensor/kernels/batch-norm.ts';
 import type { BnGroups } from './plan.ts';
 
 export interface TrainingBatchNorm {
@@ -31,7 +31,9 @@ export function trainingBatchNorm(
   epsilon: number,
   groups?: BnGroups,
 ): TrainingBatchNorm {
-  return fusedKernelsAvailable() && tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend()) !== undefined ? kernelBatchNorm(y, gamma, beta, epsilon, groups) : composedBatchNorm(y, gamma, beta, epsilon, groups);
+  if (fusedKernelsAvailable() && tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend()) !== undefined) return kernelBatchNorm(y, gamma, beta, epsilon, groups);
+  if (batchNormSyncActive()) throw new Error(`data-parallel training synchronizes batch norm in the wasm and cpu kernels only (backend ${tf.getBackend()}); train with 1 worker`);
+  return composedBatchNorm(y, gamma, beta, epsilon, groups);
 }
 
 /** The wasm/cpu path: one forward and one backward kernel (core/tensor/kernels/batch-norm.ts). */

@@ -9,12 +9,14 @@ import type { NetworkSpec } from '../../arch/index.ts';
 import { initBackend, type BackendPreference } from '../../tensor/backend.ts';
 import { SupernetWeights } from '../weights.ts';
 import { shardGradients, trainableSizes, type BatchStatistics, type GradientShard } from './shard.ts';
+import { SharedReducer } from './shared-reduce.ts';
 
 export type ToGradientWorker =
   | { type: 'init'; spec: NetworkSpec; backend: BackendPreference; shared: SharedArrayBuffer; slot: number }
   /** The distillation teacher's values (every parameter and BN statistic by name). */
   | { type: 'teacher'; values: Record<string, Float32Array> }
-  | { type: 'step'; shard: GradientShard };
+  /** `reduce`: the step's BN synchronization (SharedReducer) when the batch is split. */
+  | { type: 'step'; shard: GradientShard; reduce?: { buffer: SharedArrayBuffer; parties: number; rank: number; timeoutMs: number } };
 
 export type FromGradientWorker =
   | { type: 'ready'; backend: string }
@@ -70,6 +72,8 @@ async function handle(message: ToGradientWorker): Promise<void> {
     t.dispose();
     offset += v.size;
   }
-  const result = shardGradients(weights, message.shard, shared.subarray(total * (1 + slot), total * (2 + slot)), state.teacher);
+  const r = message.reduce;
+  const reducer = r ? new SharedReducer(r.buffer, r.parties, r.rank, r.timeoutMs) : undefined;
+  const result = shardGradients(weights, message.shard, shared.subarray(total * (1 + slot), total * (2 + slot)), state.teacher, reducer);
   port?.postMessage({ type: 'done', loss: result.loss, stats: result.stats } satisfies FromGradientWorker);
 }

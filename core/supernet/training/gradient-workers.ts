@@ -3,8 +3,9 @@
  * calling thread computes shard 0 and each worker thread one other, all with identical weights (copied into shared
  * memory before every step), and the gradients are reduced through shared memory (a SharedArrayBuffer holding the
  * weights and one gradient slot per worker thread), summed in shard order — so a result is deterministic for a
- * given number of workers. BN moving statistics follow shard 0 (which holds image 0, whose BN group the
- * single-thread trainer tracks too).
+ * given number of workers. Batch norm is synchronized across the shards (shared-reduce.ts, one all-reduce per BN
+ * pass): each shard normalizes with its whole batch's statistics, so N workers compute the one-thread step up to
+ * the order of float additions. The BN moving statistics (the whole batch's, of image 0's group) come from shard 0.
  *
  * One engine per (network, worker count) serves every training of a process in turn (super-network training, final
  * training, each fine-tuning of the NetAdaptV1 search), so threads start once. A distillation teacher's weights are
@@ -18,9 +19,11 @@ import { Worker } from 'node:worker_threads';
 import type { NetworkSpec } from '../../arch/index.ts';
 import { UserError } from '../../errors.ts';
 import type { BackendPreference } from '../../tensor/backend.ts';
-import type { SupernetWeights } from '../weights.ts';
+import { layersNobodyRuns } from '../plan.ts';
+import { paramLayout, type SupernetWeights } from '../weights.ts';
 import type { FromGradientWorker, ToGradientWorker } from './gradient-worker.ts';
 import { shardGradients, splitShard, trainableSizes, type BatchStatistics, type GradientShard } from './shard.ts';
+import { SharedReducer } from './shared-reduce.ts';
 
 export interface BatchGradients {
   loss: number;
@@ -74,12 +77,16 @@ export class GradientEngine {
   private waiting: ((m: FromGradientWorker) => void)[] = [];
   private queue: Promise<unknown> = Promise.resolve();
   private teacherSent: SupernetWeights | undefined;
+  private reduceBuffer: SharedArrayBuffer | undefined;
+  /** Widest BN layer (channels): the all-reduce's vectors are at most 2 × groups × this. */
+  private readonly bnChannels: number;
 
   private constructor(readonly spec: NetworkSpec, readonly workers: number, sizes: number[]) {
     this.sizes = sizes;
     this.total = sizes.reduce((a, b) => a + b, 0);
     this.local = new Float32Array(this.total);
     this.shared = workers > 1 ? new Float32Array(new SharedArrayBuffer(4 * this.total * workers)) : undefined;
+    this.bnChannels = Math.max(1, ...paramLayout(spec).filter((p) => p.name.endsWith('.gamma')).map((p) => p.shape[0] as number));
   }
 
   /** Starts `workers − 1` threads for the network of `weights` (which only lends its layout). */
@@ -135,6 +142,18 @@ export class GradientEngine {
   private async computeNow(weights: SupernetWeights, whole: GradientShard, teacher: SupernetWeights | undefined): Promise<BatchGradients> {
     if (this.failure) throw this.failure;
     const shards = splitShard(whole, this.workers);
+    const parties = shards.length;
+    let reduceBuffer: SharedArrayBuffer | undefined;
+    if (parties > 1) {
+      const skipLayers = [...layersNobodyRuns(this.spec, whole.n, whole.subnets)];
+      for (const s of shards) s.skipLayers = skipLayers;
+      const capacity = 2 * (shards[0]?.bnSync?.groups ?? 1) * this.bnChannels;
+      if (!this.reduceBuffer || this.reduceBuffer.byteLength < SharedReducer.bytes(parties, capacity)) this.reduceBuffer = SharedReducer.allocate(parties, capacity);
+      // A fresh header every step: the barrier's count starts at 0 for this step's parties.
+      reduceBuffer = this.reduceBuffer;
+      new Int32Array(reduceBuffer, 0, 16).fill(0);
+    }
+    const reducerOf = (rank: number) => (reduceBuffer ? new SharedReducer(reduceBuffer, parties, rank, REDUCE_TIMEOUT_MS) : undefined);
     const shared = this.shared;
     if (shared && shards.length > 1) {
       let offset = 0;
@@ -148,10 +167,28 @@ export class GradientEngine {
         this.teacherSent = teacher;
       }
     }
-    const answers = shards.slice(1).map((shard, k) => this.ask(k, { type: 'step', shard }));
-    // Shard 0 runs here while the workers run theirs.
-    const first = shardGradients(weights, shards[0] as GradientShard, this.local, teacher);
-    const results = await Promise.all(answers);
+    const answers = shards.slice(1).map((shard, k) => this.ask(k, {
+      type: 'step',
+      shard,
+      ...(reduceBuffer ? { reduce: { buffer: reduceBuffer, parties, rank: k + 1, timeoutMs: REDUCE_TIMEOUT_MS } } : {}),
+    }));
+    // Shard 0 runs here while the workers run theirs (meeting them at every BN layer).
+    let first: ReturnType<typeof shardGradients>;
+    try {
+      first = shardGradients(weights, shards[0] as GradientShard, this.local, teacher, reducerOf(0));
+    } catch (error) {
+      await Promise.allSettled(answers);
+      this.failure ??= error instanceof Error ? error : new Error(String(error));
+      throw error;
+    }
+    const settled = await Promise.allSettled(answers);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      // The step's synchronization is broken: later steps need a new engine.
+      this.failure ??= failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
+      throw failed.reason;
+    }
+    const results = settled.map((r) => (r as PromiseFulfilledResult<FromGradientWorker>).value);
     let loss = first.loss;
     const grads = this.local;
     results.forEach((m, k) => {
@@ -200,6 +237,9 @@ export class GradientEngine {
     this.failure ??= new Error('the gradient engine was closed');
   }
 }
+
+/** A shard that waits longer than this at a BN layer for the others fails the step. */
+const REDUCE_TIMEOUT_MS = 120_000;
 
 const engines = new Map<string, Promise<GradientEngine>>();
 

@@ -4,15 +4,19 @@
  * — the same in the trainer's thread and in a data-parallel worker (gradient-workers.ts).
  *
  * Splitting: a shard's loss is its part of the whole batch's loss (`lossScale` = its share of the image weights, or
- * of the images), so the shards' losses and gradients add up to the whole batch's. BN statistics are the shard's own
- * (per BN group within it), as in data-parallel training without synchronized batch norm.
+ * of the images), so the shards' losses and gradients add up to the whole batch's. Batch norm is synchronized: with
+ * a SharedReducer, every BN layer's statistics (and its backward sums) are those of the whole batch's BN group
+ * (`bnSync`), and every shard runs the layers its whole batch runs (`skipLayers`) — so the shards compute the whole
+ * batch's step, up to the order of float additions.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NetworkSpec, SubnetConfig } from '../../arch/index.ts';
 import { maskedForward } from '../forward.ts';
 import { classificationLoss, depthLoss, distillationLoss, type DepthLoss } from '../losses.ts';
 import { planBatch, type BatchPlan } from '../plan.ts';
+import { withBatchNormSync } from '../../tensor/kernels/batch-norm.ts';
 import type { SupernetWeights } from '../weights.ts';
+import type { SharedReducer } from './shared-reduce.ts';
 
 /** Distillation from a teacher network run in inference mode (its weights travel separately, once). */
 export interface ShardTeacher {
@@ -49,6 +53,10 @@ export interface GradientShard {
    * built once and reused for this key instead of every step.
    */
   planKey?: string;
+  /** Set on a shard of a split batch: its BN groups within the whole batch's (see BatchNormSync). */
+  bnSync?: { groups: number; globalOf: Int32Array; imagesPerGroup: Float64Array };
+  /** Set on a shard of a split batch: the layers no image of the whole batch runs (planBatch's skip). */
+  skipLayers?: string[];
 }
 
 export interface BatchStatistics {
@@ -72,11 +80,30 @@ export function trainableSizes(weights: SupernetWeights): number[] {
  * Runs the shard forward and backward; writes the flat gradient (trainable layout order) into `into`.
  * `teacher` holds the teacher's weights when `shard.teacher` asks for distillation.
  */
-export function shardGradients(weights: SupernetWeights, shard: GradientShard, into: Float32Array, teacher?: SupernetWeights): ShardGradients {
+export function shardGradients(
+  weights: SupernetWeights,
+  shard: GradientShard,
+  into: Float32Array,
+  teacher?: SupernetWeights,
+  reducer?: SharedReducer,
+): ShardGradients {
+  if (shard.bnSync && !reducer) throw new Error('a shard of a split batch needs the reducer of its step');
+  try {
+    return withBatchNormSync(shard.bnSync && reducer ? { ...shard.bnSync, allReduce: (v) => reducer.allReduce(v) } : undefined, () => computeShard(weights, shard, into, teacher));
+  } catch (error) {
+    // Do not leave the other shards waiting at the next BN layer.
+    reducer?.abort();
+    throw error;
+  }
+}
+
+function computeShard(weights: SupernetWeights, shard: GradientShard, into: Float32Array, teacher: SupernetWeights | undefined): ShardGradients {
   const spec = weights.spec;
   if (shard.teacher && shard.teacher.alpha > 0 && !teacher) throw new Error('a distillation shard needs the teacher\'s weights');
   const distill = shard.teacher && shard.teacher.alpha > 0 ? shard.teacher : undefined;
-  const plan = plans.get(spec, shard.planKey, shard.n, shard.subnets, shard.bnGroups);
+  const skip = shard.skipLayers ? new Set(shard.skipLayers) : undefined;
+  const plan = plans.get(spec, shard.planKey, shard.n, shard.subnets, shard.bnGroups, skip);
+  // The teacher runs in inference mode (no batch statistics): its own skipped layers are fine.
   const teacherPlan = distill ? plans.get(spec, shard.planKey && `teacher:${shard.planKey}`, shard.n, distill.subnet && new Array<SubnetConfig>(shard.n).fill(distill.subnet)) : undefined;
   const stats: BatchStatistics[] = [];
   try {
@@ -140,17 +167,18 @@ class PlanCache {
   private readonly byNetwork = new WeakMap<NetworkSpec, Map<string, BatchPlan>>();
   private static readonly LIMIT = 4;
 
-  get(spec: NetworkSpec, key: string | undefined, n: number, subnets?: SubnetConfig[], groups?: number[]): { plan: BatchPlan; release(): void } {
+  get(spec: NetworkSpec, key: string | undefined, n: number, subnets?: SubnetConfig[], groups?: number[], skip?: ReadonlySet<string>): { plan: BatchPlan; release(): void } {
     if (key === undefined) {
-      const plan = planBatch(spec, n, subnets, groups);
+      const plan = planBatch(spec, n, subnets, groups, skip);
       return { plan, release: () => plan.dispose() };
     }
     let cached = this.byNetwork.get(spec);
     if (!cached) this.byNetwork.set(spec, (cached = new Map()));
+    // The key stands for the sub-networks, so for the skipped layers too (they follow from them).
     const full = `${n}|${key}`;
     let plan = cached.get(full);
     if (!plan) {
-      plan = planBatch(spec, n, subnets, groups);
+      plan = planBatch(spec, n, subnets, groups, skip);
       cached.set(full, plan);
       // Oldest first: keep the few plans of the trainings running now.
       for (const [k, old] of cached) {
@@ -176,6 +204,15 @@ export function splitShard(whole: GradientShard, parts: number): GradientShard[]
   const pixels = h * w;
   const totalWeight = whole.imageWeights ? whole.imageWeights.reduce((a, b) => a + b, 0) : n;
   const channels = whole.dropoutMask ? whole.dropoutMask.length / n : 0;
+  // The whole batch's dense BN groups (sorted ids, as planBatch numbers them) and their sizes.
+  const ids = whole.bnGroups ?? new Array<number>(n).fill(0);
+  const globalIds = [...new Set(ids)].sort((a, b) => a - b);
+  const globalIndex = new Map(globalIds.map((id, k) => [id, k]));
+  const imagesPerGroup = new Float64Array(globalIds.length);
+  for (const id of ids) {
+    const k = globalIndex.get(id) as number;
+    imagesPerGroup[k] = (imagesPerGroup[k] as number) + 1;
+  }
   const out: GradientShard[] = [];
   for (let k = 0; k < count; k++) {
     const from = Math.floor((k * n) / count);
@@ -193,6 +230,11 @@ export function splitShard(whole: GradientShard, parts: number): GradientShard[]
       ...(whole.dropoutMask ? { dropoutMask: whole.dropoutMask.slice(from * channels, to * channels) } : {}),
       ...(weights ? { imageWeights: weights } : {}),
       lossScale: whole.lossScale * share,
+      bnSync: {
+        groups: globalIds.length,
+        globalOf: Int32Array.from([...new Set(ids.slice(from, to))].sort((a, b) => a - b), (id) => globalIndex.get(id) as number),
+        imagesPerGroup,
+      },
     });
   }
   return out;

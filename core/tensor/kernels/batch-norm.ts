@@ -8,6 +8,10 @@
  *   backward (dy, y, mean, variance, gamma) → dy_in, dgamma [C], dbeta [C]
  *            S_g = Σ dy,  T_g = Σ dy·(y − μ_g)   (over the group's pixels, n_g of them)
  *            dβ = Σ_g S_g,  dγ = Σ_g r_g T_g,  dy_in = γ r_g (dy − S_g/n_g − (y − μ_g) r_g² T_g/n_g)
+ *
+ * Synchronized across the shards of a data-parallel step (withBatchNormSync): the per-group sums of both forward
+ * passes and S_g, T_g of the backward pass are summed over every shard's images (BatchNormSync.allReduce), so μ, σ²
+ * and dy_in are those of the whole batch; dγ and dβ stay this shard's part (the shards' parameter gradients add up).
  */
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { allocFloat32, viewFloat32, wasmHeap, type WasmHeap } from './host-memory.ts';
@@ -19,6 +23,51 @@ export interface BatchNormTrainAttrs {
   epsilon: number;
   /** Group of each image (dense 0…G−1); empty: the whole batch is one group. */
   imageGroups: number[];
+}
+
+/** Sums BN statistics over the shards of one data-parallel step (core/supernet/training/shared-reduce.ts). */
+export interface BatchNormSync {
+  /** Groups of the whole batch. */
+  readonly groups: number;
+  /** The whole batch's group (0…groups−1) of each of this shard's dense groups. */
+  readonly globalOf: Int32Array;
+  /** Images of each group in the whole batch. */
+  readonly imagesPerGroup: Float64Array;
+  /** Replaces `values` by the sum of every shard's `values` (each shard calls it in the same order). */
+  allReduce(values: Float64Array): void;
+}
+
+let activeSync: BatchNormSync | undefined;
+
+/** Runs `f` with every training BN kernel's statistics synchronized through `sync`. */
+export function withBatchNormSync<T>(sync: BatchNormSync | undefined, f: () => T): T {
+  const before = activeSync;
+  activeSync = sync;
+  try {
+    return f();
+  } finally {
+    activeSync = before;
+  }
+}
+
+/** True while a synchronized step runs (the composed, kernel-less BN cannot take part). */
+export function batchNormSyncActive(): boolean {
+  return activeSync !== undefined;
+}
+
+/** This shard's per-group sums [groups, width] → the whole batch's sums of the same groups (as is without a sync). */
+function overAllShards(local: Float64Array, width: number, groups: number): Float64Array {
+  const sync = activeSync;
+  if (!sync) return local;
+  const all = new Float64Array(sync.groups * width);
+  for (let g = 0; g < groups; g++) all.set(local.subarray(g * width, (g + 1) * width), (sync.globalOf[g] as number) * width);
+  sync.allReduce(all);
+  const out = new Float64Array(groups * width);
+  for (let g = 0; g < groups; g++) {
+    const at = (sync.globalOf[g] as number) * width;
+    out.set(all.subarray(at, at + width), g * width);
+  }
+  return out;
 }
 
 interface Layout {
@@ -40,7 +89,13 @@ function layout(y: TensorInfo, attrs: BatchNormTrainAttrs, kernel: string): Layo
   if (groupOf.length !== images) throw new Error(`${kernel}: ${groupOf.length} image groups for ${images} images.`);
   const groups = groupOf.reduce((m, g) => Math.max(m, g), 0) + 1;
   const counts = new Float64Array(groups);
-  for (const g of groupOf) counts[g] = (counts[g] as number) + pixelsPerImage;
+  const sync = activeSync;
+  if (sync) {
+    if (sync.globalOf.length !== groups) throw new Error(`${kernel}: ${groups} local groups, the synchronized step maps ${sync.globalOf.length}.`);
+    for (let g = 0; g < groups; g++) counts[g] = (sync.imagesPerGroup[sync.globalOf[g] as number] as number) * pixelsPerImage;
+  } else {
+    for (const g of groupOf) counts[g] = (counts[g] as number) + pixelsPerImage;
+  }
   return { images, pixelsPerImage, channels, groups, groupOf, counts };
 }
 
@@ -63,14 +118,15 @@ const forward: KernelFunc = ({ inputs, attrs, backend }) => {
   const ys = viewFloat32(backend, y);
   const gamma = viewFloat32(backend, get(inputs, 'gamma', BATCH_NORM_TRAIN));
   const beta = viewFloat32(backend, get(inputs, 'beta', BATCH_NORM_TRAIN));
-  const mean = new Float64Array(groups * c);
-  const variance = new Float64Array(groups * c);
+  let mean: Float64Array = new Float64Array(groups * c);
+  let variance: Float64Array = new Float64Array(groups * c);
   for (let n = 0; n < images; n++) {
     const m = (groupOf[n] as number) * c;
     for (let p = n * hw * c, end = p + hw * c; p < end; p += c) {
       for (let k = 0; k < c; k++) mean[m + k] = (mean[m + k] as number) + (ys[p + k] as number);
     }
   }
+  mean = overAllShards(mean, c, groups);
   for (let g = 0; g < groups; g++) for (let k = 0; k < c; k++) mean[g * c + k] = (mean[g * c + k] as number) / (counts[g] as number);
   for (let n = 0; n < images; n++) {
     const m = (groupOf[n] as number) * c;
@@ -81,6 +137,7 @@ const forward: KernelFunc = ({ inputs, attrs, backend }) => {
       }
     }
   }
+  variance = overAllShards(variance, c, groups);
   const scale = new Float64Array(groups * c);
   for (let g = 0; g < groups; g++) {
     for (let k = 0; k < c; k++) {
@@ -117,20 +174,19 @@ const backward: KernelFunc = ({ inputs, attrs, backend }) => {
   const mean = viewFloat32(backend, get(inputs, 'mean', BATCH_NORM_TRAIN_GRAD));
   const variance = viewFloat32(backend, get(inputs, 'variance', BATCH_NORM_TRAIN_GRAD));
   const gamma = viewFloat32(backend, get(inputs, 'gamma', BATCH_NORM_TRAIN_GRAD));
-  const s = new Float64Array(groups * c);
-  const t = new Float64Array(groups * c);
+  const local = new Float64Array(groups * 2 * c);
   for (let n = 0; n < images; n++) {
-    const m = (groupOf[n] as number) * c;
+    const m = (groupOf[n] as number) * 2 * c;
+    const mu = (groupOf[n] as number) * c;
     for (let p = n * hw * c, end = p + hw * c; p < end; p += c) {
       for (let k = 0; k < c; k++) {
         const g = dys[p + k] as number;
-        s[m + k] = (s[m + k] as number) + g;
-        t[m + k] = (t[m + k] as number) + g * ((ys[p + k] as number) - (mean[m + k] as number));
+        local[m + k] = (local[m + k] as number) + g;
+        local[m + c + k] = (local[m + c + k] as number) + g * ((ys[p + k] as number) - (mean[mu + k] as number));
       }
     }
   }
-  const dGamma = new Float64Array(c);
-  const dBeta = new Float64Array(c);
+  const { s, t, dGamma, dBeta } = gradientSums(local, groups, c, (i) => 1 / Math.sqrt((variance[i] as number) + a.epsilon));
   // dy_in = A·dy − B − (y − μ)·D per (group, channel): A = γr, B = γr·S/n, D = γr³·T/n.
   const coefA = new Float64Array(groups * c);
   const coefB = new Float64Array(groups * c);
@@ -140,8 +196,6 @@ const backward: KernelFunc = ({ inputs, attrs, backend }) => {
       const i = g * c + k;
       const r = 1 / Math.sqrt((variance[i] as number) + a.epsilon);
       const gr = (gamma[k] as number) * r;
-      dBeta[k] = (dBeta[k] as number) + (s[i] as number);
-      dGamma[k] = (dGamma[k] as number) + r * (t[i] as number);
       coefA[i] = gr;
       coefB[i] = (gr * (s[i] as number)) / (counts[g] as number);
       coefD[i] = (gr * r * r * (t[i] as number)) / (counts[g] as number);
@@ -193,18 +247,20 @@ function simdForward(
       }
     };
     pass((n) => k.colsum(image(n), hw, c, acc));
+    let total = overAllShards(sums, c, groups);
     const mean = heap.floats(heap.offset(meanOut), groups * c);
     for (let g = 0; g < groups; g++) {
       const means = heap.floats(meanPtr(g), c);
-      for (let j = 0; j < c; j++) means[j] = mean[g * c + j] = (sums[g * c + j] as number) / (counts[g] as number);
+      for (let j = 0; j < c; j++) means[j] = mean[g * c + j] = (total[g * c + j] as number) / (counts[g] as number);
     }
     pass((n) => k.colsumCenteredSquares(image(n), hw, c, meanPtr(groupOf[n] as number), acc));
+    total = overAllShards(sums, c, groups);
     const variance = heap.floats(heap.offset(varianceOut), groups * c);
     const gamma = heap.floats(heap.offset(t.gamma), c);
     for (let g = 0; g < groups; g++) {
       const scales = heap.floats(scalePtr(g), c);
       for (let j = 0; j < c; j++) {
-        const v = (sums[g * c + j] as number) / (counts[g] as number);
+        const v = (total[g * c + j] as number) / (counts[g] as number);
         variance[g * c + j] = v;
         scales[j] = (gamma[j] as number) / Math.sqrt(v + epsilon);
       }
@@ -237,8 +293,7 @@ function simdBackward(
     const dy = heap.offset(t.dy);
     const y = heap.offset(t.y);
     const mean = heap.offset(t.mean);
-    const s = new Float64Array(groups * c);
-    const tt = new Float64Array(groups * c);
+    const local = new Float64Array(groups * 2 * c);
     const sView = heap.floats(sAcc, c);
     const tView = heap.floats(tAcc, c);
     for (let n = 0; n < images; n++) {
@@ -247,16 +302,15 @@ function simdBackward(
       const g = groupOf[n] as number;
       k.colsumGradient(dy + 4 * n * hw * c, y + 4 * n * hw * c, hw, c, mean + 4 * g * c, sAcc, tAcc);
       for (let j = 0; j < c; j++) {
-        s[g * c + j] = (s[g * c + j] as number) + (sView[j] as number);
-        tt[g * c + j] = (tt[g * c + j] as number) + (tView[j] as number);
+        local[g * 2 * c + j] = (local[g * 2 * c + j] as number) + (sView[j] as number);
+        local[g * 2 * c + c + j] = (local[g * 2 * c + c + j] as number) + (tView[j] as number);
       }
     }
     const variance = heap.floats(heap.offset(t.variance), groups * c);
     const gamma = heap.floats(heap.offset(t.gamma), c);
-    const dGamma = heap.floats(heap.offset(dGammaOut), c);
-    const dBeta = heap.floats(heap.offset(dBetaOut), c);
-    const gammaSums = new Float64Array(c);
-    const betaSums = new Float64Array(c);
+    const { s, t: tt, dGamma, dBeta } = gradientSums(local, groups, c, (i) => 1 / Math.sqrt((variance[i] as number) + epsilon));
+    heap.floats(heap.offset(dGammaOut), c).set(dGamma);
+    heap.floats(heap.offset(dBetaOut), c).set(dBeta);
     for (let g = 0; g < groups; g++) {
       const a = heap.floats(coef(0, g), c);
       const b = heap.floats(coef(1, g), c);
@@ -265,15 +319,11 @@ function simdBackward(
         const i = g * c + j;
         const r = 1 / Math.sqrt((variance[i] as number) + epsilon);
         const gr = (gamma[j] as number) * r;
-        betaSums[j] = (betaSums[j] as number) + (s[i] as number);
-        gammaSums[j] = (gammaSums[j] as number) + r * (tt[i] as number);
         a[j] = gr;
         b[j] = (gr * (s[i] as number)) / (counts[g] as number);
         d[j] = (gr * r * r * (tt[i] as number)) / (counts[g] as number);
       }
     }
-    dGamma.set(gammaSums);
-    dBeta.set(betaSums);
     const dst = heap.offset(dyOut);
     for (let n = 0; n < images; n++) {
       const g = groupOf[n] as number;
@@ -283,6 +333,29 @@ function simdBackward(
   } finally {
     heap.free(scratch);
   }
+}
+
+/**
+ * From this shard's per-group [S_g | T_g] rows: dγ = Σ_g r_g T_g and dβ = Σ_g S_g of this shard's images, and S, T
+ * [groups, C] of the whole batch (synchronized) for dy_in. `r(i)`: (σ² + ε)^−½ of group-channel i.
+ */
+function gradientSums(local: Float64Array, groups: number, c: number, r: (i: number) => number): { s: Float64Array; t: Float64Array; dGamma: Float64Array; dBeta: Float64Array } {
+  const dGamma = new Float64Array(c);
+  const dBeta = new Float64Array(c);
+  for (let g = 0; g < groups; g++) {
+    for (let k = 0; k < c; k++) {
+      dBeta[k] = (dBeta[k] as number) + (local[g * 2 * c + k] as number);
+      dGamma[k] = (dGamma[k] as number) + r(g * c + k) * (local[g * 2 * c + c + k] as number);
+    }
+  }
+  const all = overAllShards(local, 2 * c, groups);
+  const s = new Float64Array(groups * c);
+  const t = new Float64Array(groups * c);
+  for (let g = 0; g < groups; g++) {
+    s.set(all.subarray(g * 2 * c, g * 2 * c + c), g * c);
+    t.set(all.subarray(g * 2 * c + c, (g + 1) * 2 * c), g * c);
+  }
+  return { s, t, dGamma, dBeta };
 }
 
 export function batchNormKernelConfigs(backendName: string): KernelConfig[] {
