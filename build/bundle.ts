@@ -15,6 +15,7 @@
  * Run: tsx build/bundle.ts [cli|electron]… (default: cli); `npm install` runs the CLI build (the prepare script).
  */
 import { build, type BuildOptions } from 'esbuild';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -39,6 +40,8 @@ const common: BuildOptions = {
 };
 
 export async function buildCli(outdir: string = CLI_DIR): Promise<void> {
+  // Chunk names carry content hashes: clear the folder so chunks of earlier builds do not pile up.
+  rmSync(outdir, { recursive: true, force: true });
   await build({
     ...common,
     entryPoints: { main: 'app/cli/main.ts', 'job-worker': 'app/api/job-worker.ts', 'gradient-worker': GRADIENT_WORKER, 'evaluation-worker': EVALUATION_WORKER },
@@ -61,6 +64,7 @@ export async function topLevelHelp(): Promise<string> {
 
 export async function buildElectron(): Promise<void> {
   const electron = { ...common, external: ['electron'] };
+  rmSync(ELECTRON_DIR, { recursive: true, force: true });
   await build({
     ...electron,
     entryPoints: {
