@@ -17,8 +17,8 @@ import type { ValueRange } from './tflite/quantize-math.ts';
 import { serializeTfliteModel } from './tflite/serialize.ts';
 
 export interface QuantizationOptions {
-  /** Calibrated activation ranges of exactly this sub-network (core/supernet/calibrate.ts). */
-  ranges: ActivationRanges;
+  /** Calibrated activation ranges of exactly this sub-network (core/supernet/calibrate.ts), by range key. */
+  ranges: Pick<ActivationRanges, 'get'>;
   /** 'float' (default): float input and output with QUANTIZE / DEQUANTIZE at the edges; 'int8': int8 ones. */
   io?: QuantizedIo;
 }
@@ -31,10 +31,15 @@ export interface ExportOptions {
   quantization?: QuantizationOptions;
 }
 
-/** Which range keys each float tensor holds (`factor` scales the range: relu6(x + 3) is 6 · hard-sigmoid). */
+/**
+ * Which range keys each float tensor holds. `factor` scales the range (relu6(x + 3) is 6 · hard-sigmoid); `clip`
+ * narrows it where the only consumer saturates outside it (relu6(x + 3) is 0 or 6 outside [−3, 3]), so the 256
+ * levels are not spent on values that all give the same result.
+ */
 interface Tag {
   readonly key: string;
   readonly factor: number;
+  readonly clip?: ValueRange;
 }
 
 class Emitter {
@@ -45,12 +50,12 @@ class Emitter {
     readonly weights: FoldedWeights,
   ) {}
 
-  tag(t: TensorHandle, layer: ResolvedLayer, point: RangePoint, factor = 1): TensorHandle {
-    return this.tagKey(t, rangeKey(layer.id, point), factor);
+  tag(t: TensorHandle, layer: ResolvedLayer, point: RangePoint, factor = 1, clip?: ValueRange): TensorHandle {
+    return this.tagKey(t, rangeKey(layer.id, point), factor, clip);
   }
 
-  tagKey(t: TensorHandle, key: string, factor = 1): TensorHandle {
-    this.tags.set(t.index, [...(this.tags.get(t.index) ?? []), { key, factor }]);
+  tagKey(t: TensorHandle, key: string, factor = 1, clip?: ValueRange): TensorHandle {
+    this.tags.set(t.index, [...(this.tags.get(t.index) ?? []), { key, factor, ...(clip ? { clip } : {}) }]);
     return t;
   }
 
@@ -64,7 +69,9 @@ class Emitter {
         if (!range) {
           throw new ValidationError(`cannot quantize: the calibrated ranges have no entry "${tag.key}" (tensor ${ir.tensors[index]?.name}); they belong to another sub-network`);
         }
-        return { min: range.min * tag.factor, max: range.max * tag.factor };
+        const lo = range.min * tag.factor;
+        const hi = range.max * tag.factor;
+        return tag.clip ? { min: Math.max(lo, tag.clip.min), max: Math.min(hi, tag.clip.max) } : { min: lo, max: hi };
       });
       ranges.set(index, { min: Math.min(...found.map((r) => r.min)), max: Math.max(...found.map((r) => r.max)) });
     }
@@ -123,6 +130,38 @@ export function layerInputKey(layerId: string): string {
 export function layerBlockInputKey(layerId: string): string {
   return `${layerId}:block_input`;
 }
+
+/**
+ * The network's calibrated ranges plus, for every layer, the ranges of the tensors that feed it in the network
+ * (under layerInputKey / layerBlockInputKey): what its single-layer model needs to be quantized as it is in the
+ * whole int8 network.
+ */
+export function withLayerInputRanges(network: ResolvedNetwork, ranges: ActivationRanges): ActivationRanges {
+  const out = new Map(ranges);
+  let previous = INPUT_RANGE_KEY;
+  let block = INPUT_RANGE_KEY;
+  let unit = -1;
+  for (const layer of network.layers) {
+    if (layer.unitIndex !== unit) {
+      unit = layer.unitIndex;
+      block = previous;
+    }
+    const input = ranges.get(previous);
+    const blockInput = ranges.get(block);
+    if (input) out.set(layerInputKey(layer.id), input);
+    if (blockInput) out.set(layerBlockInputKey(layer.id), blockInput);
+    previous = rangeKey(layer.id, 'output');
+  }
+  return out;
+}
+
+/**
+ * Ranges for models measured for latency only (random weights, no calibration data): the int8 operators and their
+ * shapes are what a calibrated model has, and the values of scales do not change an int8 kernel's work.
+ */
+export const NOMINAL_RANGES: Pick<ActivationRanges, 'get'> = {
+  get: (key: string) => (key.endsWith(':se.gate') ? { min: 0, max: 1 } : { min: -4, max: 4 }),
+};
 
 function nhwc(shape: Shape3): number[] {
   return [1, shape.height, shape.width, shape.channels];
@@ -244,6 +283,9 @@ function residualProjection(e: Emitter, layer: ResolvedLayer, x: TensorHandle, b
   return e.tag(b.add(filtered, padded(residual, r, `${layer.id}/pad_residual`), { name: `${layer.id}/add` }), layer, 'output');
 }
 
+/** Where relu6(x + 3) is not constant. */
+const HARD_SIGMOID_INPUT: ValueRange = { min: -3, max: 3 };
+
 function squeezeExcite(e: Emitter, layer: ResolvedLayer, x: TensorHandle, w: SqueezeExciteWeights): TensorHandle {
   const { b } = e;
   const c = layer.input.channels;
@@ -268,7 +310,7 @@ function squeezeExcite(e: Emitter, layer: ResolvedLayer, x: TensorHandle, w: Squ
   // hard-sigmoid(x) = relu6(x + 3) / 6, from ADD (fused RELU6) and MUL.
   const three = b.constant(`${layer.id}/three`, [1], Float32Array.of(3));
   const sixth = b.constant(`${layer.id}/sixth`, [1], Float32Array.of(1 / 6));
-  e.tag(expanded, layer, 'se.expanded');
+  e.tag(expanded, layer, 'se.expanded', 1, HARD_SIGMOID_INPUT);
   const shifted = e.tag(b.add(expanded, three, { name: `${layer.id}/hsigmoid_add`, activation: 'relu6' }), layer, 'se.gate', 6);
   const gate = e.tag(b.mul(shifted, sixth, { name: `${layer.id}/gate` }), layer, 'se.gate');
   return e.tag(b.mul(x, gate, { name: `${layer.id}/excite` }), layer, 'output');
