@@ -34,12 +34,12 @@ export function activationParams(range: ValueRange, what: string): AffineParams 
   const lo = Math.min(range.min, 0);
   const hi = Math.max(range.max, 0, lo + MIN_RANGE_WIDTH);
   const scale = (hi - lo) / (INT8_MAX - INT8_MIN);
-  const zeroPoint = clamp(Math.round(INT8_MIN - lo / scale), INT8_MIN, INT8_MAX);
+  const zeroPoint = clamp(roundHalfAway(INT8_MIN - lo / scale), INT8_MIN, INT8_MAX);
   return { scale, zeroPoint };
 }
 
 export function quantizeValue(value: number, p: AffineParams): number {
-  return clamp(Math.round(value / p.scale) + p.zeroPoint, INT8_MIN, INT8_MAX);
+  return clamp(roundHalfAway(value / p.scale) + p.zeroPoint, INT8_MIN, INT8_MAX);
 }
 
 export function dequantizeValue(q: number, p: AffineParams): number {
@@ -80,7 +80,7 @@ export function quantizePerChannel(
   for (let c = 0; c < channels; c++) if (!(scales[c]! > 0)) scales[c] = fallback;
   const data = new Int8Array(values.length);
   for (let i = 0; i < values.length; i++) {
-    data[i] = clamp(Math.round((values[i] as number) / (scales[channelOf(i)] as number)), -INT8_MAX, INT8_MAX);
+    data[i] = clamp(roundHalfAway((values[i] as number) / (scales[channelOf(i)] as number)), -INT8_MAX, INT8_MAX);
   }
   return { data, scales };
 }
@@ -95,9 +95,14 @@ export function quantizeBias(bias: Float32Array, inputScale: number, weightScale
   const scales = Array.from(bias, (_, c) => inputScale * (weightScales.length === 1 ? weightScales[0]! : weightScales[c]!));
   const data = new Int32Array(bias.length);
   bias.forEach((b, c) => {
-    data[c] = clamp(Math.round(b / (scales[c] as number)), -INT32_LIMIT, INT32_LIMIT);
+    data[c] = clamp(roundHalfAway(b / (scales[c] as number)), -INT32_LIMIT, INT32_LIMIT);
   });
   return { data, scales };
+}
+
+/** std::round, as TFLite's kernels round (JavaScript's Math.round rounds −0.5 up). */
+function roundHalfAway(v: number): number {
+  return Math.sign(v) * Math.round(Math.abs(v));
 }
 
 function clamp(v: number, lo: number, hi: number): number {
