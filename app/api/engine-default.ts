@@ -360,12 +360,13 @@ class DefaultEngine implements Engine {
   }
 
   /** The profiler to open for a device id of the API ('host' or an adb serial) and runtime options. */
-  private profilerTarget(deviceId: string, runtime?: { threads: number; cores: number[] }, warmupRuns?: number, numRuns?: number): ProfilerTarget {
+  private profilerTarget(deviceId: string, runtime?: { threads: number; cores: number[]; dtype?: 'float32' | 'int8' }, warmupRuns?: number, numRuns?: number): ProfilerTarget {
     return {
       deviceId,
       ...(this.options.adbHost !== undefined ? { adbHost: this.options.adbHost } : {}),
       ...(this.options.adbPort !== undefined ? { adbPort: this.options.adbPort } : {}),
       ...(runtime ? { threads: runtime.threads } : {}),
+      ...(runtime?.dtype ? { dtype: runtime.dtype } : {}),
       ...(runtime && runtime.cores.length > 0 ? { cpuMask: runtime.cores.reduce((mask, core) => mask | (1 << core), 0).toString(16) } : {}),
       ...(warmupRuns !== undefined ? { warmupRuns } : {}),
       ...(numRuns !== undefined ? { numRuns } : {}),

@@ -13,6 +13,7 @@ import { fingerprintId, readDeviceFingerprint } from './device/fingerprint.ts';
 import { formatRuntimeOptions } from '../profiler.ts';
 import type { MeasureCallbacks, ModelToMeasure, Profiler, RuntimeOptions } from '../profiler.ts';
 import { measurementFromRepeats } from './measurement.ts';
+import { withModelDtype, type ModelDtype } from '../store/runtime-options.ts';
 
 export interface AndroidProfilerOptions {
   serial: string;
@@ -32,6 +33,8 @@ export interface AndroidProfilerOptions {
   cooldownMs?: number;
   /** Relative std above which a measurement is flagged (default 0.1, as the runner). */
   maxRelativeStd?: number;
+  /** The models the table holds (default float32; benchmark_model runs int8 models as they are). */
+  dtype?: ModelDtype;
 }
 
 /** A model the device ran but could not measure (bad output, non-zero exit status). */
@@ -73,7 +76,7 @@ export async function createAndroidProfiler(options: AndroidProfilerOptions): Pr
     deviceId: fingerprintId(fingerprint),
     label,
     fingerprint: { ...fingerprint },
-    runtimeOptions: formatRuntimeOptions(runtime),
+    runtimeOptions: withModelDtype(formatRuntimeOptions(runtime), options.dtype ?? 'float32'),
     async measure(models: readonly ModelToMeasure[], callbacks: MeasureCallbacks): Promise<void> {
       if (models.length === 0 || callbacks.signal?.aborted) return;
       const delivery = new Delivery(callbacks, repeats, maxRelativeStd);

@@ -14,6 +14,7 @@ import type { LatencyStore } from '../store/latency-store.ts';
 import { invokeOverheadSignature } from '../../core/arch/signature.ts';
 import type { Measurement, ModelToMeasure } from '../profiler.ts';
 import { invokeOverheadModel, layerModel } from './layer-models.ts';
+import { modelDtypeOf } from '../store/runtime-options.ts';
 
 export interface LutBuildProgress {
   type: 'lut-progress';
@@ -81,11 +82,13 @@ export async function measureLayers(options: {
   const { profiler, store, layers } = options;
   registerDevice(store, profiler);
   // Every layer entry comes with the null-model entry of its input shape (see invokeOverheadSignature).
+  // The table's runtime options say which models it holds: float32, or int8 (`dtype=int8`).
+  const dtype = modelDtypeOf(profiler.runtimeOptions);
   const models = new Map<string, () => ModelToMeasure>();
   for (const [signature, layer] of layers) {
-    models.set(signature, () => layerModel(layer));
+    models.set(signature, () => layerModel(layer, dtype));
     const overhead = invokeOverheadSignature(signature);
-    if (!models.has(overhead)) models.set(overhead, () => invokeOverheadModel(signature));
+    if (!models.has(overhead)) models.set(overhead, () => invokeOverheadModel(signature, dtype));
   }
   const signatures = [...models.keys()];
   const missing = store.missingSignatures(profiler.deviceId, profiler.runtimeOptions, signatures);

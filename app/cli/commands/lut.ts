@@ -5,6 +5,7 @@ import { ValidationError } from '../../../core/errors.ts';
 import { defaultWorkspacePath, openWorkspace } from '../../../core/store/workspace.ts';
 import { LatencyStore } from '../../../latency/store/latency-store.ts';
 import { openProfiler } from '../../../latency/open-profiler.ts';
+import { parseModelDtype } from '../../../latency/store/runtime-options.ts';
 import { buildLatencyTable } from '../../../latency/lut/build.ts';
 import { validateLatencyTable } from '../../../latency/lut/validate.ts';
 import { ProgressLine } from '../progress.ts';
@@ -20,6 +21,7 @@ interface DeviceOptions {
   repeats?: string;
   threads: string;
   cpuMask?: string;
+  dtype: string;
 }
 
 function withDeviceOptions(command: Command): Command {
@@ -32,7 +34,8 @@ function withDeviceOptions(command: Command): Command {
     .option('--warmup <n>', 'warm-up runs per model', '5')
     .option('--repeats <n>', 'phone: independent repeats per model (the median one is kept); host: rounds the samples are spread over')
     .option('--threads <n>', 'inference threads (phone)', '1')
-    .option('--cpu-mask <hex>', 'taskset CPU mask on the phone (default: the fastest cluster)');
+    .option('--cpu-mask <hex>', 'taskset CPU mask on the phone (default: the fastest cluster)')
+    .option('--dtype <float32|int8>', 'models of the table: float32, or full-integer int8 (a table of its own)', 'float32');
 }
 
 async function open(options: DeviceOptions) {
@@ -45,6 +48,7 @@ async function open(options: DeviceOptions) {
     numRuns: positive(options.runs, '--runs'),
     warmupRuns: positive(options.warmup, '--warmup', 0),
     threads: positive(options.threads, '--threads'),
+    dtype: parseModelDtype(options.dtype, '--dtype'),
     ...(options.repeats === undefined ? {} : { repeats: positive(options.repeats, '--repeats') }),
     ...(options.cpuMask === undefined ? {} : { cpuMask: options.cpuMask }),
   });
