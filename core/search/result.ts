@@ -79,7 +79,7 @@ export interface FinalTrainingSummary {
   weightsPath: string;
   /** The trained network as .tflite, when exported. */
   tflite?: string;
-  /** The trained network as int8 and float .tflite, both scored in LiteRT (core/supernet/int8-step.ts). */
+  /** The trained network as int8 and float .tflite, both scored in LiteRT (pipeline/steps/int8.ts). */
   int8?: Int8Summary;
 }
 

@@ -11,7 +11,7 @@ import { validateLatencyTable, type ValidationPair } from '../../../latency/lut/
 import { openProfiler } from '../../../latency/open-profiler.ts';
 import type { Profiler } from '../../../latency/profiler.ts';
 import { LatencyStore } from '../../../latency/store/latency-store.ts';
-import type { EngineEvent } from '../types.ts';
+import type { EngineEvent } from '../contract/types.ts';
 import type { WorkerJobContext } from '../worker-protocol.ts';
 
 export interface ProfilerTarget {

@@ -1,12 +1,10 @@
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadNetwork, parseSubnet, readJsonFile, resolveNetwork } from '../../../core/arch/index.ts';
+import { loadNetwork, parseSubnet, readJsonFile } from '../../../core/arch/index.ts';
 import { ValidationError } from '../../../core/errors.ts';
-import { exportNetwork, NOMINAL_RANGES } from '../../../core/export/network.ts';
-import { randomFoldedWeights } from '../../../core/export/random-weights.ts';
-import { loadCheckpointWeights } from '../../../core/export/checkpoint-weights.ts';
+import { openJobDataset } from '../../../pipeline/dataset.ts';
+import { exportStep, type Int8ExportSettings } from '../../../pipeline/steps/export.ts';
 
-interface ExportOptions {
+interface ExportCliOptions {
   network: string;
   subnet?: string;
   weights?: string;
@@ -37,58 +35,42 @@ export function register(program: Command): void {
     .option('--percentile <p>', 'with --calibration percentile', '99.99')
     .option('--int8-io', 'with --int8: int8 input and output tensors (default: float, with QUANTIZE / DEQUANTIZE inside the model)')
     .requiredOption('--out <file>', 'output .tflite path')
-    .action(async (options: ExportOptions) => {
+    .action(async (options: ExportCliOptions) => {
+      if (!options.int8 && (options.data || options.int8Io)) throw new ValidationError('--data and --int8-io only apply with --int8');
       const spec = loadNetwork(options.network);
       const subnet = options.subnet ? parseSubnet(spec, readJsonFile(options.subnet), options.subnet) : undefined;
-      const network = resolveNetwork(spec, subnet);
-      let bytes: Uint8Array;
-      let note: string;
-      if (options.int8 && options.weights) {
-        if (!options.data) throw new ValidationError('--int8 with --weights needs --data: the calibration images come from the dataset the network was trained on');
-        bytes = await exportCalibrated(options, spec, subnet);
-        note = `int8, weights from ${options.weights}, calibrated on ${options.calibrationImages} images of ${options.data}`;
-      } else {
-        if (!options.int8 && (options.data || options.int8Io)) throw new ValidationError('--data and --int8-io only apply with --int8');
-        const weights = options.weights ? await loadCheckpointWeights(options.weights, spec, subnet) : randomFoldedWeights(network, Number(options.seed));
-        const io = options.int8Io ? { io: 'int8' as const } : {};
-        // Random weights have no meaningful activations to calibrate: nominal ranges give the int8 graph a latency
-        // measurement needs, not an accurate model.
-        bytes = exportNetwork(network, weights, { softmax: options.softmax, ...(options.int8 ? { quantization: { ranges: NOMINAL_RANGES, ...io } } : {}) });
-        note = options.weights ? `float32, weights from ${options.weights}` : options.int8 ? 'int8 with nominal ranges, random weights: for latency measurements only' : 'float32, random weights';
-      }
-      writeFileSync(options.out, bytes);
+      const written = await exportStep({
+        spec,
+        ...(subnet ? { subnet } : {}),
+        ...(options.weights ? { checkpoint: options.weights } : {}),
+        seed: Number(options.seed),
+        out: options.out,
+        options: { softmax: options.softmax },
+        ...(options.int8 ? { int8: await int8Settings(options) } : {}),
+      });
+      const note =
+        written.dtype === 'float32'
+          ? options.weights ? `float32, weights from ${options.weights}` : 'float32, random weights'
+          : options.weights
+            ? `int8, weights from ${options.weights}, calibrated on ${written.calibrationImages} images of ${options.data}`
+            : 'int8 with nominal ranges, random weights: for latency measurements only';
       console.log(
-        `wrote ${options.out}: ${bytes.length} bytes, ${(network.macs / 1e6).toFixed(2)}M MACs, ${(network.params / 1e6).toFixed(3)}M params (${note})`,
+        `wrote ${written.path}: ${written.bytes} bytes, ${(written.macs / 1e6).toFixed(2)}M MACs, ${(written.params / 1e6).toFixed(3)}M params (${note})`,
       );
     });
 }
 
-async function exportCalibrated(options: ExportOptions, spec: ReturnType<typeof loadNetwork>, subnet: ReturnType<typeof parseSubnet> | undefined): Promise<Uint8Array> {
+async function int8Settings(options: ExportCliOptions): Promise<Int8ExportSettings> {
   const images = Number(options.calibrationImages);
   if (!Number.isInteger(images) || images < 1) throw new ValidationError(`--calibration-images must be a whole number ≥ 1, got "${options.calibrationImages}"`);
   if (options.calibration !== 'minmax' && options.calibration !== 'percentile') {
     throw new ValidationError(`--calibration must be minmax or percentile, got "${options.calibration}"`);
   }
-  const [{ initBackend }, { openDataset }, { loadSupernetWeights }, { exportQuantized }] = await Promise.all([
-    import('../../../core/tensor/backend.ts'),
-    import('../../../core/data/open.ts'),
-    import('../../../core/supernet/evaluate.ts'),
-    import('../../../core/supernet/export-int8.ts'),
-  ]);
-  await initBackend();
-  const dataset = await openDataset(options.data);
-  const weights = loadSupernetWeights(options.weights as string, spec);
-  try {
-    return exportQuantized({
-      weights,
-      dataset,
-      ...(subnet ? { subnet } : {}),
-      calibrationImages: images,
-      calibration: { method: options.calibration, percentile: Number(options.percentile) },
-      softmax: options.softmax,
-      ...(options.int8Io ? { io: 'int8' } : {}),
-    }).int8;
-  } finally {
-    weights.dispose();
-  }
+  if (options.weights && !options.data) throw new ValidationError('--int8 with --weights needs --data: the calibration images come from the dataset the network was trained on');
+  return {
+    calibrationImages: images,
+    calibration: { method: options.calibration, percentile: Number(options.percentile) },
+    ...(options.int8Io ? { io: 'int8' as const } : {}),
+    ...(options.weights && options.data ? { dataset: await openJobDataset(options.data) } : {}),
+  };
 }

@@ -7,8 +7,8 @@ import { register } from '../../../app/cli/commands/export.ts';
 import { ValidationError } from '../../../core/errors.ts';
 import { readTfliteModel } from '../../../core/export/tflite/reader.ts';
 import { syntheticClassification } from '../../../core/data/synthetic-classification.ts';
-import { SupernetTrainer } from '../../../core/supernet/train.ts';
-import { tintSpec, tintSpecInput } from '../../core/search/final-fixture.ts';
+import { SupernetTrainer } from '../../../core/supernet/training/supernet-trainer.ts';
+import { tintSpec, tintSpecInput } from '../../core/supernet/training/final-fixture.ts';
 import { useTestBackend } from '../../core/supernet/backend.ts';
 import { runCommand } from './run-command.ts';
 
