@@ -3,9 +3,9 @@
  * - lut: int8 latency tables vs whole int8 sub-networks (lut validate, 20 random sub-networks, half calibrate the
  *   per-model constant, half are reported), next to the float tables of the same networks;
  * - speed: int8 vs float latency of whole networks, both models measured in the same interleaved batches, five times;
- * - search: a demo super-network, an MCD search to 50% of the int8 latency (int8 table, lazy profiling), a short
- *   final training, then the discovered network exported as int8 and as float and both scored in LiteRT on the test
- *   split; and top-1 agreement of int8 vs float with the trained weights (full network, held-out images).
+ * - search (through the pipeline): a demo super-network, an MCD search to 50% of the int8 latency (int8 table, lazy
+ *   profiling), a short final training, then the discovered network exported as int8 and as float and both scored in
+ *   LiteRT on the test split; and top-1 agreement of int8 vs float with the trained weights (full network, held-out).
  *
  *   nice -n 5 npx tsx bench/int8.ts [--only lut,speed,search] [--epochs 12] [--supernet-dir DIR] [--out FILE]
  */
@@ -14,25 +14,20 @@ import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadNetwork, resolveNetwork, subnetKey } from '../core/arch/index.ts';
-import { openDataset } from '../core/data/open.ts';
 import { exportNetwork, NOMINAL_RANGES } from '../core/export/network.ts';
 import { randomFoldedWeights } from '../core/export/random-weights.ts';
 import { loadTfliteRuntime } from '../core/export/runtime/litert.ts';
-import { LookupTableLatencyMetric } from '../core/metrics/index.ts';
-import { trainDiscoveredNetwork } from '../core/supernet/training/final-training.ts';
-import { DEFAULT_PARAMS, SearchOptimizer } from '../core/search/optimizer.ts';
-import { SqliteRunStore } from '../core/search/run-store.ts';
 import { median } from '../core/stats.ts';
 import { openWorkspace } from '../core/store/workspace.ts';
-import { checkpointExists } from '../core/supernet/checkpoint.ts';
-import { createSupernetEvaluator, loadSupernetWeights } from '../core/supernet/evaluate.ts';
+import { loadSupernetWeights } from '../core/supernet/evaluate.ts';
+import { parseSearchConfig } from '../pipeline/config.ts';
+import { openJobDataset } from '../pipeline/dataset.ts';
+import { runSearchJob } from '../pipeline/job.ts';
 import { exportQuantized } from '../pipeline/quantized-export.ts';
-import { exportAndScoreInt8 } from '../pipeline/steps/int8.ts';
+import { trainSupernetStep } from '../pipeline/steps/train-supernet.ts';
+import { scoreTfliteModel } from '../pipeline/tflite-score.ts';
 import { demoTrainConfig } from '../core/supernet/training/recipes.ts';
-import { trainSupernet } from '../core/supernet/training/supernet-trainer.ts';
-import { initBackend } from '../core/tensor/backend.ts';
 import { createHostProfiler } from '../latency/host/host-profiler.ts';
-import { StoreLatencySource } from '../latency/lut/lazy-source.ts';
 import { validateLatencyTable } from '../latency/lut/validate.ts';
 import type { Measurement } from '../latency/profiler.ts';
 import { LatencyStore } from '../latency/store/latency-store.ts';
@@ -104,22 +99,21 @@ async function speedPart(): Promise<Record<string, unknown>> {
   return { rows, method: 'host profiler (fastest window of interleaved samples), both models in each batch, 5 batches; ratio per batch, median' };
 }
 
+/**
+ * Through the pipeline: the demo super-network (trainSupernetStep, resumed when its checkpoint is there), then the
+ * search job on the host's int8 latency table with the final training and the int8 step (runSearchJob).
+ */
 async function searchPart(options: { epochs: number; supernetDir: string }): Promise<Record<string, unknown>> {
-  const backend = await initBackend();
   const spec = loadNetwork(DEMO);
-  const dataset = await openDataset(DATASET);
+  const dataset = await openJobDataset(DATASET);
   const checkpoint = join(options.supernetDir, `${DEMO}-e${options.epochs}`);
-  const started = performance.now();
-  if (!checkpointExists(checkpoint) || process.argv.includes('--retrain')) {
-    console.log(`search: training the ${DEMO} super-network, ${options.epochs} epochs, on ${backend.description}`);
-  }
-  const { trainer } = await trainSupernet({ spec, dataset, config: demoTrainConfig(options.epochs), outDir: checkpoint, resume: checkpointExists(checkpoint) });
-  trainer.dispose();
-  const trainSeconds = (performance.now() - started) / 1000;
+  const trained = await trainSupernetStep({ spec, dataset, config: demoTrainConfig(options.epochs), outDir: checkpoint, resume: 'auto', evaluate: 'end', evalImages: 1000 });
+  console.log(`search: super-network ${checkpoint}: ${trained.steps} steps this run, full network held-out ${pct(trained.heldout?.full.score ?? Number.NaN)} (${trained.seconds.toFixed(0)} s)`);
 
   // Agreement of int8 and float with trained weights: the full network on the held-out split.
   const weights = loadSupernetWeights(checkpoint, spec);
   const full = exportQuantized({ weights, dataset, calibrationImages: 256 });
+  weights.dispose();
   const runtime = await loadTfliteRuntime();
   const [f, q] = [await runtime.load(full.float), await runtime.load(full.int8)];
   const heldout = dataset.split('heldout');
@@ -131,53 +125,42 @@ async function searchPart(options: { epochs: number; supernetDir: string }): Pro
   }
   f.close();
   q.close();
-  console.log(`search: trained full network, int8 vs float top-1 agreement on ${heldout.size} held-out images: ${pct(agree / heldout.size)}`);
+  const fullScores = { float: await scoreTfliteModel(full.float, dataset), int8: await scoreTfliteModel(full.int8, dataset) };
+  console.log(`search: trained full network, int8 vs float top-1 agreement on ${heldout.size} held-out images ${pct(agree / heldout.size)}; test top-1 in LiteRT int8 ${pct(fullScores.int8.score)}, float ${pct(fullScores.float.score)}`);
 
-  // The search on the int8 latency table (profiled lazily on this host).
-  const latencyPath = join(os.tmpdir(), `int8-bench-latency-${process.pid}.sqlite`);
-  const latencyWorkspace = openWorkspace(latencyPath);
-  const profiler = await createHostProfiler({ dtype: 'int8' });
-  const source = new StoreLatencySource({ spec, store: new LatencyStore(latencyWorkspace), deviceId: profiler.deviceId, runtimeOptions: profiler.runtimeOptions, profiler });
-  const metric = new LookupTableLatencyMetric(spec, source);
-  const evaluator = createSupernetEvaluator({ weights, dataset, calibrationBatches: 3, limit: 500 });
-  const runWorkspace = openWorkspace(':memory:');
-  const searchStarted = performance.now();
-  let result;
-  try {
-    result = await new SearchOptimizer({ spec, metric, store: new SqliteRunStore(runWorkspace), evaluator }).start({
-      ...DEFAULT_PARAMS, algorithm: 'mcd', target: { kind: 'fraction', value: 0.5 }, samplesPerIteration: 8, layersPerSample: 3, reduction: 0.06, decay: 0.98, seed: 1,
-    });
-  } finally {
-    evaluator.dispose();
-    runWorkspace.close();
-    latencyWorkspace.close();
-    rmSync(latencyPath, { force: true });
-  }
-  weights.dispose();
-  const searchSeconds = (performance.now() - searchStarted) / 1000;
+  const work = join(options.supernetDir, 'int8-search');
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+  const config = parseSearchConfig({
+    network: DEMO, dataset: DATASET, metric: 'latency-lut', latency: { device: 'host', dtype: 'int8', lazyProfiling: true },
+    target: '50%', algorithm: 'mcd', J: 8, L: 3, reduction: '6%', decay: 0.98, seed: 1,
+    workspace: join(work, 'netadapt.sqlite'), checkpoint, output: join(work, 'result'),
+    evaluator: { kind: 'supernet', calibrationBatches: 3, limit: 500 },
+    finalTraining: { mode: 'supernet', steps: 150, distill: true, batchSize: 64 }, int8: { calibrationImages: 256 },
+  }, 'the int8 bench\'s search');
+  const started = performance.now();
+  const outcome = await runSearchJob({ config });
+  const seconds = (performance.now() - started) / 1000;
+  const { result, finalTraining } = outcome;
+  const q8 = finalTraining?.int8;
   const subnet = result.best.config;
-  console.log(`search: ${result.status}, ${result.iterations} iterations, int8 latency ${(result.best.resource * 1000).toFixed(0)} of ${(result.initialResource * 1000).toFixed(0)} µs (${pct(result.best.resource / result.initialResource)}), held-out ${pct(result.best.score)} with the shared weights (${searchSeconds.toFixed(0)} s)`);
-
-  const outDir = join(options.supernetDir, 'int8-search');
-  rmSync(outDir, { recursive: true, force: true });
-  mkdirSync(outDir, { recursive: true });
-  const trained = await trainDiscoveredNetwork({ spec, subnet, dataset, mode: 'supernet', steps: 150, checkpoint, distill: true, outDir, config: { batchSize: 64 }, scoreBefore: false });
-  const int8 = await exportAndScoreInt8({ checkpointDir: trained.weightsPath, spec, subnet, dataset, outDir, calibrationImages: 256 });
-  console.log(`search: discovered network after ${trained.steps} final-training steps, test top-1 in LiteRT: int8 ${pct(int8.int8.score)}, float ${pct(int8.float.score)} (tfjs evaluator ${pct(trained.test?.score ?? Number.NaN)}); files ${int8.int8Bytes} vs ${int8.floatBytes} bytes`);
+  console.log(`search: ${result.status}, ${result.iterations} iterations, int8 latency ${(result.best.resource * 1000).toFixed(0)} of ${(result.initialResource * 1000).toFixed(0)} µs (${pct(result.best.resource / result.initialResource)}), held-out ${pct(result.best.score)} with the shared weights`);
+  console.log(`search: discovered network after ${finalTraining?.steps} final-training steps, test top-1 in LiteRT int8 ${pct(q8?.int8.score ?? Number.NaN)}, float ${pct(q8?.float.score ?? Number.NaN)} (tfjs ${pct(finalTraining?.test?.score ?? Number.NaN)}); ${q8?.int8Bytes} vs ${q8?.floatBytes} bytes (${seconds.toFixed(0)} s with the final training)`);
 
   // The discovered network's whole-model latency, int8 and float, interleaved.
   const network = resolveNetwork(spec, subnet);
-  const hostFloat = await createHostProfiler();
+  const profiler = await createHostProfiler();
   const latencies: Record<string, number[]> = { float32: [], int8: [] };
-  const models = [{ key: 'float32', bytes: exportNetwork(network, randomFoldedWeights(network, 1)) }, { key: 'int8', bytes: exportNetwork(network, randomFoldedWeights(network, 1), { quantization: { ranges: NOMINAL_RANGES } }) }];
-  for (let repeat = 0; repeat < 3; repeat++) await hostFloat.measure(models, { onResult: (key, m) => latencies[key]?.push(m.meanUs) });
+  const random = randomFoldedWeights(network, 1);
+  const models = [{ key: 'float32', bytes: exportNetwork(network, random) }, { key: 'int8', bytes: exportNetwork(network, random, { quantization: { ranges: NOMINAL_RANGES } }) }];
+  for (let repeat = 0; repeat < 3; repeat++) await profiler.measure(models, { onResult: (key, m) => latencies[key]?.push(m.meanUs) });
+  const initial = resolveNetwork(spec);
   return {
     network: DEMO,
     dataset: DATASET,
     epochs: options.epochs,
-    trainSeconds,
-    trainedFullNetworkInt8FloatTop1Agreement: agree / heldout.size,
-    heldoutImages: heldout.size,
+    supernetHeldoutFull: trained.heldout?.full.score,
+    trainedFullNetwork: { int8FloatTop1AgreementHeldout: agree / heldout.size, heldoutImages: heldout.size, testInt8LiteRt: fullScores.int8.score, testFloatLiteRt: fullScores.float.score },
     search: {
       status: result.status,
       iterations: result.iterations,
@@ -186,18 +169,18 @@ async function searchPart(options: { epochs: number; supernetDir: string }): Pro
       discoveredInt8LatencyUs: result.best.resource * 1000,
       fraction: result.best.resource / result.initialResource,
       heldoutSharedWeights: result.best.score,
-      seconds: searchSeconds,
       subnet: subnetKey(subnet),
       macs: network.macs,
-      macsFraction: network.macs / resolveNetwork(spec).macs,
+      macsFraction: network.macs / initial.macs,
+      secondsWithFinalTraining: seconds,
     },
     discovered: {
-      finalTrainingSteps: trained.steps,
-      tfjsTest: trained.test?.score,
-      int8TestLiteRt: int8.int8.score,
-      floatTestLiteRt: int8.float.score,
-      int8Bytes: int8.int8Bytes,
-      floatBytes: int8.floatBytes,
+      finalTrainingSteps: finalTraining?.steps,
+      tfjsTest: finalTraining?.test?.score,
+      int8TestLiteRt: q8?.int8.score,
+      floatTestLiteRt: q8?.float.score,
+      int8Bytes: q8?.int8Bytes,
+      floatBytes: q8?.floatBytes,
       wholeModelUs: { float32: median(latencies['float32'] ?? []), int8: median(latencies['int8'] ?? []) },
     },
   };
