@@ -146,7 +146,8 @@ export const listRunsParams = z.strictObject({
 
 export const exportResultParams = z.strictObject({
   runId: id,
-  format: z.enum(['tflite', 'json', 'report']),
+  /** 'tflite-int8': full-integer int8, calibrated on the run's dataset when it has trained weights. */
+  format: z.enum(['tflite', 'tflite-int8', 'json', 'report']),
   /** Which iteration's best sub-network (default: the last one). */
   iteration: z.int().min(0).optional(),
 });
