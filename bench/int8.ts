@@ -3,11 +3,13 @@
  * - lut: int8 latency tables vs whole int8 sub-networks (lut validate, 20 random sub-networks, half calibrate the
  *   per-model constant, half are reported), next to the float tables of the same networks;
  * - speed: int8 vs float latency of whole networks, both models measured in the same interleaved batches, five times;
+ * - layers: the same for each layer of the demo network (which layers int8 makes faster or slower);
  * - search (through the pipeline): a demo super-network, an MCD search to 50% of the int8 latency (int8 table, lazy
  *   profiling), a short final training, then the discovered network exported as int8 and as float and both scored in
- *   LiteRT on the test split; and top-1 agreement of int8 vs float with the trained weights (full network, held-out).
+ *   LiteRT on the test split; and top-1 agreement of int8 vs float with the trained weights (full network, held-out);
+ * - calibration: that agreement for min/max and percentile ranges, 256 and 1024 calibration images.
  *
- *   nice -n 5 npx tsx bench/int8.ts [--only lut,speed,search] [--epochs 12] [--supernet-dir DIR] [--out FILE]
+ *   nice -n 5 npx tsx bench/int8.ts [--only lut,speed,layers,calibration,search] [--epochs 12] [--supernet-dir DIR] [--out FILE]
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -21,13 +23,17 @@ import { median } from '../core/stats.ts';
 import { openWorkspace } from '../core/store/workspace.ts';
 import { loadSupernetWeights } from '../core/supernet/evaluate.ts';
 import { parseSearchConfig } from '../pipeline/config.ts';
+import type { Dataset } from '../core/data/dataset.ts';
+import type { CalibrationOptions } from '../core/supernet/calibrate.ts';
 import { openJobDataset } from '../pipeline/dataset.ts';
 import { runSearchJob } from '../pipeline/job.ts';
 import { exportQuantized } from '../pipeline/quantized-export.ts';
 import { trainSupernetStep } from '../pipeline/steps/train-supernet.ts';
 import { scoreTfliteModel } from '../pipeline/tflite-score.ts';
 import { demoTrainConfig } from '../core/supernet/training/recipes.ts';
+import { layerSignature } from '../core/arch/signature.ts';
 import { createHostProfiler } from '../latency/host/host-profiler.ts';
+import { layerModel } from '../latency/lut/layer-models.ts';
 import { validateLatencyTable } from '../latency/lut/validate.ts';
 import type { Measurement } from '../latency/profiler.ts';
 import { LatencyStore } from '../latency/store/latency-store.ts';
@@ -99,34 +105,95 @@ async function speedPart(): Promise<Record<string, unknown>> {
   return { rows, method: 'host profiler (fastest window of interleaved samples), both models in each batch, 5 batches; ratio per batch, median' };
 }
 
-/**
- * Through the pipeline: the demo super-network (trainSupernetStep, resumed when its checkpoint is there), then the
- * search job on the host's int8 latency table with the final training and the int8 step (runSearchJob).
- */
-async function searchPart(options: { epochs: number; supernetDir: string }): Promise<Record<string, unknown>> {
+/** The demo network's layer models, float and int8, interleaved in each batch (3 batches): where int8 wins or loses. */
+async function layersPart(): Promise<Record<string, unknown>> {
+  const profiler = await createHostProfiler();
+  const layers = resolveNetwork(loadNetwork(DEMO)).layers.filter((layer) => layerSignature(layer) !== null);
+  const models = layers.flatMap((layer) => [
+    { key: `${layer.id}|float32`, bytes: layerModel(layer, 'float32').bytes },
+    { key: `${layer.id}|int8`, bytes: layerModel(layer, 'int8').bytes },
+  ]);
+  const times = new Map<string, number[]>();
+  for (let repeat = 0; repeat < 3; repeat++) {
+    await profiler.measure(repeat % 2 === 0 ? models : [...models].reverse(), { onResult: (key, m) => times.set(key, [...(times.get(key) ?? []), m.meanUs]) });
+  }
+  const rows = layers.map((layer) => {
+    const floatUs = median(times.get(`${layer.id}|float32`) ?? []);
+    const int8Us = median(times.get(`${layer.id}|int8`) ?? []);
+    return { layer: layer.id, op: layer.op, activation: layer.act, floatUs, int8Us, floatOverInt8: floatUs / int8Us };
+  });
+  const byActivation: Record<string, { layers: number; medianFloatOverInt8: number }> = {};
+  for (const act of new Set(rows.map((r) => r.activation))) {
+    const ratios = rows.filter((r) => r.activation === act).map((r) => r.floatOverInt8);
+    byActivation[act] = { layers: ratios.length, medianFloatOverInt8: median(ratios) };
+    console.log(`layers ${DEMO} act=${act}: ${ratios.length} layers, float / int8 median ${median(ratios).toFixed(2)}×`);
+  }
+  return { network: DEMO, rows, byActivation, method: 'single-layer table models (latency/lut/layer-models.ts), host profiler, 3 interleaved batches, medians' };
+}
+
+/** The demo super-network (trainSupernetStep, resumed when its checkpoint is there, a no-op when it is complete). */
+async function trainedDemo(options: { epochs: number; supernetDir: string }) {
   const spec = loadNetwork(DEMO);
   const dataset = await openJobDataset(DATASET);
   const checkpoint = join(options.supernetDir, `${DEMO}-e${options.epochs}`);
   const trained = await trainSupernetStep({ spec, dataset, config: demoTrainConfig(options.epochs), outDir: checkpoint, resume: 'auto', evaluate: 'end', evalImages: 1000 });
-  console.log(`search: super-network ${checkpoint}: ${trained.steps} steps this run, full network held-out ${pct(trained.heldout?.full.score ?? Number.NaN)} (${trained.seconds.toFixed(0)} s)`);
+  console.log(`super-network ${checkpoint}: ${trained.steps} steps, full network held-out ${pct(trained.heldout?.full.score ?? Number.NaN)} (${trained.seconds.toFixed(0)} s)`);
+  return { spec, dataset, checkpoint, trained };
+}
 
-  // Agreement of int8 and float with trained weights: the full network on the held-out split.
-  const weights = loadSupernetWeights(checkpoint, spec);
-  const full = exportQuantized({ weights, dataset, calibrationImages: 256 });
-  weights.dispose();
+/** The trained full network exported as int8 with `calibration` and as float: top-1 agreement on held-out images, test top-1 of both in LiteRT. */
+async function int8Agreement(checkpoint: string, dataset: Dataset, calibration: CalibrationOptions, calibrationImages: number) {
+  const weights = loadSupernetWeights(checkpoint, loadNetwork(DEMO));
+  let full;
+  try {
+    full = exportQuantized({ weights, dataset, calibrationImages, calibration });
+  } finally {
+    weights.dispose();
+  }
   const runtime = await loadTfliteRuntime();
   const [f, q] = [await runtime.load(full.float), await runtime.load(full.int8)];
   const heldout = dataset.split('heldout');
   let agree = 0;
   const argmax = (v: Float32Array): number => v.indexOf(Math.max(...v));
-  for (let i = 0; i < heldout.size; i++) {
-    const image = heldout.get([i]).images;
-    if (argmax((await f.run([image]))[0] as Float32Array) === argmax((await q.run([image]))[0] as Float32Array)) agree++;
+  try {
+    for (let i = 0; i < heldout.size; i++) {
+      const image = heldout.get([i]).images;
+      if (argmax((await f.run([image]))[0] as Float32Array) === argmax((await q.run([image]))[0] as Float32Array)) agree++;
+    }
+  } finally {
+    f.close();
+    q.close();
   }
-  f.close();
-  q.close();
-  const fullScores = { float: await scoreTfliteModel(full.float, dataset), int8: await scoreTfliteModel(full.int8, dataset) };
-  console.log(`search: trained full network, int8 vs float top-1 agreement on ${heldout.size} held-out images ${pct(agree / heldout.size)}; test top-1 in LiteRT int8 ${pct(fullScores.int8.score)}, float ${pct(fullScores.float.score)}`);
+  const test = { float: await scoreTfliteModel(full.float, dataset), int8: await scoreTfliteModel(full.int8, dataset) };
+  return { int8FloatTop1AgreementHeldout: agree / heldout.size, heldoutImages: heldout.size, testInt8LiteRt: test.int8.score, testFloatLiteRt: test.float.score };
+}
+
+/** Calibration choices side by side on the trained full network: min/max and percentiles, 256 and 1024 images. */
+async function calibrationPart(options: { epochs: number; supernetDir: string }): Promise<Record<string, unknown>> {
+  const { dataset, checkpoint } = await trainedDemo(options);
+  const choices: { calibration: CalibrationOptions; images: number }[] = [
+    { calibration: { method: 'minmax' }, images: 256 },
+    { calibration: { method: 'minmax' }, images: 1024 },
+    { calibration: { method: 'percentile', percentile: 99.99 }, images: 256 },
+    { calibration: { method: 'percentile', percentile: 99.9 }, images: 256 },
+  ];
+  const rows: Record<string, unknown>[] = [];
+  for (const { calibration, images } of choices) {
+    const row = { ...calibration, calibrationImages: images, ...(await int8Agreement(checkpoint, dataset, calibration, images)) };
+    rows.push(row);
+    console.log(`calibration ${calibration.method}${calibration.percentile ? ` ${calibration.percentile}` : ''}, ${images} images: int8 vs float top-1 agreement ${pct(row.int8FloatTop1AgreementHeldout)} of ${row.heldoutImages} held-out; test int8 ${pct(row.testInt8LiteRt)}, float ${pct(row.testFloatLiteRt)}`);
+  }
+  return { network: DEMO, dataset: DATASET, epochs: options.epochs, rows };
+}
+
+/**
+ * Through the pipeline: the demo super-network, then the search job on the host's int8 latency table with the final
+ * training and the int8 step (runSearchJob).
+ */
+async function searchPart(options: { epochs: number; supernetDir: string }): Promise<Record<string, unknown>> {
+  const { spec, dataset, checkpoint, trained } = await trainedDemo(options);
+  const agreement = await int8Agreement(checkpoint, dataset, {}, 256); // the default calibration, as the int8 step uses
+  console.log(`search: trained full network, int8 vs float top-1 agreement on ${agreement.heldoutImages} held-out images ${pct(agreement.int8FloatTop1AgreementHeldout)}; test top-1 in LiteRT int8 ${pct(agreement.testInt8LiteRt)}, float ${pct(agreement.testFloatLiteRt)}`);
 
   const work = join(options.supernetDir, 'int8-search');
   rmSync(work, { recursive: true, force: true });
@@ -160,7 +227,7 @@ async function searchPart(options: { epochs: number; supernetDir: string }): Pro
     dataset: DATASET,
     epochs: options.epochs,
     supernetHeldoutFull: trained.heldout?.full.score,
-    trainedFullNetwork: { int8FloatTop1AgreementHeldout: agree / heldout.size, heldoutImages: heldout.size, testInt8LiteRt: fullScores.int8.score, testFloatLiteRt: fullScores.float.score },
+    trainedFullNetwork: agreement,
     search: {
       status: result.status,
       iterations: result.iterations,
@@ -191,7 +258,7 @@ export async function runInt8Bench(argv: readonly string[] = process.argv.slice(
     const i = argv.indexOf(name);
     return i >= 0 ? argv[i + 1] : undefined;
   };
-  const only = (flag('--only') ?? 'lut,speed,search').split(',');
+  const only = (flag('--only') ?? 'lut,speed,layers,calibration,search').split(',');
   const out = flag('--out') ?? DEFAULT_OUT;
   const results: Record<string, unknown> = { machine: `${os.cpus().length} × ${os.cpus()[0]?.model ?? '?'}`, startedAt: new Date().toISOString() };
   const save = (): void => {
@@ -199,12 +266,14 @@ export async function runInt8Bench(argv: readonly string[] = process.argv.slice(
     writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
   };
   if (only.includes('speed')) results['speed'] = await speedPart();
+  if (only.includes('layers')) results['layers'] = await layersPart();
   save();
   if (only.includes('lut')) results['lut'] = await lutPart();
   save();
-  if (only.includes('search')) {
-    results['search'] = await searchPart({ epochs: Number(flag('--epochs') ?? 12), supernetDir: flag('--supernet-dir') ?? join(os.tmpdir(), 'netadapt-int8-bench') });
-  }
+  const trainedOptions = { epochs: Number(flag('--epochs') ?? 12), supernetDir: flag('--supernet-dir') ?? join(os.tmpdir(), 'netadapt-int8-bench') };
+  if (only.includes('calibration')) results['calibration'] = await calibrationPart(trainedOptions);
+  save();
+  if (only.includes('search')) results['search'] = await searchPart(trainedOptions);
   save();
   console.log(`results in ${out}`);
   return results;

@@ -122,8 +122,8 @@ export const searchConfigSchema = z.strictObject({
     .optional(),
   /**
    * After the final training: the discovered network exported as int8 (post-training quantization, calibrated on
-   * "calibrationImages" training images) and as float, both scored in LiteRT on the test split. On by default when
-   * the latency table is int8; {"enabled": false} turns it off.
+   * "calibrationImages" training images; "calibration" percentile 99.99 unless given) and as float, both scored in
+   * LiteRT on the test split. On by default when the latency table is int8; {"enabled": false} turns it off.
    */
   int8: z
     .strictObject({

@@ -4,6 +4,9 @@
  * on a representative set of the user's images. 'minmax' takes the extremes over all images (TFLite's converter
  * default); 'percentile' clips each tensor to its p-th percentile on either side (a second pass fills a histogram
  * per tensor between the extremes), which spends the 256 levels on the values that occur instead of on outliers.
+ * The default is percentile 99.99: on the trained demo network it kept int8 and float top-1 in agreement on 98.7% of
+ * held-out images against min/max's 97.6% (96.2% with 1,024 images, whose extremes are wider; bench/int8.ts
+ * --only calibration, bench/results/int8-calibration.json).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from '../data/dataset.ts';
@@ -12,7 +15,7 @@ import { INPUT_RANGE_KEY, rangeKey, type ActivationRanges, type TensorRange } fr
 import type { SlimNetwork } from './materialize.ts';
 
 export interface CalibrationOptions {
-  /** Default 'minmax'. */
+  /** Default 'percentile' (see the top of the file). */
   method?: 'minmax' | 'percentile';
   /** For 'percentile' (default 99.99): the share of values kept inside the range, per side. */
   percentile?: number;
@@ -23,7 +26,7 @@ const HISTOGRAM_BINS = 2048;
 /** `images` [N, H, W, C] batches (the caller owns them). */
 export function calibrateActivationRanges(slim: SlimNetwork, images: readonly tf.Tensor4D[], options: CalibrationOptions = {}): ActivationRanges {
   if (images.length === 0) throw new UserError('calibration needs at least one image');
-  const method = options.method ?? 'minmax';
+  const method = options.method ?? 'percentile';
   const percentile = options.percentile ?? 99.99;
   if (method === 'percentile' && !(percentile > 50 && percentile <= 100)) {
     throw new ValidationError(`the calibration percentile must be in (50, 100], got ${percentile}`);

@@ -31,7 +31,7 @@ export function register(program: Command): void {
     .option('--int8', 'post-training full-integer quantization: int8 weights (per channel) and activations, int32 biases')
     .option('--data <dataset>', 'with --int8 and --weights: the dataset whose training images calibrate the activation ranges (synthetic | cifar10:<dir> | folder:<dir> | ...)')
     .option('--calibration-images <n>', 'representative images for calibration', '256')
-    .option('--calibration <minmax|percentile>', 'activation ranges: the extremes, or the given percentile on each side', 'minmax')
+    .option('--calibration <minmax|percentile>', 'activation ranges: the extremes, or the given percentile on each side', 'percentile')
     .option('--percentile <p>', 'with --calibration percentile', '99.99')
     .option('--int8-io', 'with --int8: int8 input and output tensors (default: float, with QUANTIZE / DEQUANTIZE inside the model)')
     .requiredOption('--out <file>', 'output .tflite path')

@@ -89,7 +89,7 @@ async function checkNetwork(spec: NetworkSpec, config: SubnetConfig | undefined,
   const slim = materialize(weights, config);
   const calibration = calibrationBatches(dataset, 16, { seed });
   disposables.push(weights, slim, ...calibration);
-  const ranges = calibrateActivationRanges(slim, calibration);
+  const ranges = calibrateActivationRanges(slim, calibration, { method: 'minmax' });
   const folded = slim.foldedWeights();
   const network = resolveNetwork(spec, config);
 
