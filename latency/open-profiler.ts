@@ -2,6 +2,7 @@
 import { ValidationError } from '../core/errors.ts';
 import { createHostProfiler, type HostProfilerOptions } from './host/host-profiler.ts';
 import type { Profiler } from './profiler.ts';
+import type { Delegate } from './android/benchmark/delegates.ts';
 
 export interface OpenProfilerOptions extends HostProfilerOptions {
   device: string;
@@ -9,6 +10,10 @@ export interface OpenProfilerOptions extends HostProfilerOptions {
   adbPort?: number;
   threads?: number;
   cpuMask?: string;
+  delegate?: Delegate;
+  /** A fixed time limit per model run (ms) on a phone. */
+  modelTimeoutMs?: number;
+  pinFrequency?: boolean | number;
 }
 
 export async function openProfiler(options: OpenProfilerOptions): Promise<Profiler> {
