@@ -18,7 +18,6 @@ import {
   DeviceCommandError,
   DeviceDisconnectedError,
   DeviceNotFoundError,
-  DeviceTimeoutError,
 } from './errors.ts';
 import { validateRemotePath, validateSerial } from './shell-quote.ts';
 
@@ -126,6 +125,26 @@ export class DeviceBridge {
       throw new ValidationError(`adb port must be an integer between 1 and 65535, got ${options.port}`);
     }
     this.client = adbkit.Adb.createClient({ host: this.host, port: this.port, bin: this.bin });
+  }
+
+  /**
+   * `adb connect host:port`: attach a phone reachable over TCP (a phone in `adb tcpip` mode on the network, or one
+   * lent by a device farm such as DeviceFarmer STF, whose "Remote debug" shows this address). Returns its serial.
+   */
+  async connect(address: string): Promise<string> {
+    const match = /^([A-Za-z0-9.-]{1,253}|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(address.trim());
+    const port = Number(match?.[2]);
+    if (!match || port < 1 || port > 65535) {
+      throw new ValidationError(`not a phone address: ${JSON.stringify(address)}`, ['give host:port, e.g. 192.168.1.20:5555 or stf.example.com:7401']);
+    }
+    const host = match[1] as string;
+    await this.wrap<string>(undefined, () => this.client.connect(host, port));
+    return `${host}:${port}`;
+  }
+
+  async disconnect(serial: string): Promise<void> {
+    const [host, port] = [serial.slice(0, serial.lastIndexOf(':')), Number(serial.slice(serial.lastIndexOf(':') + 1))];
+    await this.wrap(serial, () => this.client.disconnect(host, port));
   }
 
   async listDevices(): Promise<AttachedDevice[]> {

@@ -61,6 +61,7 @@ describe.skipIf(!adbBinary)('default engine with an emulated phone', () => {
       runs: 2,
       warmupRuns: 0,
       resume: true,
+      retryFailed: false,
       levels: [spec.widthLevels - 1],
       kernels: [3],
     };
