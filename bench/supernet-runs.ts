@@ -10,7 +10,8 @@ import type { Dataset, SplitName } from '../core/data/dataset.ts';
 import { syntheticClassification } from '../core/data/synthetic-classification.ts';
 import { createSupernetEvaluator } from '../core/supernet/evaluate.ts';
 import { checkpointExists } from '../core/supernet/checkpoint.ts';
-import { SupernetTrainer, type SupernetTrainConfig } from '../core/supernet/train.ts';
+import { SupernetTrainer } from '../core/supernet/training/supernet-trainer.ts';
+import { type SupernetTrainConfig } from '../core/supernet/training/config.ts';
 import { SupernetWeights } from '../core/supernet/weights.ts';
 import { processAlive } from '../core/process-alive.ts';
 

@@ -249,7 +249,10 @@ export async function runSupernetRanking(opts: RankingOptions = {}): Promise<Rec
   const backend = await initBackend();
   const { syntheticClassification, DEFAULT_DIFFICULTY } = await import('../core/data/synthetic-classification.ts');
   const { rankSubnetworks } = await import('../core/supernet/ranking.ts');
-  const { SupernetTrainer, DEMO_NETWORK, DEMO_TRAIN_CONFIG, demoTrainConfig } = await import('../core/supernet/train.ts');
+  const [{ SupernetTrainer }, { DEMO_NETWORK, DEMO_TRAIN_CONFIG, demoTrainConfig }] = await Promise.all([
+    import('../core/supernet/training/supernet-trainer.ts'),
+    import('../core/supernet/training/recipes.ts'),
+  ]);
   const { createSupernetEvaluator } = await import('../core/supernet/evaluate.ts');
   const networkName = opts.network ?? DEMO_NETWORK;
   const spec = loadNetwork(networkName);

@@ -3,7 +3,7 @@
  * requests from the window and events back; a crash here never takes the window down.
  */
 import { createDefaultEngine } from '../app/api/engine-default.ts';
-import type { ServerMessage } from '../app/api/protocol.ts';
+import type { ServerMessage } from '../app/api/contract/protocol.ts';
 import { createApiServer } from '../app/api/server.ts';
 import type { HostToMain, MainToHost } from './host-protocol.ts';
 

@@ -2,7 +2,7 @@
  * The main process's side of the engine process: numbers requests, matches responses, fans events out to the
  * windows, and fails pending requests with a clear message when the engine process dies.
  */
-import type { EventMessage, ResponseMessage } from '../app/api/protocol.ts';
+import type { EventMessage, ResponseMessage } from '../app/api/contract/protocol.ts';
 import type { HostToMain, MainToHost } from './host-protocol.ts';
 
 export class EngineRelay {

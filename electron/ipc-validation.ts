@@ -2,8 +2,8 @@
  * Checks on what reaches the main process from a renderer: the sender must be our app:// page, and the message
  * must look like an API request before it is forwarded to the engine (which validates the parameters).
  */
-import { METHOD_NAMES, isMethodName, type MethodName } from '../app/api/methods.ts';
-import type { ApiErrorBody } from '../app/api/types.ts';
+import { METHOD_NAMES, isMethodName, type MethodName } from '../app/api/contract/methods.ts';
+import type { ApiErrorBody } from '../app/api/contract/types.ts';
 import { APP_HOST, APP_ORIGIN, APP_SCHEME } from './csp.ts';
 
 /** True for a frame URL on our own app:// origin (not file://, not http, not another host). */

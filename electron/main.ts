@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { BrowserWindow, app, ipcMain, protocol, session, shell, utilityProcess, type UtilityProcess } from 'electron';
 import { securityHeaders } from '../app/api/csp.ts';
 import { contentTypeOf } from '../app/api/http-security.ts';
-import type { ResponseMessage } from '../app/api/protocol.ts';
+import type { ResponseMessage } from '../app/api/contract/protocol.ts';
 import { appUrlToFile } from './app-protocol.ts';
 import { APP_ENTRY_URL, APP_SCHEME, electronCsp } from './csp.ts';
 import { EngineRelay } from './engine-relay.ts';

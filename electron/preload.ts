@@ -4,7 +4,7 @@
  * Bundled to CommonJS (sandboxed preloads cannot be ES modules).
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { EventMessage, ResponseMessage } from '../app/api/protocol.ts';
+import type { EventMessage, ResponseMessage } from '../app/api/contract/protocol.ts';
 import { EVENT_CHANNEL, REQUEST_CHANNEL } from './ipc-channels.ts';
 
 contextBridge.exposeInMainWorld('netadapt', {

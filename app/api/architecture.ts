@@ -1,7 +1,7 @@
 /** The architecture view (Table 8 rows plus totals) of a network or one of its sub-networks. */
 import { architectureRows, fullSubnet, parseSubnet, resolveNetwork, subnetToJson } from '../../core/arch/index.ts';
 import type { NetworkSpec, SubnetConfig } from '../../core/arch/index.ts';
-import type { ArchitectureView } from './types.ts';
+import type { ArchitectureView } from './contract/types.ts';
 
 export function architectureView(spec: NetworkSpec, subnet?: SubnetConfig): ArchitectureView {
   const network = resolveNetwork(spec, subnet);

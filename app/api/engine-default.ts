@@ -21,10 +21,7 @@ import { BenchmarkRunner, TOOL_DOWNLOAD_HINT } from '../../latency/android/bench
 import { canonicalJson, readDeviceFingerprint } from '../../latency/android/device/fingerprint.ts';
 import { WorkingDelegates } from '../../latency/android/device/delegate-probe.ts';
 import { HOST_CAPABILITIES } from '../../latency/host/host-profiler.ts';
-import { exportNetwork } from '../../core/export/network.ts';
-import { loadCheckpointWeights } from '../../core/export/checkpoint-weights.ts';
-import { randomFoldedWeights } from '../../core/export/random-weights.ts';
-import type { FoldedWeights } from '../../core/weights/folded.ts';
+import { exportStep } from '../../pipeline/steps/export.ts';
 import {
   buildWithStore,
   validateWithStore,
@@ -39,7 +36,7 @@ import type { Engine, JobContext } from './engine.ts';
 import { CancelledError, NotAvailableError, NotFoundError } from './errors.ts';
 import type { RunSearchTask } from './jobs/run-search.ts';
 import type { TrainSupernetTask } from './jobs/train-supernet.ts';
-import type { ValidParamsOf } from './methods.ts';
+import type { ValidParamsOf } from './contract/methods.ts';
 import type {
   ArchitectureView,
   BenchmarkToolStatus,
@@ -57,7 +54,7 @@ import type {
   RunSummary,
   SearchSpaceSampling,
   ServerInfo,
-} from './types.ts';
+} from './contract/types.ts';
 import { runJobInWorker } from './worker-runner.ts';
 
 export interface DefaultEngineOptions {
@@ -541,26 +538,19 @@ class DefaultEngine implements Engine {
     const point = pickIteration(loadSearchResult(this.runStore(), run.id)?.trajectory ?? [], iteration);
     if (!point) throw new NotFoundError(`run ${runId} has no finished iteration${iteration !== undefined ? ` ${iteration}` : ''} to export`);
     const spec = loadZooNetwork(run.network);
-    const network = resolveNetwork(spec, point.config);
     const checkpointDir = runCheckpoint(run.config);
-    let weights: FoldedWeights;
-    let source: 'checkpoint' | 'random';
-    let note: string;
-    if (checkpointDir !== undefined) {
-      weights = await loadCheckpointWeights(checkpointDir, spec, point.config);
-      source = 'checkpoint';
-      note = `weights from the checkpoint ${checkpointDir}`;
-    } else {
-      weights = randomFoldedWeights(network, 1);
-      source = 'random';
-      note = 'random weights: the run has no trained checkpoint, so the model is only good for latency measurement';
-    }
-    const bytes = exportNetwork(network, weights, { description: `NetAdapt Studio ${run.network} run ${run.id} iteration ${point.iteration} (${source} weights)` });
-    const dir = this.exportDir();
-    mkdirSync(dir, { recursive: true });
-    const path = join(dir, `${run.id}-iter${point.iteration}.tflite`);
-    writeFileSync(path, bytes);
-    return { format: 'tflite', path, bytes: bytes.byteLength, weights: source, note };
+    const source: 'checkpoint' | 'random' = checkpointDir !== undefined ? 'checkpoint' : 'random';
+    const note = checkpointDir !== undefined
+      ? `weights from the checkpoint ${checkpointDir}`
+      : 'random weights: the run has no trained checkpoint, so the model is only good for latency measurement';
+    const written = await exportStep({
+      spec,
+      subnet: point.config,
+      ...(checkpointDir !== undefined ? { checkpoint: checkpointDir } : {}),
+      out: join(this.exportDir(), `${run.id}-iter${point.iteration}.tflite`),
+      options: { description: `NetAdapt Studio ${run.network} run ${run.id} iteration ${point.iteration} (${source} weights)` },
+    });
+    return { format: 'tflite', path: written.path, bytes: written.bytes, weights: source, note };
   }
 
   async dispose(): Promise<void> {

@@ -3,7 +3,7 @@
  * engine parsed parameters; job operations also get a JobContext to report progress and notice cancellation.
  * `engine-default.ts` implements it with the engine modules; tests use small fakes.
  */
-import type { ValidParamsOf } from './methods.ts';
+import type { ValidParamsOf } from './contract/methods.ts';
 import type {
   ArchitectureView,
   DeviceDetails,
@@ -18,7 +18,7 @@ import type {
   RunSummary,
   SearchSpaceSampling,
   ServerInfo,
-} from './types.ts';
+} from './contract/types.ts';
 
 export interface JobContext {
   readonly jobId: string;

@@ -1,6 +1,6 @@
 /** Errors of the API layer and their wire form. */
 import { UserError, ValidationError } from '../../core/errors.ts';
-import type { ApiErrorBody, ApiErrorCode } from './types.ts';
+import type { ApiErrorBody, ApiErrorCode } from './contract/types.ts';
 
 /** The operation needs an engine module that this build does not contain yet. */
 export class NotAvailableError extends UserError {

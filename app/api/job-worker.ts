@@ -27,6 +27,7 @@ async function run(task: WorkerTask): Promise<void> {
 
 async function loadJob(task: WorkerTask): Promise<WorkerJob> {
   if (task.moduleUrl !== undefined) {
+    // eslint-disable-next-line layers/imports -- a test fixture's file URL (worker-runner tests), never an engine module
     const module = (await import(task.moduleUrl)) as Record<string, unknown>;
     const job = module[task.job];
     if (typeof job !== 'function') throw new Error(`${task.moduleUrl} has no exported function "${task.job}"`);

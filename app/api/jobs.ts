@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { JobContext } from './engine.ts';
 import { CancelledError, NotFoundError, toErrorBody } from './errors.ts';
-import type { EngineEvent, JobEvent, JobInfo } from './types.ts';
+import type { EngineEvent, JobEvent, JobInfo } from './contract/types.ts';
 
 export type JobListener = (jobId: string, event: JobEvent) => void;
 

@@ -7,9 +7,9 @@ import type { z } from 'zod';
 import type { Engine, JobContext } from './engine.ts';
 import { RequestError, toErrorBody } from './errors.ts';
 import { JobManager } from './jobs.ts';
-import { METHOD_NAMES, METHODS, isMethodName, type MethodName } from './methods.ts';
-import type { EventMessage, RequestId, ResponseMessage, ServerMessage } from './protocol.ts';
-import type { JobEvent } from './types.ts';
+import { METHOD_NAMES, METHODS, isMethodName, type MethodName } from './contract/methods.ts';
+import type { EventMessage, RequestId, ResponseMessage, ServerMessage } from './contract/protocol.ts';
+import type { JobEvent } from './contract/types.ts';
 
 export interface ApiConnection {
   /** Handles one incoming message (a JSON string or an already parsed value) and sends the response. */

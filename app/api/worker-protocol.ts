@@ -1,5 +1,5 @@
 /** Messages between the engine and a job worker thread (see worker-runner.ts and job-worker.ts). */
-import type { ApiErrorBody, EngineEvent } from './types.ts';
+import type { ApiErrorBody, EngineEvent } from './contract/types.ts';
 
 export interface WorkerTask {
   /** Name of the job in job-registry.ts, or of the export of `moduleUrl`. */

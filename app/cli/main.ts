@@ -2,7 +2,6 @@
 import { Command } from 'commander';
 import { UserError } from '../../core/errors.ts';
 import { registerCommands } from './commands/index.ts';
-import { registerProfilerProviders } from '../../pipeline/latency-providers.ts';
 
 const program = new Command();
 program
@@ -11,7 +10,6 @@ program
   .option('--debug', 'print stack traces of unexpected errors')
   .showHelpAfterError();
 
-registerProfilerProviders();
 registerCommands(program);
 
 try {

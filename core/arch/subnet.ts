@@ -51,6 +51,13 @@ export function subnetKey(config: SubnetConfig): string {
   return `${config.levels.join('.')}|${config.kernels.join('.')}`;
 }
 
+/** The inverse of subnetKey. */
+export function parseSubnetKey(key: string): SubnetConfig {
+  const [levels = '', kernels = ''] = key.split('|');
+  const numbers = (text: string) => (text === '' ? [] : text.split('.').map(Number));
+  return { levels: numbers(levels), kernels: numbers(kernels) };
+}
+
 export function filtersOf(space: SearchSpace, config: SubnetConfig, index: number): number {
   const layer = space.layers[index];
   if (!layer) throw new RangeError(`no searchable layer ${index}`);

@@ -8,3 +8,5 @@ export type { MeasuredLatencyOptions } from './measured-latency.ts';
 export { LatencyUnavailableError } from './errors.ts';
 export { SubnetCache } from './subnet-cache.ts';
 export { formatResource } from './format.ts';
+export { MultiTargetMetric } from './multi-target.ts';
+export type { DeviceTarget, ResolvedDeviceTarget } from './multi-target.ts';

@@ -23,6 +23,16 @@ export interface SearchReportInput {
   scoreLabel?: string;
   /** The discovered network's final training, when one ran. */
   finalTraining?: FinalTrainingSummary;
+  /** A search with targets on several devices: each device's value of the initial and the discovered network. */
+  devices?: readonly DeviceResource[];
+}
+
+export interface DeviceResource {
+  label: string;
+  unit: string;
+  initial: number;
+  discovered: number;
+  target: number;
 }
 
 export interface SearchOutputFiles {
@@ -59,6 +69,7 @@ export function discoveredNetworkJson(input: SearchReportInput): Record<string, 
     config: result.best.config,
     subnet: subnetToJson(space, result.best.config),
     ...(input.finalTraining ? { finalTraining: input.finalTraining } : {}),
+    ...(input.devices ? { devices: input.devices } : {}),
     spec,
   };
 }
@@ -102,6 +113,10 @@ function summaryLines(input: SearchReportInput): [string, string][] {
     ['iterations / samples', `${result.iterations} / ${result.samplesEvaluated}`],
   ];
   if (p.fineTuneSteps !== undefined) lines.push(['mode', `NetAdaptV1: ${p.fineTuneSteps} fine-tuning steps per sample`]);
+  for (const d of input.devices ?? []) {
+    const f = (v: number) => formatResource(v, d.unit);
+    lines.push([`on ${d.label}`, `${f(d.discovered)} (${percent(d.discovered, d.initial)} of ${f(d.initial)}), target ${f(d.target)} — ${d.discovered <= d.target ? 'met' : 'not met'}`]);
+  }
   lines.push(...finalTrainingLines(input));
   return lines;
 }

@@ -10,7 +10,7 @@ import { UserError } from '../errors.ts';
 import { checkTensorsMatch, loadCheckpoint } from './checkpoint.ts';
 import { depthSums, top1Correct } from './losses.ts';
 import { materialize, type SlimNetwork } from './materialize.ts';
-import { checkDatasetFits } from './train.ts';
+import { checkDatasetFits } from './dataset-fit.ts';
 import { SupernetWeights } from './weights.ts';
 
 export interface Evaluation {

@@ -61,3 +61,19 @@ export function depthSums(logPred: tf.Tensor4D, depth: Float32Array): DepthSums 
   }
   return sums;
 }
+/** Classification distillation: (1 − α)·CE + α·T²·KL(softmax(teacher/T) ‖ softmax(student/T)). */
+export function distillationLoss(
+  student: tf.Tensor2D,
+  teacher: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  opts: { alpha: number; temperature: number; labelSmoothing: number },
+): tf.Scalar {
+  const { alpha, temperature: t } = opts;
+  const ce = classificationLoss(student, labels, opts.labelSmoothing);
+  if (alpha === 0) return ce;
+  const logPt = tf.logSoftmax(tf.div(teacher, t));
+  const logPs = tf.logSoftmax(tf.div(student, t));
+  const kl = tf.mean(tf.sum(tf.mul(tf.exp(logPt), tf.sub(logPt, logPs)), 1));
+  return tf.add(tf.mul(ce, 1 - alpha), tf.mul(kl, alpha * t * t)) as tf.Scalar;
+}
+

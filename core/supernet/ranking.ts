@@ -14,7 +14,7 @@ import { Rng } from '../random.ts';
 import { spearman } from '../stats.ts';
 import type { SupernetEvaluator } from './evaluate.ts';
 import { sampleBatchSubnets } from './sampling.ts';
-import { samplingOptions, type SamplingConfig } from './train.ts';
+import { samplingOptions, type SamplingConfig } from './training/config.ts';
 
 export type RankingPopulation = 'training' | 'uniform' | 'shrink';
 

@@ -104,6 +104,7 @@ async function tryNode(log: (msg: string) => void): Promise<TensorBackend | unde
   // A variable specifier keeps TypeScript from requiring the (optional, usually absent) package's types.
   const specifier = '@tensorflow/tfjs-node';
   try {
+    // eslint-disable-next-line layers/imports -- an optional npm package, not a module of this project
     await import(specifier);
   } catch (err) {
     log(`tfjs-node not available (${firstLine(err)}); trying the next backend`);

@@ -5,7 +5,7 @@ import { EngineRelay } from '../../electron/engine-relay.ts';
 import type { MainToHost } from '../../electron/host-protocol.ts';
 import { checkIpcRequest, isAllowedNavigation, isExternalLinkAllowed, isTrustedFrameUrl } from '../../electron/ipc-validation.ts';
 import { mainWindowOptions } from '../../electron/window-options.ts';
-import type { EventMessage } from '../../app/api/protocol.ts';
+import type { EventMessage } from '../../app/api/contract/protocol.ts';
 
 describe('mainWindowOptions', () => {
   it('turns every renderer hardening switch on', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { startSearchParams } from '../../app/api/schemas.ts';
+import { startSearchParams } from '../../app/api/contract/schemas.ts';
 import { fieldErrors, numberOrRaw } from '../../renderer/src/lib/form.ts';
 import { formatCount, formatDuration, formatPercent } from '../../renderer/src/lib/format.ts';
 

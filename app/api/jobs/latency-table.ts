@@ -12,7 +12,7 @@ import { openProfiler } from '../../../latency/open-profiler.ts';
 import type { Profiler } from '../../../latency/profiler.ts';
 import type { Delegate } from '../../../latency/android/benchmark/delegates.ts';
 import { LatencyStore } from '../../../latency/store/latency-store.ts';
-import type { EngineEvent } from '../types.ts';
+import type { EngineEvent } from '../contract/types.ts';
 import type { WorkerJobContext } from '../worker-protocol.ts';
 
 export interface ProfilerTarget {

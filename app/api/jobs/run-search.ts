@@ -1,14 +1,16 @@
 /**
- * A search run in a worker thread: core/search's optimizer over the workspace's RunStore, its events translated to
- * API events. Aborting the signal stops it between two evaluations (the run is then 'interrupted' = paused and
- * resumes where it stopped).
+ * A search run in a worker thread: the pipeline's search job (pipeline/job.ts) over the workspace, its events
+ * translated to API events. Aborting the signal stops it between two evaluations (the run is then 'interrupted' =
+ * paused and resumes where it stopped). Reports go to <workspace folder>/runs/<run id>.
  */
-import { createSearchContext, optimizerFor, searchConfigSchema, SqliteRunStore } from '../../../core/search/index.ts';
-import type { SearchConfigInput, SearchEvent, SearchResult } from '../../../core/search/index.ts';
+import { dirname, join } from 'node:path';
+import { SqliteRunStore } from '../../../core/search/run-store.ts';
+import type { SearchEvent, SearchResult } from '../../../core/search/types.ts';
 import { openWorkspace } from '../../../core/store/workspace.ts';
-import { registerProfilerProviders } from '../../../pipeline/latency-providers.ts';
-import type { StartSearchConfig } from '../schemas.ts';
-import type { EngineEvent } from '../types.ts';
+import { parseSearchConfig, type SearchConfigInput } from '../../../pipeline/config.ts';
+import { runSearchJob } from '../../../pipeline/job.ts';
+import type { StartSearchConfig } from '../contract/schemas.ts';
+import type { EngineEvent } from '../contract/types.ts';
 import type { WorkerJobContext } from '../worker-protocol.ts';
 
 export interface RunSearchTask {
@@ -38,33 +40,44 @@ export function toSearchConfig(config: StartSearchConfig): SearchConfigInput {
   };
 }
 
+/** Where the app keeps a run's reports (network.json, report.html, …). */
+export function runOutputDir(workspacePath: string, runId: string): string {
+  return join(workspacePath === ':memory:' ? '.' : dirname(workspacePath), 'runs', runId);
+}
+
 export async function runSearch(rawTask: unknown, ctx: WorkerJobContext): Promise<SearchResult> {
   const task = rawTask as RunSearchTask;
-  // Latency-guided searches read (and lazily extend) the workspace's latency tables through these providers.
-  registerProfilerProviders();
-  const workspace = openWorkspace(task.workspacePath);
-  try {
-    const store = new SqliteRunStore(workspace);
-    const stored = task.resumeRunId !== undefined ? store.getRun(task.resumeRunId) : undefined;
-    const searchConfig = searchConfigSchema.parse(stored ? stored.config : { workspace: task.workspacePath, ...toSearchConfig(task.config as StartSearchConfig) });
-    const context = await createSearchContext(searchConfig);
+  let storedConfig: unknown;
+  if (task.resumeRunId !== undefined) {
+    const workspace = openWorkspace(task.workspacePath);
     try {
-      let initialResource = 0;
-      const optimizer = optimizerFor(context, {
-        store,
-        signal: ctx.signal,
-        onEvent: (event) => {
-          if (event.type === 'run-start') initialResource = event.initialResource;
-          for (const out of translate(event, initialResource)) ctx.emit(out);
-        },
-      });
-      return task.resumeRunId !== undefined ? await optimizer.resume(task.resumeRunId) : await optimizer.start(context.params, searchConfig);
+      storedConfig = new SqliteRunStore(workspace).getRun(task.resumeRunId)?.config;
     } finally {
-      context.dispose();
+      workspace.close();
     }
-  } finally {
-    workspace.close();
   }
+  const config = parseSearchConfig(
+    storedConfig ?? { workspace: task.workspacePath, ...toSearchConfig(task.config as StartSearchConfig) },
+    task.resumeRunId !== undefined ? `the configuration stored with run ${task.resumeRunId}` : 'the search settings',
+  );
+  let initialResource = 0;
+  const outcome = await runSearchJob(
+    {
+      config,
+      workspacePath: task.workspacePath,
+      ...(task.resumeRunId !== undefined ? { resumeRunId: task.resumeRunId } : {}),
+      output: (runId) => runOutputDir(task.workspacePath, runId),
+    },
+    {
+      signal: ctx.signal,
+      onEvent: (event) => {
+        if (event.type !== 'search') return;
+        if (event.event.type === 'run-start') initialResource = event.event.initialResource;
+        for (const out of translate(event.event, initialResource)) ctx.emit(out);
+      },
+    },
+  );
+  return outcome.result;
 }
 
 function translate(event: SearchEvent, initialResource: number): EngineEvent[] {

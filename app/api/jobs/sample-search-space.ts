@@ -5,8 +5,8 @@
 import { loadNetwork, randomSubnet, resolveNetwork } from '../../../core/arch/index.ts';
 import { Rng } from '../../../core/random.ts';
 import { CancelledError } from '../errors.ts';
-import { sampleSearchSpaceParams } from '../schemas.ts';
-import type { SearchSpaceSample, SearchSpaceSampling } from '../types.ts';
+import { sampleSearchSpaceParams } from '../contract/schemas.ts';
+import type { SearchSpaceSample, SearchSpaceSampling } from '../contract/types.ts';
 import type { WorkerJobContext } from '../worker-protocol.ts';
 
 const MAX_POINTS = 2000;

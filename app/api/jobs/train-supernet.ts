@@ -1,11 +1,14 @@
 /**
- * Super-network training in a worker thread (core/supernet), its events translated to API events. Aborting the
+ * Super-network training in a worker thread (the pipeline's training step), its events translated to API events. Aborting the
  * signal makes the trainer checkpoint after the current step and return; training the same network into the same
  * folder again resumes from that checkpoint.
  */
 import { loadNetwork } from '../../../core/arch/index.ts';
-import type { TrainSupernetConfig } from '../schemas.ts';
-import type { RunSummary } from '../types.ts';
+import { checkDatasetFits } from '../../../core/supernet/dataset-fit.ts';
+import { openJobDataset } from '../../../pipeline/dataset.ts';
+import { trainSupernetStep } from '../../../pipeline/steps/train-supernet.ts';
+import type { TrainSupernetConfig } from '../contract/schemas.ts';
+import type { RunSummary } from '../contract/types.ts';
 import type { WorkerJobContext } from '../worker-protocol.ts';
 
 export interface TrainSupernetTask {
@@ -17,19 +20,13 @@ export interface TrainSupernetTask {
 
 export async function trainSupernetJob(rawTask: unknown, ctx: WorkerJobContext): Promise<RunSummary> {
   const task = rawTask as TrainSupernetTask;
-  const [{ initBackend }, { openDataset }, { trainSupernet, checkDatasetFits }] = await Promise.all([
-    import('../../../core/tensor/backend.ts'),
-    import('../../../core/data/open.ts'),
-    import('../../../core/supernet/train.ts'),
-  ]);
   const createdAt = new Date().toISOString();
   const spec = loadNetwork(task.config.network);
   ctx.emit({ kind: 'progress', phase: 'loading the dataset', done: 0, total: 1 });
-  await initBackend();
-  const dataset = await openDataset(task.config.dataset);
+  const dataset = await openJobDataset(task.config.dataset);
   checkDatasetFits(spec, dataset);
   let lastLoss: number | undefined;
-  const { trainer, interrupted } = await trainSupernet({
+  const { interrupted } = await trainSupernetStep({
     spec,
     dataset,
     outDir: task.checkpointDir,
@@ -42,7 +39,9 @@ export async function trainSupernetJob(rawTask: unknown, ctx: WorkerJobContext):
       orderedDropout: task.config.orderedDropout,
       seed: task.config.seed,
     },
-    onEvent: (event) => {
+    onEvent: (pipelineEvent) => {
+      if (pipelineEvent.type !== 'supernet') return;
+      const event = pipelineEvent.event;
       if (event.type === 'step') {
         lastLoss = event.loss;
         const stepsPerEpoch = Math.max(1, Math.round(event.totalSteps / task.config.epochs));
@@ -55,7 +54,6 @@ export async function trainSupernetJob(rawTask: unknown, ctx: WorkerJobContext):
       }
     },
   });
-  trainer.dispose();
   return {
     runId: task.checkpointDir,
     kind: 'train',

@@ -9,12 +9,15 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadNetwork, parseSubnet, readJsonFile, resolveNetwork } from '../../../core/arch/index.ts';
-import { openDataset } from '../../../core/data/open.ts';
+import { loadNetwork, resolveNetwork } from '../../../core/arch/index.ts';
 import { UserError, ValidationError } from '../../../core/errors.ts';
-import { parseSearchConfig } from '../../../core/search/config.ts';
 import { SqliteRunStore } from '../../../core/search/run-store.ts';
 import { openWorkspace } from '../../../core/store/workspace.ts';
+import { demoTrainConfig } from '../../../core/supernet/training/recipes.ts';
+import { parseSearchConfig } from '../../../pipeline/config.ts';
+import { openJobDataset } from '../../../pipeline/dataset.ts';
+import { testScoreStep } from '../../../pipeline/steps/test-score.ts';
+import { trainSupernetStep } from '../../../pipeline/steps/train-supernet.ts';
 import { ProgressLine } from '../progress.ts';
 import { runSearchFromConfig } from './search.ts';
 
@@ -63,35 +66,29 @@ async function runDemo(options: DemoOptions): Promise<void> {
   console.log(`network ${spec.name}: ${(network.macs / 1e6).toFixed(2)}M MACs, ${(network.params / 1e6).toFixed(2)}M params, ${network.space.layers.length} searchable layers`);
 
   // 1. Super-network training (resumes from the last checkpoint of an earlier demo run).
-  const [{ initBackend }, { trainSupernet, demoTrainConfig, ResumeConfigMismatchError }, { checkpointExists }] = await Promise.all([
-    import('../../../core/tensor/backend.ts'),
-    import('../../../core/supernet/train.ts'),
-    import('../../../core/supernet/checkpoint.ts'),
-  ]);
+  const data = await openJobDataset(dataset);
+  const { initBackend } = await import('../../../core/tensor/backend.ts');
   const backend = await initBackend();
   console.log(`\n[1/4] training the super-network (${epochs} epochs, ordered dropout + channel-level bypass + superkernel) on ${backend.description}`);
-  const data = await openDataset(dataset);
   const progress = new ProgressLine();
-  const { trainer, interrupted } = await trainSupernet({
+  const { interrupted } = await trainSupernetStep({
     spec,
     dataset: data,
     config: demoTrainConfig(epochs),
     outDir: checkpoint,
-    resume: checkpointExists(checkpoint),
-    onEvent: (e) => {
+    resume: 'auto',
+    // A checkpoint from an earlier version of the demo recipe: resuming would mix two recipes.
+    onRecipeMismatch: (error) =>
+      new UserError(`${dir} holds a super-network trained with an earlier demo recipe (${error.key} ${String(error.saved)}, now ${String(error.given)})`, [
+        `delete ${dir} or pass --dir <another folder> to train with the current recipe`,
+      ]),
+    onEvent: (event) => {
+      if (event.type !== 'supernet') return;
+      const e = event.event;
       if (e.type === 'step' || e.type === 'epoch') progress.update(e.step, e.totalSteps, `epoch ${e.epoch + 1}, loss ${e.loss.toFixed(3)}, ${e.imagesPerSec.toFixed(0)} img/s`, e.etaSec);
     },
-  }).catch((error: unknown) => {
-    // A checkpoint from an earlier version of the demo recipe: resuming would mix two recipes.
-    if (error instanceof ResumeConfigMismatchError) {
-      throw new UserError(`${dir} holds a super-network trained with an earlier demo recipe (${error.key} ${String(error.saved)}, now ${String(error.given)})`, [
-        `delete ${dir} or pass --dir <another folder> to train with the current recipe`,
-      ]);
-    }
-    throw error;
   });
   progress.done();
-  trainer.dispose();
   if (interrupted) return;
   console.log(`super-network trained (${elapsed()}); checkpoint ${checkpoint}`);
 
@@ -136,27 +133,19 @@ async function runDemo(options: DemoOptions): Promise<void> {
 
   // 4. The discovered network on data the search never saw.
   console.log('\n[4/4] scoring the discovered network on the test split (shared weights, BN recalibrated)');
-  const discovered = readJsonFile(join(output, 'network.json')) as { subnet?: unknown };
-  const subnet = parseSubnet(spec, discovered.subnet ?? discovered, join(output, 'network.json'));
-  const { loadSupernetEvaluator } = await import('../../../core/supernet/evaluate.ts');
-  const evaluator = loadSupernetEvaluator(checkpoint, spec, data, { split: 'test', calibrationBatches: 5 });
-  try {
-    const full = await evaluator.evaluate();
-    const found = await evaluator.evaluate(subnet);
-    const net = resolveNetwork(spec, subnet);
-    console.log(`full network:       test top-1 ${(full.score * 100).toFixed(1)}%  ${(network.macs / 1e6).toFixed(2)}M MACs`);
-    console.log(`(chance: ${(100 / (data.numClasses ?? 10)).toFixed(1)}%)`);
-    console.log(`discovered network: test top-1 ${(found.score * 100).toFixed(1)}%  ${(net.macs / 1e6).toFixed(2)}M MACs (shared weights, before the final training)`);
-    const trained = outcome.finalTraining;
-    if (trained?.test) {
-      console.log(
-        `after final training: test top-1 ${(trained.test.score * 100).toFixed(1)}%  ` +
-          `(held-out ${((trained.before ?? NaN) * 100).toFixed(1)}% → ${(trained.heldout.score * 100).toFixed(1)}%, ${trained.steps} steps, ${trained.seconds.toFixed(0)} s)`,
-      );
-      if (trained.tflite) console.log(`trained network: ${trained.tflite}`);
-    }
-  } finally {
-    evaluator.dispose();
+  const subnet = outcome.result.best.config;
+  const { full, discovered } = await testScoreStep({ spec, checkpoint, dataset: data, subnet });
+  const net = resolveNetwork(spec, subnet);
+  console.log(`full network:       test top-1 ${(full.score * 100).toFixed(1)}%  ${(network.macs / 1e6).toFixed(2)}M MACs`);
+  console.log(`(chance: ${(100 / (data.numClasses ?? 10)).toFixed(1)}%)`);
+  console.log(`discovered network: test top-1 ${(discovered.score * 100).toFixed(1)}%  ${(net.macs / 1e6).toFixed(2)}M MACs (shared weights, before the final training)`);
+  const trained = outcome.finalTraining;
+  if (trained?.test) {
+    console.log(
+      `after final training: test top-1 ${(trained.test.score * 100).toFixed(1)}%  ` +
+        `(held-out ${((trained.before ?? NaN) * 100).toFixed(1)}% → ${(trained.heldout.score * 100).toFixed(1)}%, ${trained.steps} steps, ${trained.seconds.toFixed(0)} s)`,
+    );
+    if (trained.tflite) console.log(`trained network: ${trained.tflite}`);
   }
   console.log(`\ndone in ${elapsed()}. Report: ${join(output, 'report.html')} (also report.md, samples.svg, network.json)`);
 }

@@ -1,9 +1,6 @@
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadNetwork, parseSubnet, readJsonFile, resolveNetwork } from '../../../core/arch/index.ts';
-import { exportNetwork } from '../../../core/export/network.ts';
-import { randomFoldedWeights } from '../../../core/export/random-weights.ts';
-import { loadCheckpointWeights } from '../../../core/export/checkpoint-weights.ts';
+import { loadNetwork, parseSubnet, readJsonFile } from '../../../core/arch/index.ts';
+import { exportStep } from '../../../pipeline/steps/export.ts';
 
 export function register(program: Command): void {
   program
@@ -18,14 +15,16 @@ export function register(program: Command): void {
     .action(async (options: { network: string; subnet?: string; weights?: string; seed: string; softmax: boolean; out: string }) => {
       const spec = loadNetwork(options.network);
       const subnet = options.subnet ? parseSubnet(spec, readJsonFile(options.subnet), options.subnet) : undefined;
-      const network = resolveNetwork(spec, subnet);
-      const weights = options.weights
-        ? await loadCheckpointWeights(options.weights, spec, subnet)
-        : randomFoldedWeights(network, Number(options.seed));
-      const bytes = exportNetwork(network, weights, { softmax: options.softmax });
-      writeFileSync(options.out, bytes);
+      const written = await exportStep({
+        spec,
+        ...(subnet ? { subnet } : {}),
+        ...(options.weights ? { checkpoint: options.weights } : {}),
+        seed: Number(options.seed),
+        out: options.out,
+        options: { softmax: options.softmax },
+      });
       console.log(
-        `wrote ${options.out}: ${bytes.length} bytes, ${(network.macs / 1e6).toFixed(2)}M MACs, ${(network.params / 1e6).toFixed(3)}M params` +
+        `wrote ${written.path}: ${written.bytes} bytes, ${(written.macs / 1e6).toFixed(2)}M MACs, ${(written.params / 1e6).toFixed(3)}M params` +
           (options.weights ? ` (weights from ${options.weights})` : ' (random weights)'),
       );
     });

@@ -6,19 +6,16 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { readJsonFile, renderArchitectureTable, resolveNetwork } from '../../../core/arch/index.ts';
-import type { NetworkSpec } from '../../../core/arch/index.ts';
+import { readJsonFile, renderArchitectureTable, resolveNetwork, type NetworkSpec } from '../../../core/arch/index.ts';
 import { UserError, ValidationError } from '../../../core/errors.ts';
 import { formatResource } from '../../../core/metrics/format.ts';
-import { configBaseDir, parseSearchConfig } from '../../../core/search/config.ts';
-import type { SearchConfig } from '../../../core/search/config.ts';
-import { createSearchContext, optimizerFor } from '../../../core/search/context.ts';
-import type { SearchOptimizer } from '../../../core/search/optimizer.ts';
-import { finalTrainingLines, loadReportInput, writeSearchOutputs } from '../../../core/search/report.ts';
-import type { FinalTrainingSummary } from '../../../core/search/result.ts';
+import { finalTrainingLines, type DeviceResource } from '../../../core/search/report.ts';
 import { SqliteRunStore } from '../../../core/search/run-store.ts';
-import type { RunRecord, SearchBudget, SearchEvent, SearchParams, SearchResult } from '../../../core/search/types.ts';
+import type { RunRecord, SearchBudget, SearchEvent, SearchResult } from '../../../core/search/types.ts';
 import { defaultWorkspacePath, openWorkspace } from '../../../core/store/workspace.ts';
+import { configBaseDir, parseSearchConfig, type SearchConfig } from '../../../pipeline/config.ts';
+import type { PipelineEvent } from '../../../pipeline/events.ts';
+import { runSearchJob, type SearchJobOutcome } from '../../../pipeline/job.ts';
 import { ProgressLine } from '../progress.ts';
 
 interface SearchOptions {
@@ -92,8 +89,7 @@ function budgetOverride(options: SearchOptions): SearchBudget | undefined {
 async function startSearch(configPath: string, options: SearchOptions, budget: SearchBudget | undefined): Promise<void> {
   const config = parseSearchConfig(readJsonFile(configPath), configPath, configBaseDir(configPath));
   if (budget) config.budget = budget;
-  const workspacePath = options.workspace ?? config.workspace ?? defaultWorkspacePath();
-  await withRun(workspacePath, config, options, (optimizer, params) => optimizer.start(params, config));
+  await runSearchFromConfig(config, options);
 }
 
 async function resumeSearch(runId: string, options: SearchOptions, budget: SearchBudget | undefined): Promise<void> {
@@ -107,40 +103,19 @@ async function resumeSearch(runId: string, options: SearchOptions, budget: Searc
   }
   if (!run) throw new UserError(`no search run "${runId}" in ${resolve(workspacePath)}; \`netadapt runs\` lists them`);
   const config = parseSearchConfig(run.config, `the configuration stored with run ${runId}`);
-  await withRun(workspacePath, config, options, (optimizer) => optimizer.resume(runId, budget ? { budget } : {}));
+  await runSearchFromConfig(config, { ...options, workspace: workspacePath }, runId, budget);
 }
 
 /**
- * Runs a new search (or resumes `resumeRunId`) with the CLI's progress output, the final training when configured,
- * and writes the reports; used by `demo`.
+ * Runs the search job (pipeline/job.ts) — a new search, or `resumeRunId` continued — with the CLI's progress output:
+ * search, report, final training when configured. Ctrl-C stops it after the current sample or step; used by `demo`.
  */
 export async function runSearchFromConfig(
   config: SearchConfig,
   options: { workspace?: string; output?: string; quiet?: boolean },
   resumeRunId?: string,
-): Promise<RunOutcome> {
-  const workspacePath = options.workspace ?? config.workspace ?? defaultWorkspacePath();
-  return withRun(workspacePath, config, options, (optimizer, params) =>
-    resumeRunId === undefined ? optimizer.start(params, config) : optimizer.resume(resumeRunId),
-  );
-}
-
-export interface RunOutcome {
-  result: SearchResult;
-  outputDir: string;
-  /** The final training's summary (when configured, the search finished and the training was not interrupted). */
-  finalTraining?: FinalTrainingSummary;
-}
-
-async function withRun(
-  workspacePath: string,
-  config: SearchConfig,
-  options: SearchOptions,
-  go: (optimizer: SearchOptimizer, params: SearchParams) => Promise<SearchResult>,
-): Promise<RunOutcome> {
-  const context = await createSearchContext(config);
-  const workspace = openWorkspace(workspacePath);
-  const store = new SqliteRunStore(workspace);
+  budget?: SearchBudget,
+): Promise<SearchJobOutcome> {
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
@@ -150,82 +125,82 @@ async function withRun(
     controller.abort();
   };
   process.on('SIGINT', onSigint);
-  const reporter = new ProgressReporter(context.metric.unit, options.quiet === true);
+  const reporter = new ProgressReporter(options.quiet === true);
   try {
-    const optimizer = optimizerFor(context, { store, signal: controller.signal, onEvent: (event) => reporter.on(event) });
-    const result = await go(optimizer, context.params);
+    const outcome = await runSearchJob(
+      {
+        config,
+        ...(resumeRunId !== undefined ? { resumeRunId } : {}),
+        ...(budget ? { budget } : {}),
+        ...(options.workspace !== undefined ? { workspacePath: options.workspace } : {}),
+        ...(options.output !== undefined ? { output: options.output } : {}),
+      },
+      { signal: controller.signal, onEvent: (event) => reporter.on(event) },
+    );
     reporter.finish();
-    const outputDir = resolve(options.output ?? config.output ?? `netadapt-output/${result.runId}`);
-    const reportInput = loadReportInput(store, result.runId, context.spec, context.scoreLabel);
-    let files = writeSearchOutputs(outputDir, reportInput);
-    printResult(result, context.spec, context.metric.unit, files.network, files.html);
+    const { result } = outcome;
     if (result.status === 'unreachable') process.exitCode = 1;
     if (result.status === 'interrupted') process.exitCode = 130;
-    const outcome: RunOutcome = { result, outputDir };
-    if (config.finalTraining && result.status === 'done') {
-      const summary = await runFinalTraining(config, context.spec, result, outputDir, controller.signal);
-      if (summary) {
-        outcome.finalTraining = summary;
-        files = writeSearchOutputs(outputDir, { ...reportInput, finalTraining: summary });
-        console.log('');
-        for (const [key, value] of finalTrainingLines({ ...reportInput, finalTraining: summary })) console.log(`${key}: ${value}`);
-        console.log(`report:  ${files.html}`);
-      } else {
-        console.log(`final training interrupted; continue it with: netadapt search --resume ${result.runId}`);
-        process.exitCode = 130;
-      }
+    if (outcome.finalTraining && outcome.report) {
+      console.log('');
+      for (const [key, value] of finalTrainingLines(outcome.report)) console.log(`${key}: ${value}`);
+      console.log(`report:  ${outcome.files?.html}`);
+    } else if (outcome.finalTrainingInterrupted) {
+      console.log(`final training interrupted; continue it with: netadapt search --resume ${result.runId}`);
+      process.exitCode = 130;
     }
     return outcome;
   } finally {
     reporter.finish();
     process.off('SIGINT', onSigint);
-    workspace.close();
-    context.dispose();
-  }
-}
-
-async function runFinalTraining(
-  config: SearchConfig,
-  spec: NetworkSpec,
-  result: SearchResult,
-  outputDir: string,
-  signal: AbortSignal,
-): Promise<FinalTrainingSummary | undefined> {
-  const settings = config.finalTraining as NonNullable<SearchConfig['finalTraining']>;
-  console.log(`\nfinal training of the discovered network (mode ${settings.mode}${settings.distill ? ', distilled from the full network' : ''})`);
-  const { finalTrainFromSearchConfig } = await import('../../../core/search/final-training.ts');
-  const progress = new ProgressLine();
-  try {
-    return await finalTrainFromSearchConfig({
-      config,
-      spec,
-      result,
-      outputDir,
-      signal,
-      onEvent: (e) =>
-        progress.update(e.step, e.totalSteps, `${e.phase === 'final' ? 'final' : `trajectory point ${e.point + 1}/${e.points}`}, loss ${e.loss.toFixed(3)}, ${e.imagesPerSec.toFixed(0)} img/s`, e.etaSec),
-    });
-  } finally {
-    progress.done();
   }
 }
 
 class ProgressReporter {
   private readonly progress = new ProgressLine();
   private iterationStarted = 0;
+  private unit = '';
+  private printed = false;
 
-  constructor(
-    private readonly unit: string,
-    private readonly quiet: boolean,
-  ) {}
+  constructor(private readonly quiet: boolean) {}
 
-  on(event: SearchEvent): void {
+  on(event: PipelineEvent): void {
+    switch (event.type) {
+      case 'search':
+        this.onSearch(event.event);
+        break;
+      case 'phase':
+        if (event.phase === 'search' && event.status === 'done') this.progress.done();
+        if (event.phase === 'final-training' && event.status === 'started') {
+          console.log(`\nfinal training of the discovered network (${event.message ?? ''})`);
+        }
+        if (event.phase === 'final-training' && event.status !== 'started') this.progress.done();
+        break;
+      case 'final-training': {
+        const e = event.event;
+        this.progress.update(e.step, e.totalSteps, `${e.phase === 'final' ? 'final' : `trajectory point ${e.point + 1}/${e.points}`}, loss ${e.loss.toFixed(3)}, ${e.imagesPerSec.toFixed(0)} img/s`, e.etaSec);
+        break;
+      }
+      case 'report':
+        // The first report follows the search: print the result once, with the files.
+        if (!this.printed) {
+          this.printed = true;
+          printResult(event.report.result, event.report.spec, event.files.network, event.files.html, event.report.devices);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+
+  private onSearch(event: SearchEvent): void {
     const fmt = (v: number) => formatResource(v, this.unit);
     switch (event.type) {
       case 'run-start':
+        this.unit = event.unit;
         console.log(
           `${event.resumed ? 'resuming' : 'search'} run ${event.runId} (host ${hostname()}): ` +
-            `initial ${fmt(event.initialResource)} → target ${fmt(event.finalTarget)}`,
+            `initial ${formatResource(event.initialResource, event.unit)} → target ${formatResource(event.finalTarget, event.unit)}`,
         );
         break;
       case 'iteration-start':
@@ -254,14 +229,18 @@ class ProgressReporter {
   }
 }
 
-function printResult(result: SearchResult, spec: Parameters<typeof resolveNetwork>[0], unit: string, networkFile: string, htmlFile: string): void {
-  const fmt = (v: number) => formatResource(v, unit);
+function printResult(result: SearchResult, spec: NetworkSpec, networkFile: string, htmlFile: string, devices: readonly DeviceResource[] = []): void {
+  const fmt = (v: number) => formatResource(v, result.unit);
   console.log('');
   console.log(`${result.status}: ${result.message}`);
   console.log(
     `discovered: ${fmt(result.best.resource)} (${((100 * result.best.resource) / result.initialResource).toFixed(1)}% of ${fmt(result.initialResource)}), ` +
       `score ${result.best.score.toFixed(4)}, ${result.iterations} iterations, ${result.samplesEvaluated} samples evaluated`,
   );
+  for (const d of devices) {
+    const f = (v: number) => formatResource(v, d.unit);
+    console.log(`  on ${d.label}: ${f(d.discovered)} (${((100 * d.discovered) / d.initial).toFixed(1)}% of ${f(d.initial)}), target ${f(d.target)} ${d.discovered <= d.target ? 'met' : 'NOT met'}`);
+  }
   console.log('');
   console.log(renderArchitectureTable(resolveNetwork(spec, result.best.config)));
   console.log('');

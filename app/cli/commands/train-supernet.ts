@@ -3,13 +3,14 @@
  * checkpointing every epoch and on Ctrl-C; `--resume` continues exactly where it stopped.
  */
 import type { Command } from 'commander';
-import { loadNetwork, minimalSubnet, searchSpace } from '../../../core/arch/index.ts';
+import { loadNetwork } from '../../../core/arch/index.ts';
 import { openDataset } from '../../../core/data/open.ts';
 import { ValidationError } from '../../../core/errors.ts';
-import { createSupernetEvaluator } from '../../../core/supernet/evaluate.ts';
 import { DEPTH_SAMPLINGS, type DepthSampling } from '../../../core/supernet/sampling.ts';
-import { SupernetTrainer, type SupernetTrainConfig, type TrainEvent } from '../../../core/supernet/train.ts';
+import type { SupernetTrainConfig } from '../../../core/supernet/training/config.ts';
 import { initBackend, type BackendPreference } from '../../../core/tensor/backend.ts';
+import type { PipelineEvent } from '../../../pipeline/events.ts';
+import { trainSupernetStep } from '../../../pipeline/steps/train-supernet.ts';
 
 interface Options {
   network: string;
@@ -30,7 +31,10 @@ interface Options {
   removalShare?: string;
   backend: string;
   evalImages: string;
+  evalEveryEpoch?: boolean;
 }
+
+const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
 
 function num(name: string, value: string | undefined, integer = false): number | undefined {
   if (value === undefined) return undefined;
@@ -70,7 +74,8 @@ export function register(program: Command): void {
     .option('--ema-decay <d>', 'EMA decay of the weights (default 0.99 for short runs; the paper uses 0.9998)')
     .option('--checkpoint-every <steps>', 'also checkpoint every this many steps')
     .option('--backend <name>', 'tensor backend: auto | node | wasm | cpu', 'auto')
-    .option('--eval-images <n>', 'held-out images for the final summary', '2000')
+    .option('--eval-images <n>', 'held-out images for the held-out scores', '2000')
+    .option('--eval-every-epoch', 'score the full network and the smallest sub-network on the held-out split after every epoch')
     .action(async (options: Options) => {
       const backend = await initBackend({ prefer: options.backend as BackendPreference });
       const spec = loadNetwork(options.network);
@@ -99,13 +104,6 @@ export function register(program: Command): void {
         set('optimizer', options.optimizer);
       }
       if (!options.od) set('orderedDropout', false);
-      const trainer = SupernetTrainer.create({ spec, dataset, config, outDir: options.out, ...(options.resume ? { resume: true } : {}) });
-      const c = trainer.config;
-      console.error(
-        `${spec.name} on ${dataset.name}: ${c.epochs} epochs × ${trainer.stepsPerEpoch} steps of ${c.batchSize} images, ` +
-          `${c.optimizer} lr ${c.lr}, ${c.orderedDropout ? 'ordered dropout' : 'full network only'}, backend ${backend.description}` +
-          (trainer.step > 0 ? `, resuming at step ${trainer.step}` : ''),
-      );
       const controller = new AbortController();
       let interrupts = 0;
       const onSigint = () => {
@@ -120,44 +118,58 @@ export function register(program: Command): void {
       process.on('SIGINT', onSigint);
       const isTty = process.stderr.isTTY === true;
       let lastDraw = 0;
-      const onEvent = (e: TrainEvent) => {
+      const onEvent = (event: PipelineEvent) => {
+        if (event.type === 'phase' && event.status === 'started') {
+          console.error(`${spec.name} on ${dataset.name}: ${event.message ?? ''}, backend ${backend.description}`);
+          return;
+        }
+        if (event.type === 'supernet-heldout') {
+          process.stderr.write(`  held-out after epoch ${event.epoch + 1}: full ${pct(event.full.score)}, smallest ${pct(event.smallest.score)}\n`);
+          return;
+        }
+        if (event.type !== 'supernet') return;
+        const e = event.event;
         if (e.type === 'step') {
           const now = Date.now();
           if (now - lastDraw < 250 && e.step !== e.totalSteps) return;
           lastDraw = now;
-          const line = `epoch ${e.epoch + 1}/${c.epochs}  step ${e.step}/${e.totalSteps}  loss ${e.loss.toFixed(4)}  ${e.imagesPerSec.toFixed(0)} img/s  ETA ${formatDuration(e.etaSec)}`;
+          const line = `epoch ${e.epoch + 1}  step ${e.step}/${e.totalSteps}  loss ${e.loss.toFixed(4)}  ${e.imagesPerSec.toFixed(0)} img/s  ETA ${formatDuration(e.etaSec)}`;
           process.stderr.write(isTty ? `\r${line.padEnd(90)}` : '');
         } else if (e.type === 'epoch') {
-          process.stderr.write(`${isTty ? '\r' : ''}epoch ${e.epoch + 1}/${c.epochs} done: mean loss ${e.loss.toFixed(4)}, ${e.imagesPerSec.toFixed(0)} img/s, ETA ${formatDuration(e.etaSec)}`.padEnd(90) + '\n');
+          process.stderr.write(`${isTty ? '\r' : ''}epoch ${e.epoch + 1} done: mean loss ${e.loss.toFixed(4)}, ${e.imagesPerSec.toFixed(0)} img/s, ETA ${formatDuration(e.etaSec)}`.padEnd(90) + '\n');
         } else if (e.type === 'checkpoint' && e.reason === 'interrupt') {
           process.stderr.write(`checkpoint saved at step ${e.step}: ${e.path}\n`);
         }
       };
-      let interrupted: boolean;
+      let result;
       try {
-        ({ interrupted } = await trainer.run({ onEvent, signal: controller.signal }));
+        result = await trainSupernetStep({
+          spec,
+          dataset,
+          config,
+          outDir: options.out,
+          resume: options.resume === true,
+          evaluate: options.evalEveryEpoch ? 'epoch' : 'end',
+          evalImages: num('eval-images', options.evalImages, true) ?? 2000,
+          signal: controller.signal,
+          onEvent,
+        });
       } finally {
         process.off('SIGINT', onSigint);
       }
-      if (interrupted) {
-        console.error(`stopped at step ${trainer.step}/${trainer.totalSteps}; continue with: netadapt train-supernet --network ${options.network} --data ${options.data} --out ${options.out} --resume`);
-        trainer.dispose();
+      if (result.interrupted) {
+        console.error(`stopped at step ${result.steps}/${result.totalSteps}; continue with: netadapt train-supernet --network ${options.network} --data ${options.data} --out ${options.out} --resume`);
         return;
       }
-      const weights = trainer.emaWeights();
-      const evaluator = createSupernetEvaluator({ weights, dataset, limit: num('eval-images', options.evalImages, true) ?? 2000 });
-      const full = await evaluator.evaluate();
-      const smallest = await evaluator.evaluate(minimalSubnet(searchSpace(spec)));
-      evaluator.dispose();
-      weights.dispose();
       const label = spec.task === 'classification' ? 'held-out top-1' : 'held-out δ1';
-      const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
       const chance = spec.task === 'classification' && dataset.numClasses ? ` (chance ${pct(1 / dataset.numClasses)})` : '';
-      console.log(`trained ${spec.name}: ${trainer.step} steps, final loss ${(trainer.losses[trainer.step - 1] ?? NaN).toFixed(4)}`);
-      console.log(`  full network     ${label} ${pct(full.score)}${chance}, ${(full.metrics['macs']! / 1e6).toFixed(1)}M MACs`);
-      console.log(`  smallest subnet  ${label} ${pct(smallest.score)}, ${(smallest.metrics['macs']! / 1e6).toFixed(1)}M MACs`);
-      if (spec.task === 'depth') console.log(`  full network RMSE ${full.metrics['rmse']?.toFixed(3)} m`);
+      console.log(`trained ${spec.name}: ${result.steps} steps, final loss ${result.lastLoss.toFixed(4)}`);
+      const heldout = result.heldout;
+      if (heldout) {
+        console.log(`  full network     ${label} ${pct(heldout.full.score)}${chance}, ${(heldout.full.metrics['macs']! / 1e6).toFixed(1)}M MACs`);
+        console.log(`  smallest subnet  ${label} ${pct(heldout.smallest.score)}, ${(heldout.smallest.metrics['macs']! / 1e6).toFixed(1)}M MACs`);
+        if (spec.task === 'depth') console.log(`  full network RMSE ${heldout.full.metrics['rmse']?.toFixed(3)} m`);
+      }
       console.log(`  checkpoint: ${options.out}`);
-      trainer.dispose();
     });
 }

@@ -1,7 +1,7 @@
 /** A typed client over a Transport: calls answer with results, jobs with a handle whose events and end you await. */
-import type { CallMethod, JobMethod, JobResultOf, MethodName, ParamsOf, ResultOf } from '../../../app/api/methods.ts';
-import type { EventMessage } from '../../../app/api/protocol.ts';
-import type { JobEvent, JobStarted } from '../../../app/api/types.ts';
+import type { CallMethod, JobMethod, JobResultOf, MethodName, ParamsOf, ResultOf } from '../../../app/api/contract/methods.ts';
+import type { EventMessage } from '../../../app/api/contract/protocol.ts';
+import type { JobEvent, JobStarted } from '../../../app/api/contract/types.ts';
 import { ApiError, type Transport } from './transport.ts';
 
 export interface JobHandle<Result> {

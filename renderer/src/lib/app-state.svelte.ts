@@ -1,5 +1,5 @@
 /** App-wide reactive state: the API client, the current screen, the connection and the running jobs. */
-import type { JobEvent, ProgressEvent } from '../../../app/api/types.ts';
+import type { JobEvent, ProgressEvent } from '../../../app/api/contract/types.ts';
 import { Api } from './api.ts';
 import { pickTransport, type ConnectionState } from './transport.ts';
 

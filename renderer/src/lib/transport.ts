@@ -1,9 +1,9 @@
 /**
  * How the renderer reaches the engine: Electron's preload bridge (`window.netadapt`) or, in a browser, the
- * WebSocket of `netadapt ui`. Both carry the same messages (app/api/protocol.ts).
+ * WebSocket of `netadapt ui`. Both carry the same messages (app/api/contract/protocol.ts).
  */
-import type { EventMessage, ResponseMessage, ServerMessage } from '../../../app/api/protocol.ts';
-import type { ApiErrorBody } from '../../../app/api/types.ts';
+import type { EventMessage, ResponseMessage, ServerMessage } from '../../../app/api/contract/protocol.ts';
+import type { ApiErrorBody } from '../../../app/api/contract/types.ts';
 
 export class ApiError extends Error {
   readonly code: ApiErrorBody['code'] | 'disconnected' | 'unauthorized';

@@ -5,7 +5,7 @@ import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDefaultEngine } from '../../../app/api/engine-default.ts';
 import { createApiServer } from '../../../app/api/server.ts';
-import type { ErrorMessage, EventMessage, ResultMessage, ServerMessage } from '../../../app/api/protocol.ts';
+import type { ErrorMessage, EventMessage, ResultMessage, ServerMessage } from '../../../app/api/contract/protocol.ts';
 import type {
   ArchitectureView,
   DeviceListing,
@@ -17,7 +17,7 @@ import type {
   NetworkSummary,
   ProgressEvent,
   SearchSpaceSampling,
-} from '../../../app/api/types.ts';
+} from '../../../app/api/contract/types.ts';
 import { readTfliteModel } from '../../../core/export/tflite/reader.ts';
 import { loadNetwork, resolveNetwork, searchSpace, zooNames } from '../../../core/arch/index.ts';
 

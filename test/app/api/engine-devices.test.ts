@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDefaultEngine } from '../../../app/api/engine-default.ts';
 import type { Engine, JobContext } from '../../../app/api/engine.ts';
-import type { EngineEvent } from '../../../app/api/types.ts';
+import type { EngineEvent } from '../../../app/api/contract/types.ts';
 import { loadNetwork } from '../../../core/arch/index.ts';
 import { AdbTestEnvironment, adbBinary, adbSkipReason } from '../../latency/android/adb-harness.ts';
 import { BENCHMARK_TOOL_PATH } from '../../latency/android/emulated/adbd.ts';

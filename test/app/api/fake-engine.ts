@@ -1,7 +1,7 @@
 /** A fake Engine for server and transport tests: answers from memory, jobs driven by the test. */
 import type { Engine, JobContext } from '../../../app/api/engine.ts';
 import { NotAvailableError } from '../../../app/api/errors.ts';
-import type { ArchitectureView, RunSummary } from '../../../app/api/types.ts';
+import type { ArchitectureView, RunSummary } from '../../../app/api/contract/types.ts';
 
 export interface FakeEngine extends Engine {
   calls: { method: string; params: unknown }[];

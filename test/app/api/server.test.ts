@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createApiServer } from '../../../app/api/server.ts';
-import type { ErrorMessage, EventMessage, ResultMessage, ServerMessage } from '../../../app/api/protocol.ts';
+import type { ErrorMessage, EventMessage, ResultMessage, ServerMessage } from '../../../app/api/contract/protocol.ts';
 import { createFakeEngine } from './fake-engine.ts';
 
 const until = async (check: () => boolean, ms = 2000) => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runJobInWorker } from '../../../app/api/worker-runner.ts';
-import type { EngineEvent } from '../../../app/api/types.ts';
+import type { EngineEvent } from '../../../app/api/contract/types.ts';
 
 const fixture = new URL('./fixtures/spin-job.ts', import.meta.url).href;
 

@@ -9,8 +9,8 @@ import { runCommand } from './run-command.ts';
 import { openDataset } from '../../../core/data/open.ts';
 import { SqliteRunStore } from '../../../core/search/run-store.ts';
 import { openWorkspace } from '../../../core/store/workspace.ts';
-import { SupernetTrainer } from '../../../core/supernet/train.ts';
-import { tintSpecInput } from '../../core/search/final-fixture.ts';
+import { SupernetTrainer } from '../../../core/supernet/training/supernet-trainer.ts';
+import { tintSpecInput } from '../../core/supernet/training/final-fixture.ts';
 import { useTestBackend } from '../../core/supernet/backend.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cli-final-'));

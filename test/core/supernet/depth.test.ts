@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadNetwork } from '../../../core/arch/index.ts';
 import { syntheticDepth } from '../../../core/data/synthetic-depth.ts';
 import { createSupernetEvaluator } from '../../../core/supernet/evaluate.ts';
-import { SupernetTrainer } from '../../../core/supernet/train.ts';
+import { SupernetTrainer } from '../../../core/supernet/training/supernet-trainer.ts';
 import { useTestBackend } from './backend.ts';
 
 beforeAll(async () => {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadNetwork, resolveNetwork } from '../../../core/arch/index.ts';
 import { depthLoss } from '../../../core/supernet/losses.ts';
-import { DEMO_NETWORK, DEMO_TRAIN_CONFIG } from '../../../core/supernet/train.ts';
+import { DEMO_NETWORK, DEMO_TRAIN_CONFIG } from '../../../core/supernet/training/recipes.ts';
 import { useTestBackend } from './backend.ts';
 
 beforeAll(async () => {

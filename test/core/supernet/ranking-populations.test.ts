@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadNetwork, resolveNetwork, searchSpace, subnetKey } from '../../../core/arch/index.ts';
 import { pickSubnetsOverMacs } from '../../../core/supernet/ranking.ts';
-import { DEMO_NETWORK, DEMO_TRAIN_CONFIG } from '../../../core/supernet/train.ts';
+import { DEMO_NETWORK, DEMO_TRAIN_CONFIG } from '../../../core/supernet/training/recipes.ts';
 
 describe('sub-network populations for ranking checks', () => {
   const spec = loadNetwork(DEMO_NETWORK);

@@ -1,14 +1,15 @@
 /**
  * Issue #3's acceptance check: a short ordered-dropout training on the synthetic set (about 2 minutes on 2 cores)
  * gives a full network well above chance, and held-out accuracy of sub-networks rises with their MACs.
- * Deterministic (seeded); the margins were checked against measured runs (README, bench/results/supernet-ranking.json).
+ * Deterministic (seeded); the margins were checked against measured runs (docs/results.md, bench/results/supernet-ranking.json).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNetwork } from '../../../core/arch/index.ts';
 import { syntheticClassification } from '../../../core/data/synthetic-classification.ts';
 import { createSupernetEvaluator } from '../../../core/supernet/evaluate.ts';
 import { rankSubnetworks } from '../../../core/supernet/ranking.ts';
-import { DEMO_NETWORK, SupernetTrainer, demoTrainConfig } from '../../../core/supernet/train.ts';
+import { DEMO_NETWORK, demoTrainConfig } from '../../../core/supernet/training/recipes.ts';
+import { SupernetTrainer } from '../../../core/supernet/training/supernet-trainer.ts';
 import { useTestBackend } from './backend.ts';
 
 let trainer: SupernetTrainer | undefined;

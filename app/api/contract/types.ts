@@ -1,0 +1,300 @@
+/**
+ * Results and progress events of the API: plain JSON, shared by the engine, the transports and the renderer
+ * (which imports this module's types only).
+ */
+import type { ArchRow } from '../../../core/arch/table.ts';
+import type { SubnetJsonInput } from './schemas.ts';
+
+export type DeviceKind = 'android' | 'host';
+/** adb states plus 'stored': known from the workspace but not attached now. */
+export type DeviceState = 'ready' | 'unauthorized' | 'offline' | 'stored';
+export type BenchmarkToolStatus = 'ready' | 'missing' | 'unknown' | 'not-needed';
+
+/** Kernels a latency table can be measured with (benchmark_model's --use_xnnpack / --use_gpu / --use_nnapi). */
+export type DelegateName = 'xnnpack' | 'cpu' | 'gpu' | 'nnapi';
+
+export interface DeviceSummary {
+  id: string;
+  label: string;
+  kind: DeviceKind;
+  state: DeviceState;
+  /** e.g. "Pixel 4a · arm64-v8a · Android 13"; empty when unknown. */
+  description: string;
+  /** Short hash of the fingerprint (model, SoC, OS build, governor…); empty when unknown. */
+  fingerprintHash: string;
+  benchmarkTool: BenchmarkToolStatus;
+  lastSeen?: string;
+  /**
+   * The delegates that work on this device (tried once per fingerprint with a tiny model), so the app offers
+   * exactly those; absent when unknown (not attached, no benchmark tool).
+   */
+  delegates?: DelegateName[];
+  /** Why the other delegates do not work, one line each. */
+  delegateProblems?: string[];
+}
+
+export interface DeviceListing {
+  devices: DeviceSummary[];
+  /** Whether the adb server answered; when not, `message` says why and how to fix it. */
+  adb: { available: boolean; message: string };
+}
+
+export interface LatencyTableInfo {
+  runtimeOptions: string;
+  entries: number;
+  newestMeasuredAt: string;
+}
+
+export interface DeviceDetails extends DeviceSummary {
+  fingerprint: Record<string, unknown>;
+  tables: LatencyTableInfo[];
+}
+
+export interface NetworkSummary {
+  name: string;
+  summary: string;
+  task: 'classification' | 'depth';
+  input: { height: number; width: number; channels: number };
+  macs: number;
+  params: number;
+  searchableLayers: number;
+  widthLevels: number;
+}
+
+/** One row of the architecture table (the paper's Table 8); defined once in core/arch. */
+export type ArchitectureRow = ArchRow;
+
+export interface ArchitectureView {
+  network: string;
+  description: string;
+  task: 'classification' | 'depth';
+  rows: ArchitectureRow[];
+  macs: number;
+  params: number;
+  output: { height: number; width: number; channels: number };
+  /** The sub-network (every searchable layer's level, filters and kernel). */
+  subnet: SubnetJsonInput;
+  /** Totals of the full network, to show the reduction. */
+  fullMacs: number;
+  fullParams: number;
+}
+
+export interface SearchSpaceSample {
+  macs: number;
+  params: number;
+}
+
+/** Random sub-networks of a network with their cost: the shape of the search space before any training. */
+export interface SearchSpaceSampling {
+  network: string;
+  samples: number;
+  fullMacs: number;
+  fullParams: number;
+  /** At most 2000 points (evenly thinned) for plotting. */
+  points: SearchSpaceSample[];
+  minMacs: number;
+  maxMacs: number;
+}
+
+export interface CoverageRow {
+  deviceId: string;
+  deviceLabel: string;
+  runtimeOptions: string;
+  /** Distinct layer signatures the network needs (its full-network layers). */
+  requested: number;
+  present: number;
+  missing: number;
+  fraction: number;
+  /** Of the missing ones, entries that failed to measure (a build skips them unless asked to retry). */
+  failed: number;
+}
+
+export interface LatencyCoverage {
+  network: string;
+  rows: CoverageRow[];
+}
+
+/** What buildLatencyTable answers: the coverage after the build, and what this build measured. */
+export interface LatencyTableBuild extends LatencyCoverage {
+  build?: {
+    deviceId: string;
+    runtimeOptions: string;
+    total: number;
+    alreadyPresent: number;
+    measured: number;
+    failed: number;
+    /** Failed in an earlier build and not retried. total = alreadyPresent + measured + failed + skippedFailed + notRun. */
+    skippedFailed: number;
+    notRun: number;
+    cancelled: boolean;
+    /** The first failures, with the reason ('timeout', 'cut-off', 'bad-output', ...). */
+    failures: { signature: string; reason: string; message: string }[];
+    /** Why a phone stopped measuring (lost or frozen), with how to resume. */
+    interruptions: string[];
+  };
+}
+
+/** One validation sub-network: latency predicted from the table vs measured whole (microseconds). */
+export interface ValidationPoint {
+  subnet: string;
+  macs: number;
+  predictedUs: number;
+  measuredUs: number;
+  relativeError: number;
+  /** Used to fit the per-model overhead; the error statistics are computed on the other points. */
+  calibration: boolean;
+}
+
+export interface LatencyValidationSummary {
+  points: number;
+  /** Mean |predicted − measured| / measured over the held-out points, in percent. */
+  meanAbsErrorPercent: number;
+  medianRelativeError?: number;
+  p90RelativeError?: number;
+  overheadUs?: number;
+  deviceId?: string;
+  runtimeOptions?: string;
+  pairs?: ValidationPoint[];
+}
+
+export type JobStatus = 'running' | 'done' | 'failed' | 'cancelled';
+
+export interface JobStarted {
+  jobId: string;
+  method: string;
+}
+
+export interface JobInfo {
+  jobId: string;
+  method: string;
+  status: JobStatus;
+  startedAt: string;
+  endedAt?: string;
+  /** The last progress event, so a client that connects late can show where the job is. */
+  lastProgress?: ProgressEvent;
+  result?: unknown;
+  error?: ApiErrorBody;
+}
+
+export type RunKind = 'search' | 'train' | 'latency';
+export type RunStatus = 'running' | 'paused' | 'done' | 'failed' | 'cancelled';
+
+export interface RunSummary {
+  runId: string;
+  kind: RunKind;
+  network: string;
+  status: RunStatus;
+  createdAt: string;
+  updatedAt: string;
+  /** Metric of a search ('latency' | 'macs' | 'params'); empty for other runs. */
+  metric: string;
+  iterations: number;
+  /** Why the run stopped (or what it is doing); empty when there is nothing to say. */
+  message: string;
+  /** Unit of the resource numbers (e.g. "MACs", "ms"). */
+  unit: string;
+  initialResource?: number;
+  bestResource?: number;
+  bestScore?: number;
+}
+
+/** One finished optimizer iteration: its best sample and where it sits. */
+export interface IterationRecord {
+  iteration: number;
+  bestScore: number;
+  bestResource: number;
+  targetResource: number;
+  samples: number;
+}
+
+export interface SamplePoint {
+  iteration: number;
+  score: number;
+  resource: number;
+}
+
+export interface RunDetails extends RunSummary {
+  config: Record<string, unknown>;
+  trajectory: IterationRecord[];
+  /** Samples of the last iteration (for the scatter plot). */
+  lastSamples: SamplePoint[];
+  /** The best sub-network of the last iteration, resolved; absent for runs without one. */
+  architecture?: ArchitectureView;
+}
+
+export interface ExportResult {
+  format: 'tflite' | 'json' | 'report';
+  /** Absolute path of the written file. */
+  path: string;
+  bytes: number;
+  /** tflite only: where the weights came from ('random' when the run has no trained checkpoint). */
+  weights?: 'checkpoint' | 'random';
+  note?: string;
+}
+
+export interface ServerInfo {
+  version: string;
+  /** Where the engine keeps its data. */
+  workspace: string;
+  /** Engine operations that this build cannot run yet (they answer 'not_available'). */
+  unavailable: string[];
+}
+
+// ---- errors --------------------------------------------------------------------------------------------------
+
+export type ApiErrorCode =
+  | 'invalid_request'
+  | 'unknown_method'
+  | 'not_available'
+  | 'not_found'
+  | 'user_error'
+  | 'cancelled'
+  | 'internal';
+
+export interface ApiErrorBody {
+  code: ApiErrorCode;
+  message: string;
+  /** One line per problem. */
+  details: string[];
+}
+
+// ---- progress events -----------------------------------------------------------------------------------------
+
+export interface ProgressEvent {
+  kind: 'progress';
+  /** What is being done, e.g. "measuring layers". */
+  phase: string;
+  done: number;
+  total: number;
+  /** Seconds left, when the job can estimate it. */
+  etaSeconds?: number;
+  message?: string;
+}
+
+export type EngineEvent =
+  | ProgressEvent
+  | { kind: 'log'; level: 'info' | 'warn'; message: string }
+  | { kind: 'run-created'; runId: string }
+  | { kind: 'latency-entry'; signature: string; medianUs: number }
+  | { kind: 'validation-point'; label: string; predictedUs: number; measuredUs: number }
+  | {
+      kind: 'train-step';
+      epoch: number;
+      step: number;
+      stepsPerEpoch: number;
+      loss: number;
+      accuracy?: number;
+      imagesPerSecond: number;
+    }
+  | { kind: 'train-epoch'; epoch: number; epochs: number; loss: number; accuracy?: number; heldOutScore?: number }
+  | { kind: 'search-sample'; runId: string; iteration: number; score: number; resource: number }
+  | ({ kind: 'search-iteration'; runId: string; initialResource: number } & IterationRecord)
+  | { kind: 'device'; change: 'added' | 'removed' | 'changed'; device: DeviceSummary };
+
+/** Events of a job: what the engine emits plus the end of the job, which the server adds. */
+export type JobEvent =
+  | EngineEvent
+  | { kind: 'started'; method: string }
+  | { kind: 'done'; result: unknown }
+  | { kind: 'failed'; error: ApiErrorBody }
+  | { kind: 'cancelled'; reason: string };

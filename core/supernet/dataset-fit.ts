@@ -1,0 +1,23 @@
+/** Whether a dataset fits a network: image size, task, number of classes. */
+import type { NetworkSpec } from '../arch/index.ts';
+import { resolveNetwork } from '../arch/index.ts';
+import type { Dataset } from '../data/dataset.ts';
+import { UserError } from '../errors.ts';
+
+export function checkDatasetFits(spec: NetworkSpec, dataset: Dataset): void {
+  const [h, w] = dataset.inputShape;
+  if (h !== spec.input.height || w !== spec.input.width || spec.input.channels !== 3) {
+    throw new UserError(
+      `dataset "${dataset.name}" has ${h}×${w}×3 images but network "${spec.name}" takes ${spec.input.height}×${spec.input.width}×${spec.input.channels}`,
+    );
+  }
+  if (dataset.kind !== spec.task) {
+    throw new UserError(`dataset "${dataset.name}" is a ${dataset.kind} dataset but network "${spec.name}" is for ${spec.task}`);
+  }
+  if (spec.task === 'classification') {
+    const out = resolveNetwork(spec).output.channels;
+    if (dataset.numClasses !== out) {
+      throw new UserError(`dataset "${dataset.name}" has ${dataset.numClasses ?? '?'} classes but network "${spec.name}" has ${out} outputs`);
+    }
+  }
+}
