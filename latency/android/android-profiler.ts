@@ -13,6 +13,8 @@ import { hexMaskToCores } from './device/cpu-mask.ts';
 import { DeviceDisconnectedError, DeviceFrozenError } from './device/errors.ts';
 import { fingerprintId, readDeviceFingerprint } from './device/fingerprint.ts';
 import { pinFrequency, type FrequencyPin } from './device/frequency-pin.ts';
+import { probeDelegates } from './device/delegate-probe.ts';
+import { UserError } from '../../core/errors.ts';
 import { cooledDown, readConditions, throttlingReasons } from './device/thermal.ts';
 import type { DeviceConditions, StabilityThresholds } from './device/thermal.ts';
 import { formatRuntimeOptions } from '../profiler.ts';
@@ -79,6 +81,15 @@ export async function createAndroidProfiler(options: AndroidProfilerOptions): Pr
     fingerprint = await readDeviceFingerprint(bridge, serial, { threads, ...maskOption, pinnedFreqKHz: pin.khz });
   }
   const delegate = options.delegate ?? 'xnnpack';
+  if (delegate === 'gpu' || delegate === 'nnapi') {
+    // An accelerator the phone lacks would fail every entry: say so once, before the build starts.
+    const [support] = await probeDelegates(bridge, serial, [delegate], runner);
+    if (!support?.works) {
+      throw new UserError(`the ${delegate} delegate does not work on ${serial}: ${support?.reason ?? 'no result'}`, [
+        'see which delegates work with `netadapt device info --serial ' + serial + '`; xnnpack and cpu work on every phone',
+      ]);
+    }
+  }
   const runtime: RuntimeOptions = { threads, warmupRuns: options.warmupRuns ?? 5, numRuns: options.numRuns ?? 30, cpuMask: fingerprint.cpuMask, delegate };
   const repeats = options.repeats ?? 1;
   const maxRelativeStd = options.maxRelativeStd ?? DEFAULT_MAX_RELATIVE_STD;

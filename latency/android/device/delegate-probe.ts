@@ -22,7 +22,7 @@ const PROBE_NETWORK = {
   name: 'delegate-probe',
   task: 'classification' as const,
   input: { height: 16, width: 16, channels: 8 },
-  widthLevels: 1,
+  widthLevels: 2,
   layers: [
     { type: 'conv' as const, name: 'conv', filters: 16, kernel: 3, stride: 1, act: 'relu' as const },
     { type: 'gap' as const, name: 'pool' },
@@ -30,12 +30,17 @@ const PROBE_NETWORK = {
   ],
 };
 
-export async function probeDelegates(bridge: DeviceBridge, serial: string, runner = new BenchmarkRunner(bridge)): Promise<DelegateSupport[]> {
+export async function probeDelegates(
+  bridge: DeviceBridge,
+  serial: string,
+  delegates: readonly Delegate[] = DELEGATES,
+  runner = new BenchmarkRunner(bridge),
+): Promise<DelegateSupport[]> {
   const layer = resolveNetwork(parseNetworkSpec(PROBE_NETWORK)).layers[0];
   if (!layer) throw new Error('the delegate probe network has no layer');
   const model = layerModel(layer);
   const support: DelegateSupport[] = [];
-  for (const delegate of DELEGATES) {
+  for (const delegate of delegates) {
     const batch = await runner.measureBatch(serial, [{ key: 'probe', bytes: model.bytes, macs: 0 }], {
       delegate,
       warmupRuns: 0,
