@@ -98,13 +98,13 @@ describe.skipIf(!adbBinary)('device faults on an emulated phone over adb', () =>
       return sizeDerivedExecuteModel(bytes, options);
     });
     const started = Date.now();
-    const error = await buildLatencyTable({ spec, profiler, store: latency, batchSize: 8 }).catch((e: unknown) => e as Error);
+    const error = (await buildLatencyTable({ spec, profiler, store: latency, batchSize: 8 }).catch((e: unknown) => e)) as Error;
     const seconds = (Date.now() - started) / 1000;
     env.device.setExecuteModel(sizeDerivedExecuteModel);
     env.device.thaw();
     expect(error).toBeInstanceOf(Error);
-    expect(error?.message).toMatch(/stopped answering: no output for \d+ s and no answer to a test command within 10 s \(frozen\?\)/);
-    expect(error?.message).toMatch(/(\d+) entries are saved — run the same command again to resume \(this run: \1 measured, 0 failed, \d+ not run\)/);
+    expect(error.message).toMatch(/stopped answering: no output for \d+ s and no answer to a test command within 10 s \(frozen\?\)/);
+    expect(error.message).toMatch(/(\d+) entries are saved — run the same command again to resume \(this run: \1 measured, 0 failed, \d+ not run\)/);
     expect(seconds).toBeLessThan(120);
     expect(seconds).toBeLessThan(40);
     const saved = latency.tableEntries(profiler.deviceId, profiler.runtimeOptions).length;
