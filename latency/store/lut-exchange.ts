@@ -3,6 +3,7 @@
  * transaction: a file with any invalid or implausible value imports nothing.
  */
 import type Database from 'better-sqlite3';
+import { upgradeSignature } from '../../core/arch/signature.ts';
 import { UserError, ValidationError } from '../../core/errors.ts';
 import type { DeviceRepository } from './device-repository.ts';
 import type { EntryRepository } from './entry-repository.ts';
@@ -75,7 +76,8 @@ export function importTable(db: Database.Database, repositories: LutRepositories
       const conflictExamples: string[] = [];
       const implausible: string[] = [];
       file.entries.forEach((e, index) => {
-        const entry: LatencyEntry = { ...e, deviceId: file.device.id };
+        // A table exported before a signature version change: entries that still mean the same get today's key.
+        const entry: LatencyEntry = { ...e, signature: upgradeSignature(e.signature), deviceId: file.device.id };
         const existing = repositories.entries.get(entry.deviceId, entry.runtimeOptions, entry.signature);
         const problem = existing ? implausibleLatency(entry.signature, entry.meanUs, existing.meanUs) : undefined;
         if (problem) {
