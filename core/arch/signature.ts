@@ -27,6 +27,12 @@ export const SIGNATURE_VERSION = 'v2';
  * signature of anything but a residual projection (res=1) becomes v2 (the same fields); a v1 residual projection, or
  * a signature of an unknown version, is returned unchanged, so it is never looked up again and gets measured anew.
  */
+/** A signature of an older version that upgradeSignature could not carry over (its layer changed meaning). */
+export function isObsoleteSignature(signature: string): boolean {
+  const version = /^v(\d+);/.exec(signature);
+  return version !== null && `v${version[1]}` !== SIGNATURE_VERSION && Number(version[1]) < Number(SIGNATURE_VERSION.slice(1));
+}
+
 export function upgradeSignature(signature: string): string {
   if (!signature.startsWith('v1;')) return signature;
   if (parseSignature(signature).res === '1') return signature;

@@ -3,7 +3,6 @@
  * transaction: a file with any invalid or implausible value imports nothing.
  */
 import type Database from 'better-sqlite3';
-import { upgradeSignature } from '../../core/arch/signature.ts';
 import { UserError, ValidationError } from '../../core/errors.ts';
 import type { DeviceRepository } from './device-repository.ts';
 import type { EntryRepository } from './entry-repository.ts';
@@ -36,6 +35,8 @@ export interface ImportReport {
   /** Up to 20 conflicting signatures, for the message. */
   readonly conflictExamples: readonly string[];
   readonly modelMeasurementsInserted: number;
+  /** Entries of an older signature version whose layer changed meaning (left out: nothing would look them up). */
+  readonly obsolete: number;
 }
 
 export interface LutRepositories {
@@ -76,8 +77,7 @@ export function importTable(db: Database.Database, repositories: LutRepositories
       const conflictExamples: string[] = [];
       const implausible: string[] = [];
       file.entries.forEach((e, index) => {
-        // A table exported before a signature version change: entries that still mean the same get today's key.
-        const entry: LatencyEntry = { ...e, signature: upgradeSignature(e.signature), deviceId: file.device.id };
+        const entry: LatencyEntry = { ...e, deviceId: file.device.id };
         const existing = repositories.entries.get(entry.deviceId, entry.runtimeOptions, entry.signature);
         const problem = existing ? implausibleLatency(entry.signature, entry.meanUs, existing.meanUs) : undefined;
         if (problem) {
@@ -105,7 +105,7 @@ export function importTable(db: Database.Database, repositories: LutRepositories
       }
       let modelMeasurementsInserted = 0;
       for (const m of file.modelMeasurements) modelMeasurementsInserted += repositories.models.write({ ...m, deviceId: file.device.id });
-      return { deviceId: file.device.id, deviceCreated: !existingDevice, inserted, skipped, conflicts, overwritten, conflictExamples, modelMeasurementsInserted };
+      return { deviceId: file.device.id, deviceCreated: !existingDevice, inserted, skipped, conflicts, overwritten, conflictExamples, modelMeasurementsInserted, obsolete: file.obsolete.length };
     })
     .immediate();
 }

@@ -3,6 +3,7 @@ import { FileFormatError, ValidationError } from '../../core/errors.ts';
 import { csvLine, CsvSyntaxError, parseCsv } from './csv.ts';
 import type { CsvRecord } from './csv.ts';
 import { canonicalRuntimeOptions } from './runtime-options.ts';
+import { isObsoleteSignature, upgradeSignature } from '../../core/arch/signature.ts';
 import { checkSignature } from './signature.ts';
 import { describeIssues, entryValuesSchema, jsonPath, timestampSchema } from './latency-types.ts';
 import { implausibleLatency, signatureProblem } from './plausibility.ts';
@@ -66,6 +67,11 @@ const deviceSchema = z.strictObject({
 /** A parsed file: each entry's place in it ("entries[3]", "line 5"), for messages that name the row. */
 export interface ParsedLutFile extends LutFile {
   readonly rowNames: readonly string[];
+  /**
+   * Entries of an older signature version whose layer changed meaning since (e.g. v1 residual projections): left
+   * out — they would never be looked up — and counted in the import report.
+   */
+  readonly obsolete: readonly string[];
 }
 
 export interface LutFile {
@@ -160,10 +166,11 @@ export function parseLutJson(json: unknown, source = 'the file'): ParsedLutFile 
   const shape = lutFileShape.safeParse(json);
   if (!shape.success) throw new ValidationError(`${source} is not a valid latency table`, describeIssues(shape.error, jsonPath));
   const problems: string[] = [];
+  const obsolete: string[] = [];
   const entries: LutEntry[] = [];
   const rowNames: string[] = [];
   shape.data.entries.forEach((raw, index) => {
-    const entry = parseEntry(raw, (field) => `entries[${index}]${field === '' ? '' : `.${field}`}`, problems);
+    const entry = parseEntry(raw, (field) => `entries[${index}]${field === '' ? '' : `.${field}`}`, problems, obsolete);
     if (entry) {
       entries.push(entry);
       rowNames.push(`entries[${index}]`);
@@ -175,10 +182,24 @@ export function parseLutJson(json: unknown, source = 'the file'): ParsedLutFile 
     if (parsed.success) modelMeasurements.push(parsed.data);
     else problems.push(...describeIssues(parsed.error, (p) => `modelMeasurements[${index}].${jsonPath(p)}`));
   });
-  return finish(source, shape.data.device, entries, rowNames, modelMeasurements, problems);
+  return finish(source, shape.data.device, entries, rowNames, modelMeasurements, problems, obsolete);
 }
 
-function parseEntry(raw: unknown, where: (field: string) => string, problems: string[]): LutEntry | undefined {
+/**
+ * One entry; a signature of an older version is upgraded (upgradeSignature) or, when its layer changed meaning,
+ * recorded in `obsolete` and left out.
+ */
+function parseEntry(input: unknown, where: (field: string) => string, problems: string[], obsolete: string[]): LutEntry | undefined {
+  let raw = input;
+  const original = (input as { signature?: unknown } | null)?.signature;
+  if (typeof original === 'string') {
+    const upgraded = upgradeSignature(original);
+    if (isObsoleteSignature(upgraded)) {
+      obsolete.push(original);
+      return undefined;
+    }
+    raw = { ...(input as object), signature: upgraded };
+  }
   const keys = lutEntryKeySchema.safeParse(raw);
   if (!keys.success) {
     problems.push(...describeIssues(keys.error, (p) => where(jsonPath(p))));
@@ -205,6 +226,7 @@ function finish(
   rowNames: string[],
   modelMeasurements: LutModelMeasurement[],
   problems: string[],
+  obsolete: readonly string[],
 ): ParsedLutFile {
   const seen = new Set<string>();
   for (const e of entries) {
@@ -217,7 +239,7 @@ function finish(
     if (problems.length > 20) shown.push(`... and ${problems.length - 20} more problems`);
     throw new ValidationError(`${source} has ${problems.length} invalid value(s); nothing was imported`, shown);
   }
-  return { format: LUT_FORMAT, version: LUT_VERSION, device, entries, modelMeasurements, rowNames };
+  return { format: LUT_FORMAT, version: LUT_VERSION, device, entries, modelMeasurements, rowNames, obsolete };
 }
 
 export function parseLutCsv(text: string, source = 'the file'): ParsedLutFile {
@@ -241,6 +263,7 @@ export function parseLutCsv(text: string, source = 'the file'): ParsedLutFile {
   if (rows.length === 0) throw new ValidationError(`${source} has a header but no entries; nothing to import`);
   const index = Object.fromEntries(CSV_COLUMNS.map((c) => [c, columns.indexOf(c)])) as Record<(typeof CSV_COLUMNS)[number], number>;
   const problems: string[] = [];
+  const obsolete: string[] = [];
   const entries: LutEntry[] = [];
   const rowNames: string[] = [];
   let device: LutFile['device'] | undefined;
@@ -286,6 +309,7 @@ export function parseLutCsv(text: string, source = 'the file'): ParsedLutFile {
       },
       where,
       problems,
+      obsolete,
     );
     if (entry) {
       entries.push(entry);
@@ -295,7 +319,7 @@ export function parseLutCsv(text: string, source = 'the file'): ParsedLutFile {
   if (!device) {
     throw new ValidationError(`${source} has no valid rows; nothing was imported`, problems.slice(0, 20));
   }
-  return finish(source, device, entries, rowNames, [], problems);
+  return finish(source, device, entries, rowNames, [], problems, obsolete);
 }
 
 function parseCsvDevice(
