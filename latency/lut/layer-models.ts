@@ -30,7 +30,8 @@ export function layerModel(layer: ResolvedLayer, dtype: ModelDtype = 'float32'):
   const w = randomLayerWeights(layer, new Rng(seedOf(signature)));
   if (w) weights.set(layer.id, w);
   const quantization = dtype === 'int8' ? { ranges: NOMINAL_RANGES } : undefined;
-  return { key: signature, bytes: exportLayer(layer, weights, `NetAdapt Studio latency entry ${signature} (${dtype})`, quantization) };
+  const description = `NetAdapt Studio latency entry ${signature}${dtype === 'int8' ? ' (int8)' : ''}`;
+  return { key: signature, bytes: exportLayer(layer, weights, description, quantization), macs: layer.macs };
 }
 
 /** The null model of a layer entry's input shape (see invokeOverheadSignature); int8: QUANTIZE, RESHAPE, DEQUANTIZE. */
@@ -38,11 +39,11 @@ export function invokeOverheadModel(layerSignatureText: string, dtype: ModelDtyp
   const key = invokeOverheadSignature(layerSignatureText);
   const dims = (parseSignature(key).in ?? '').split('x').map(Number);
   const shape = [1, ...dims];
-  const builder = new TfliteModelBuilder({ description: `NetAdapt Studio invocation overhead ${key} (${dtype})` });
+  const builder = new TfliteModelBuilder({ description: `NetAdapt Studio invocation overhead ${key}${dtype === 'int8' ? ' (int8)' : ''}` });
   const x = builder.input('input', shape);
   builder.output(builder.reshape(x, shape, { name: 'output' }));
-  if (dtype === 'float32') return { key, bytes: builder.finish() };
+  if (dtype === 'float32') return { key, bytes: builder.finish(), macs: 0 };
   const ir = builder.toIr();
   const ranges = new Map(ir.tensors.map((_, i) => [i, { min: -4, max: 4 }] as const));
-  return { key, bytes: serializeTfliteModel(quantizeModel(ir, { ranges })) };
+  return { key, bytes: serializeTfliteModel(quantizeModel(ir, { ranges })), macs: 0 };
 }
