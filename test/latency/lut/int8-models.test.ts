@@ -52,7 +52,9 @@ describe('host int8 latency table accuracy', () => {
    * Goal as for float: median ≤ 5 %, p90 ≤ 10 % (bench/int8.ts measures it). The machine is shared, so the test
    * asserts the looser bound of the float test (host-validate.test.ts).
    */
-  it('predicts whole int8 sub-networks of the demo network from the int8 table', async () => {
+  // One retry, as the float test: a timing measurement on a shared machine; a second run (a new in-memory
+  // workspace) re-measures everything.
+  it('predicts whole int8 sub-networks of the demo network from the int8 table', { retry: 1, timeout: 120_000 }, async () => {
     const workspace = openWorkspace(':memory:');
     try {
       const store = new LatencyStore(workspace);
@@ -67,5 +69,5 @@ describe('host int8 latency table accuracy', () => {
     } finally {
       workspace.close();
     }
-  }, 120_000);
+  });
 });
