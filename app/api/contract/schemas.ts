@@ -47,13 +47,15 @@ export const runtimeOptionsSchema = z.strictObject({
   /** CPU cores to pin to (taskset mask bits); empty: let the OS choose. */
   cores: z.array(z.int().min(0).max(63)).max(64).default([]),
   delegate: z.enum(['cpu', 'xnnpack', 'gpu', 'nnapi']).default('xnnpack'),
+  /** The models measured: float32, or full-integer int8 (an int8 table is keyed apart from the float one). */
+  dtype: z.enum(['float32', 'int8']).default('float32'),
 });
 
 export const buildLatencyTableParams = z.strictObject({
   network: networkName,
   /** A device id from listDevices, or 'host' for this computer's TFLite runtime. */
   deviceId,
-  runtime: runtimeOptionsSchema.default({ threads: 1, cores: [], delegate: 'xnnpack' }),
+  runtime: runtimeOptionsSchema.default({ threads: 1, cores: [], delegate: 'xnnpack', dtype: 'float32' }),
   /** Benchmark runs per layer (the median is stored). */
   runs: z.int().min(1).max(1000).default(30),
   warmupRuns: z.int().min(0).max(1000).default(5),
@@ -74,7 +76,7 @@ export const validateLatencyTableParams = z.strictObject({
   samples: z.int().min(1).max(500).default(20),
   seed: seed.default(1),
   /** The table's runtime options (defaults as in buildLatencyTable): validation compares with that table. */
-  runtime: runtimeOptionsSchema.default({ threads: 1, cores: [], delegate: 'xnnpack' }),
+  runtime: runtimeOptionsSchema.default({ threads: 1, cores: [], delegate: 'xnnpack', dtype: 'float32' }),
   runs: z.int().min(1).max(1000).default(30),
   warmupRuns: z.int().min(0).max(1000).default(5),
 });
@@ -146,7 +148,8 @@ export const listRunsParams = z.strictObject({
 
 export const exportResultParams = z.strictObject({
   runId: id,
-  format: z.enum(['tflite', 'json', 'report']),
+  /** 'tflite-int8': full-integer int8, calibrated on the run's dataset when it has trained weights. */
+  format: z.enum(['tflite', 'tflite-int8', 'json', 'report']),
   /** Which iteration's best sub-network (default: the last one). */
   iteration: z.int().min(0).optional(),
 });
