@@ -11,6 +11,7 @@ import { loadNetwork, networkSignatures, parseSubnet, resolveNetwork, zooNames, 
 import type { NetworkSpec } from '../../core/arch/index.ts';
 import { loadSearchResult } from '../../core/search/result.ts';
 import { SqliteRunStore } from '../../core/search/run-store.ts';
+import { ownerIsLive, runState } from '../../core/search/run-state.ts';
 import type { RunRecord } from '../../core/search/types.ts';
 import { UserError } from '../../core/errors.ts';
 import { defaultWorkspacePath, openWorkspace, type Workspace } from '../../core/store/workspace.ts';
@@ -449,7 +450,7 @@ class DefaultEngine implements Engine {
     }
     const store = this.runStore();
     const run = this.requireRun(params.runId);
-    if (run.status === 'running' && run.ownerPid !== null && run.ownerPid !== process.pid) {
+    if (run.status === 'running' && run.ownerPid !== process.pid && ownerIsLive(run)) {
       throw new NotAvailableError('cancelling a search of another process', 'cross-process cancellation');
     }
     if (run.status === 'running' || run.status === 'interrupted') store.setRunStatus(run.id, 'failed', 'cancelled by the user');
@@ -620,17 +621,22 @@ const STATUS: Record<RunRecord['status'], RunStatus> = {
 
 function runSummary(run: RunRecord): RunSummary {
   const cancelled = run.status === 'failed' && run.message === 'cancelled by the user';
+  // A 'running' run whose process is gone (kill -9, crash) is interrupted: shown paused, with how to resume it.
+  const state = runState(run);
+  const ownerGone = state.ownerGone && !cancelled;
   return {
     runId: run.id,
     kind: 'search',
     network: run.network,
-    status: cancelled ? 'cancelled' : STATUS[run.status],
+    status: cancelled ? 'cancelled' : STATUS[state.status],
     createdAt: run.createdAt,
     updatedAt: run.updatedAt,
     metric: run.metric,
     unit: run.metricUnit,
     iterations: run.iterations,
-    message: run.message ?? '',
+    message: ownerGone ? (state.note as string) : run.message ?? '',
+    ...(state.status === 'interrupted' ? { interrupted: true } : {}),
+    ...(state.resumeCommand !== undefined && !cancelled ? { resumeCommand: state.resumeCommand } : {}),
     ...(run.initialResource !== null ? { initialResource: run.initialResource } : {}),
     ...(run.bestResource !== null ? { bestResource: run.bestResource } : {}),
     ...(run.bestScore !== null ? { bestScore: run.bestScore } : {}),

@@ -10,7 +10,7 @@
 import { hostname } from 'node:os';
 import { fullSubnet, minimalSubnet, searchSpace, subnetKey } from '../arch/index.ts';
 import type { NetworkSpec, SearchSpace, SubnetConfig } from '../arch/index.ts';
-import { ValidationError } from '../errors.ts';
+import { UserError, ValidationError, withDetails } from '../errors.ts';
 import { formatResource } from '../metrics/format.ts';
 import type { ResourceMetric } from '../metrics/types.ts';
 import { RunStateError, TargetUnreachableError } from './errors.ts';
@@ -31,7 +31,7 @@ import type {
   SearchParams,
   SearchResult,
 } from './types.ts';
-import { processAlive } from '../process-alive.ts';
+import { ownerIsLive } from './run-state.ts';
 
 export interface SearchDeps {
   spec: NetworkSpec;
@@ -142,9 +142,14 @@ export class SearchOptimizer {
       return result;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      store.setRunStatus(runId, 'failed', `${message} (resume with \`netadapt search --resume ${runId}\`)`);
-      store.setRunOwner(runId, null);
-      throw error;
+      try {
+        store.setRunStatus(runId, 'failed', `${message} (resume with \`netadapt search --resume ${runId}\`)`);
+        store.setRunOwner(runId, null);
+      } catch {
+        // The store itself failed (a full disk, a read-only file): the run stays 'running' with this process as its
+        // owner, which every listing shows as interrupted once this process is gone.
+      }
+      throw error instanceof UserError ? withDetails(error, [savedProgress(store, runId)]) : error;
     }
   }
 
@@ -152,14 +157,9 @@ export class SearchOptimizer {
   private claim(runId: string): void {
     const { store } = this.deps;
     const run = store.getRun(runId) as RunRecord;
-    if (
-      run.status === 'running' &&
-      run.ownerPid !== null &&
-      run.ownerPid !== process.pid &&
-      run.ownerHost === hostname() &&
-      processAlive(run.ownerPid)
-    ) {
-      throw new RunStateError(`run ${runId} is being searched by process ${run.ownerPid}; stop it first or wait for it`);
+    if (run.status === 'running' && run.ownerPid !== process.pid && ownerIsLive(run)) {
+      const where = run.ownerHost !== null && run.ownerHost !== hostname() ? ` on ${run.ownerHost}` : '';
+      throw new RunStateError(`run ${runId} is being searched by process ${run.ownerPid}${where}; stop it first or wait for it`);
     }
     store.setRunOwner(runId, { pid: process.pid, host: hostname() });
     store.setRunStatus(runId, 'running', null);
@@ -302,5 +302,16 @@ export class SearchOptimizer {
       evalMs: sample.evalMs ?? 0,
       reused,
     });
+  }
+}
+
+/** "run X: 3 iterations finished and 41 evaluated samples are saved; resume with …" (after a resource error). */
+function savedProgress(store: RunStore, runId: string): string {
+  try {
+    const run = store.getRun(runId);
+    const samples = store.getSamples(runId).filter((s) => s.score !== null).length;
+    return `run ${runId}: ${run?.iterations ?? 0} iteration(s) finished and ${samples} evaluated sample(s) are saved; resume with netadapt search --resume ${runId}`;
+  } catch {
+    return `resume with netadapt search --resume ${runId}`;
   }
 }
