@@ -57,14 +57,22 @@ export const DEFAULT_PARAMS: Omit<SearchParams, 'target'> = {
   budget: {},
 };
 
+/**
+ * Sanity bounds of the search parameters, checked before a run starts (the paper uses J = 27–200 and L = 4–15; an
+ * iteration's J samples are planned, held and stored at once, so J = 10^12 would exhaust memory, not search better).
+ */
+export const SEARCH_LIMITS = { samplesPerIteration: 10_000, layersPerSample: 1_000, maxAttempts: 1_000 } as const;
+
 export function validateParams(params: SearchParams): void {
   const problems: string[] = [];
-  const positiveInt = (value: number, name: string) => {
-    if (!Number.isInteger(value) || value < 1) problems.push(`${name} must be a positive integer (got ${value})`);
+  const intInRange = (value: number, name: string, max: number) => {
+    if (!Number.isInteger(value) || value < 1 || value > max) {
+      problems.push(`${name} must be a whole number from 1 to ${max.toLocaleString('en-US')} (got ${value})`);
+    }
   };
-  positiveInt(params.samplesPerIteration, 'J (samples per iteration)');
-  positiveInt(params.layersPerSample, 'L (layers per sample)');
-  positiveInt(params.maxAttempts, 'maxAttempts');
+  intInRange(params.samplesPerIteration, 'J (samples per iteration)', SEARCH_LIMITS.samplesPerIteration);
+  intInRange(params.layersPerSample, 'L (layers per sample)', SEARCH_LIMITS.layersPerSample);
+  intInRange(params.maxAttempts, 'maxAttempts', SEARCH_LIMITS.maxAttempts);
   if (!(params.reduction > 0 && params.reduction < 1)) problems.push(`reduction must be in (0, 1) (got ${params.reduction})`);
   if (!(params.decay > 0 && params.decay <= 1)) problems.push(`decay must be in (0, 1] (got ${params.decay})`);
   if (!Number.isInteger(params.seed) || params.seed < 0 || params.seed > 0xffffffff) problems.push(`seed must be an integer in 0..2^32-1 (got ${params.seed})`);
@@ -96,6 +104,12 @@ export class SearchOptimizer {
     const { metric, spec, store } = this.deps;
     const [initial, minimal] = await metric.measure([fullSubnet(this.space), minimalSubnet(this.space)]);
     const finalTarget = finalTargetValue(params.target, initial as number);
+    if (finalTarget >= (initial as number)) {
+      throw new ValidationError(
+        `the target ${formatResource(finalTarget, metric.unit)} is not below the full network's ${formatResource(initial as number, metric.unit)}: there is nothing to search`,
+        [`give a target between ${formatResource(minimal as number, metric.unit)} (the smallest sub-network of "${spec.name}") and ${formatResource(initial as number, metric.unit)}, or a percentage like "50%"`],
+      );
+    }
     if ((minimal as number) > finalTarget) {
       throw new TargetUnreachableError(
         `the target ${formatResource(finalTarget, metric.unit)} is unreachable: even the smallest sub-network of ` +

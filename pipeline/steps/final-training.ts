@@ -5,8 +5,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { NetworkSpec } from '../../core/arch/index.ts';
+import { resolveNetwork, type NetworkSpec } from '../../core/arch/index.ts';
 import { definedOnly } from '../../core/objects.ts';
+import { checkNetworkFitsMemory } from '../../core/resource-limits.ts';
+import { DEFAULT_TRAIN_CONFIG } from '../../core/supernet/training/config.ts';
+import { FINAL_TRAIN_DEFAULTS } from '../../core/supernet/training/recipes.ts';
 import type { FinalTrainingSummary } from '../../core/search/result.ts';
 import type { SearchResult } from '../../core/search/types.ts';
 import { ValidationError } from '../../core/errors.ts';
@@ -33,6 +36,11 @@ export async function runFinalTrainingStep(input: FinalTrainingStepInput): Promi
     import('../../core/supernet/training/final-training.ts'),
     import('../../core/supernet/training/resume.ts'),
   ]);
+  // The full network is what distillation and the trajectory's first point train; the discovered one is smaller.
+  checkNetworkFitsMemory(resolveNetwork(spec), {
+    purpose: 'training',
+    batchSize: settings.batchSize ?? FINAL_TRAIN_DEFAULTS.batchSize ?? DEFAULT_TRAIN_CONFIG.batchSize,
+  });
   const dataset = await openJobDataset(config.dataset, '"finalTraining" needs "dataset"');
   const outDir = path.join(outputDir, 'final-training');
   const { mode, epochs, steps, distill, ...training } = settings;
