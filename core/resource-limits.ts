@@ -7,7 +7,6 @@
  * output of every layer per image (training keeps them for the backward pass and adds their gradients).
  */
 import { totalmem } from 'node:os';
-import type { ResolvedNetwork } from './arch/index.ts';
 import { UserError } from './errors.ts';
 import { formatBytes } from './fs-errors.ts';
 
@@ -19,6 +18,13 @@ export class ResourceLimitError extends UserError {}
  * and more than any layer of a network this tool searches (MobileNetV3-Large's largest weights: 1.2M).
  */
 export const MAX_TENSOR_ELEMENTS = 2 ** 30;
+
+/** What these checks read of a resolved network (core/arch's ResolvedNetwork; shared modules do not import core/arch). */
+export interface ResolvedNetwork {
+  readonly spec: { readonly name: string };
+  readonly params: number;
+  readonly layers: readonly { readonly id: string; readonly params: number; readonly output: { readonly height: number; readonly width: number; readonly channels: number } }[];
+}
 
 export type NetworkUse =
   | { readonly purpose: 'export' }
@@ -85,9 +91,4 @@ export function checkNetworkFitsMemory(network: ResolvedNetwork, use: NetworkUse
       use.purpose === 'export' ? 'use fewer filters in the network file' : 'use a smaller batch size, a smaller input size or fewer filters',
     ],
   );
-}
-
-/** `value` checked against a sanity bound, with the bound in the message ("J (samples per iteration) …"). */
-export function checkAtMost(value: number, max: number, what: string, why: string): void {
-  if (value > max) throw new ResourceLimitError(`${what} is ${value.toLocaleString('en-US')}, above the limit of ${max.toLocaleString('en-US')} (${why})`);
 }

@@ -4,7 +4,7 @@
  * CPU-bound jobs run in a worker thread (worker-runner.ts); device I/O is asynchronous and stays on this thread.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { cpus, hostname, platform, arch as cpuArch } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { loadNetwork, networkSignatures, parseSubnet, resolveNetwork, zooNames, zooSummary } from '../../core/arch/index.ts';
@@ -14,6 +14,7 @@ import { SqliteRunStore } from '../../core/search/run-store.ts';
 import { ownerIsLive, runState } from '../../core/search/run-state.ts';
 import type { RunRecord } from '../../core/search/types.ts';
 import { UserError } from '../../core/errors.ts';
+import { writeFileAtomically } from '../../core/fs-errors.ts';
 import { defaultWorkspacePath, openWorkspace, type Workspace } from '../../core/store/workspace.ts';
 import { DeviceBridge } from '../../latency/android/device/bridge.ts';
 import type { AttachedDevice } from '../../latency/android/device/bridge.ts';
@@ -505,7 +506,6 @@ class DefaultEngine implements Engine {
     const spec = loadZooNetwork(run.network);
     const view = architectureView(spec, point.config);
     const dir = this.exportDir();
-    mkdirSync(dir, { recursive: true });
     const base = `${run.id}-iter${point.iteration}`;
     let path: string;
     let text: string;
@@ -516,7 +516,7 @@ class DefaultEngine implements Engine {
       path = join(dir, `${base}.report.md`);
       text = renderReport(details, view, point.iteration);
     }
-    writeFileSync(path, text);
+    writeFileAtomically(path, text, params.format === 'json' ? 'the sub-network file' : 'the report file');
     return { format: params.format, path, bytes: Buffer.byteLength(text) };
   }
 

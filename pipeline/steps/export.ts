@@ -2,12 +2,11 @@
  * The export step: a (sub-)network as a .tflite model, with the trained weights of a checkpoint folder (sliced and BN
  * folded) or random weights of the right shapes (good only for latency measurement). Every face exports through it.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { NetworkSpec, SubnetConfig } from '../../core/arch/index.ts';
 import { resolveNetwork } from '../../core/arch/index.ts';
 import { exportNetwork, type ExportOptions } from '../../core/export/network.ts';
 import { randomFoldedWeights } from '../../core/export/random-weights.ts';
+import { writeFileAtomically } from '../../core/fs-errors.ts';
 
 export interface ExportStepInput {
   spec: NetworkSpec;
@@ -37,7 +36,6 @@ export async function exportStep(input: ExportStepInput): Promise<ExportStepResu
     weights = randomFoldedWeights(network, input.seed ?? 1);
   }
   const bytes = exportNetwork(network, weights, input.options ?? {});
-  mkdirSync(dirname(input.out), { recursive: true });
-  writeFileSync(input.out, bytes);
+  writeFileAtomically(input.out, bytes, 'the model file');
   return { path: input.out, bytes: bytes.byteLength, macs: network.macs, params: network.params, weights: input.checkpoint !== undefined ? 'checkpoint' : 'random' };
 }

@@ -3,9 +3,9 @@
  * <outputDir>/final-training (resuming an interrupted attempt), scored on the held-out and test splits, exported to
  * <outputDir>/network-trained.tflite; the summary (also final-training/summary.json) goes into the reports.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { resolveNetwork, type NetworkSpec } from '../../core/arch/index.ts';
+import { writeFileAtomically } from '../../core/fs-errors.ts';
 import { definedOnly } from '../../core/objects.ts';
 import { checkNetworkFitsMemory } from '../../core/resource-limits.ts';
 import { DEFAULT_TRAIN_CONFIG } from '../../core/supernet/training/config.ts';
@@ -85,7 +85,7 @@ export async function runFinalTrainingStep(input: FinalTrainingStepInput): Promi
     weightsPath: trained.weightsPath,
     tflite,
   };
-  fs.writeFileSync(path.join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileAtomically(path.join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`, 'the final training summary');
   input.onEvent?.({ type: 'phase', phase: 'final-training', status: 'done' });
   return summary;
 }

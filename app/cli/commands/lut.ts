@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadNetwork, resolveNetwork, searchSpace, enumerateLayerVariants } from '../../../core/arch/index.ts';
+import { loadNetwork, resolveNetwork, searchSpace, enumerateLayerVariants, type NetworkSpec } from '../../../core/arch/index.ts';
 import type { SearchableLayer } from '../../../core/arch/layers.ts';
 import { ValidationError } from '../../../core/errors.ts';
 import { defaultWorkspacePath, openWorkspace } from '../../../core/store/workspace.ts';
@@ -38,16 +38,22 @@ function withDeviceOptions(command: Command): Command {
 async function open(options: DeviceOptions) {
   const workspace = openWorkspace(options.workspace ?? defaultWorkspacePath());
   const store = new LatencyStore(workspace);
-  const profiler = await openProfiler({
-    device: options.device,
-    adbHost: options.adbHost ?? '127.0.0.1',
-    adbPort: positive(options.adbPort ?? process.env['ANDROID_ADB_SERVER_PORT'] ?? '5037', '--adb-port'),
-    numRuns: positive(options.runs, '--runs'),
-    warmupRuns: positive(options.warmup, '--warmup', 0),
-    threads: positive(options.threads, '--threads'),
-    ...(options.repeats === undefined ? {} : { repeats: positive(options.repeats, '--repeats') }),
-    ...(options.cpuMask === undefined ? {} : { cpuMask: options.cpuMask }),
-  });
+  let profiler;
+  try {
+    profiler = await openProfiler({
+      device: options.device,
+      adbHost: options.adbHost ?? '127.0.0.1',
+      adbPort: positive(options.adbPort ?? process.env['ANDROID_ADB_SERVER_PORT'] ?? '5037', '--adb-port'),
+      numRuns: positive(options.runs, '--runs'),
+      warmupRuns: positive(options.warmup, '--warmup', 0),
+      threads: positive(options.threads, '--threads'),
+      ...(options.repeats === undefined ? {} : { repeats: positive(options.repeats, '--repeats') }),
+      ...(options.cpuMask === undefined ? {} : { cpuMask: options.cpuMask }),
+    });
+  } catch (error) {
+    workspace.close();
+    throw error;
+  }
   return { workspace, store, profiler };
 }
 
@@ -55,6 +61,19 @@ function positive(text: string, name: string, min = 1): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < min) throw new ValidationError(`${name} must be an integer ≥ ${min}, got "${text}"`);
   return value;
+}
+
+/** `--kernels 3,5`: odd sizes that some searchable layer of the network allows (nothing falls back silently). */
+function kernelSizes(text: string, spec: NetworkSpec): number[] {
+  const allowed = [...new Set(searchSpace(spec).layers.flatMap((layer) => layer.kernels))].sort((a, b) => a - b);
+  return text.split(',').map((part) => {
+    const kernel = Number(part.trim());
+    if (!Number.isInteger(kernel) || kernel < 1 || kernel % 2 === 0) {
+      throw new ValidationError(`--kernels: "${part.trim()}" is not an odd kernel size; kernel sizes are odd (1, 3, 5, 7, …); ${spec.name} allows ${allowed.join(', ')}`);
+    }
+    if (!allowed.includes(kernel)) throw new ValidationError(`--kernels: no searchable layer of ${spec.name} allows kernel ${kernel}; it allows ${allowed.join(', ')}`);
+    return kernel;
+  });
 }
 
 /** `--widths N`: N width levels spread evenly over the network's levels (always the smallest and the full one). */
@@ -83,9 +102,10 @@ export function register(program: Command): void {
     .option('--batch <n>', 'models per batch (one adb shell session)', '32')
     .action(async (options: DeviceOptions & { network: string; widths?: string; kernels?: string; batch: string }) => {
       const spec = loadNetwork(options.network);
-      const { workspace, store, profiler } = await open(options);
       const widths = options.widths === undefined ? undefined : positive(options.widths, '--widths', 2);
-      const kernelList = options.kernels?.split(',').map((k) => positive(k.trim(), '--kernels'));
+      const kernelList = options.kernels === undefined ? undefined : kernelSizes(options.kernels, spec);
+      const batchSize = positive(options.batch, '--batch');
+      const { workspace, store, profiler } = await open(options);
       const subset = levelSubset(widths);
       const controller = new AbortController();
       const stop = () => controller.abort();
@@ -97,7 +117,7 @@ export function register(program: Command): void {
           spec,
           profiler,
           store,
-          batchSize: positive(options.batch, '--batch'),
+          batchSize,
           ...(subset ? { levels: (layer: SearchableLayer) => subset(layer, spec.widthLevels) } : {}),
           ...(kernelList ? { kernels: (layer: SearchableLayer) => layer.kernels.filter((k) => kernelList.includes(k)).concat(kernelList.some((k) => layer.kernels.includes(k)) ? [] : [layer.fullKernel]) } : {}),
           signal: controller.signal,
@@ -126,7 +146,7 @@ export function register(program: Command): void {
     .option('--network <network>', 'zoo name or network .json: coverage of its search space')
     .option('--workspace <path>', 'workspace file')
     .action((options: { device?: string; network?: string; workspace?: string }) => {
-      const workspace = openWorkspace(options.workspace ?? defaultWorkspacePath());
+      const workspace = openWorkspace(options.workspace ?? defaultWorkspacePath(), { mustExist: true });
       try {
         const store = new LatencyStore(workspace);
         const devices = new Map(store.listDevices().map((d) => [d.id, d]));
