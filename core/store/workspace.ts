@@ -47,6 +47,18 @@ export interface AppliedMigration {
   readonly appliedAt: string;
 }
 
+/**
+ * The Electron app in development (`npm start`) runs the engine in Electron's Node, whose ABI differs from the Node
+ * that node_modules' better-sqlite3 was built for: electron/main.ts passes the Electron build's path here
+ * (build/electron-native.ts). Unset everywhere else.
+ */
+export const SQLITE_BINDING_ENV = 'NETADAPT_SQLITE_BINDING';
+
+function sqliteNativeBinding(): { nativeBinding?: string } {
+  const path = process.env[SQLITE_BINDING_ENV];
+  return path === undefined || path === '' ? {} : { nativeBinding: path };
+}
+
 /** The workspace path to use when the user gave none: $NETADAPT_WORKSPACE, else ./workspace/netadapt.sqlite. */
 export function defaultWorkspacePath(env: NodeJS.ProcessEnv = process.env): string {
   const fromEnv = env.NETADAPT_WORKSPACE?.trim();
@@ -77,7 +89,14 @@ export function openWorkspace(path: string = defaultWorkspacePath(), options: Op
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
   let db: Database.Database | undefined;
   try {
-    db = guardConnection(new Database(resolvedPath, { timeout: busyTimeoutMs, ...(options.mustExist && !inMemory ? { fileMustExist: true } : {}) }), resolvedPath);
+    db = guardConnection(
+      new Database(resolvedPath, {
+        timeout: busyTimeoutMs,
+        ...(options.mustExist && !inMemory ? { fileMustExist: true } : {}),
+        ...sqliteNativeBinding(),
+      }),
+      resolvedPath,
+    );
     const workspace = new Workspace(db, resolvedPath);
     workspace.initialize(busyTimeoutMs);
     workspace.migrate();
