@@ -5,7 +5,7 @@
  */
 import { mkdirSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { UserError } from './errors.ts';
+import { FileFormatError, UserError } from './errors.ts';
 
 /** What was being done with which file, for the message: "cannot write the model file /x/m.tflite: …". */
 export interface FileContext {
@@ -21,6 +21,15 @@ export interface FileContext {
 
 /** An OS error of a file or socket operation (it carries an errno code like ENOSPC). */
 export class SystemResourceError extends UserError {
+  readonly code: string;
+  constructor(code: string, message: string, details: readonly string[] = []) {
+    super(message, details);
+    this.code = code;
+  }
+}
+
+/** A file could not be read (missing, no permission, a folder): a FileFormatError carrying the errno code. */
+export class FileAccessError extends FileFormatError {
   readonly code: string;
   constructor(code: string, message: string, details: readonly string[] = []) {
     super(message, details);
@@ -100,7 +109,8 @@ export function translateFileError(error: unknown, context: FileContext): unknow
   const code = errnoCode(error);
   if (code === undefined || !FILE_CODES.has(code)) return error;
   const message = fileMessage(code, context) as string;
-  return new SystemResourceError(code, message, context.details ?? []);
+  const Kind = context.action === 'read' && code !== 'ENOSPC' && code !== 'EDQUOT' ? FileAccessError : SystemResourceError;
+  return new Kind(code, message, context.details ?? []);
 }
 
 /** Runs `operation`, translating its OS errors (sync). */

@@ -3,7 +3,7 @@
  * relative to the file's folder and stored absolute with the run, so `--resume` works from any directory.
  *
  *   { "network": "mobilenet-v1-32", "dataset": "synthetic", "metric": "macs", "target": "50%",
- *     "algorithm": "mcd", "J": 27, "L": 4, "reduction": "3%", "decay": 0.98, "seed": 1,
+ *     "algorithm": "mcd", "J": 27, "L": 4, "mcdShrink": "stop-at-target", "reduction": "3%", "decay": 0.98, "seed": 1,
  *     "budget": { "maxIterations": 100 }, "workspace": "./workspace/netadapt.sqlite",
  *     "checkpoint": "./checkpoints/mnv1", "output": "./out", "evaluator": { "kind": "supernet" },
  *     "finalTraining": { "mode": "supernet", "epochs": 2, "distill": true } }
@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { ValidationError } from '../core/errors.ts';
 import { DEFAULT_PARAMS, SEARCH_LIMITS } from '../core/search/optimizer.ts';
 import { parseFinalTarget, parsePercent } from '../core/search/targets.ts';
-import type { SearchParams } from '../core/search/types.ts';
+import { MCD_SHRINK_MODES, type SearchParams } from '../core/search/types.ts';
 
 /** A whole number in [min, max]; every message names the range ("must be a whole number from 1 to 10,000"). */
 function wholeNumber(min: number, max: number, note = '') {
@@ -90,6 +90,13 @@ export const searchConfigSchema = z.strictObject({
   J: wholeNumber(1, SEARCH_LIMITS.samplesPerIteration, ' (the paper uses 27–200)').default(DEFAULT_PARAMS.samplesPerIteration),
   /** MCD: layers shrunk per sample. */
   L: wholeNumber(1, SEARCH_LIMITS.layersPerSample, ' (the paper uses 4–15)').default(DEFAULT_PARAMS.layersPerSample),
+  /**
+   * MCD: "stop-at-target" shrinks the L chosen layers one step at a time and stops as soon as the iteration's target
+   * is met (a sample may change fewer than L layers); "every-chosen-layer" shrinks all L first (core/search/mcd.ts).
+   */
+  mcdShrink: z
+    .enum(MCD_SHRINK_MODES, { message: `must be one of ${MCD_SHRINK_MODES.map((m) => `"${m}"`).join(', ')}` })
+    .default(DEFAULT_PARAMS.mcdShrink ?? 'stop-at-target'),
   /** Initial per-iteration reduction: a fraction (0.03) or a percentage ("3%") of the initial resource. */
   reduction: percentOrFraction.default(DEFAULT_PARAMS.reduction),
   decay: positiveNumber(1, ' (the paper uses 0.98)').default(DEFAULT_PARAMS.decay),
@@ -203,6 +210,7 @@ export function toSearchParams(config: SearchConfig): SearchParams {
     target: config.deviceTargets ? { kind: 'absolute', value: 1 } : parseFinalTarget(config.target as number | string),
     samplesPerIteration: config.J,
     layersPerSample: config.L,
+    mcdShrink: config.mcdShrink,
     reduction: typeof config.reduction === 'number' ? config.reduction : parsePercent(config.reduction, 'reduction'),
     decay: config.decay,
     seed: config.seed,

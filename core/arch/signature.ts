@@ -2,7 +2,7 @@
  * LayerSignature: one canonical string per layer configuration, capturing everything that changes the layer's
  * on-device latency. It keys the latency lookup tables, so its format is versioned and must stay stable:
  *
- *   v1;op=<conv|dwconv|se|gap|upsample|fc>;in=<H>x<W>x<C>;f=<M>;out=<Z>;k=<kernel>;s=<stride>;act=<act>;bn=<0|1>;byp=<n>;res=<0|1>[;up=<scale>]
+ *   v2;op=<conv|dwconv|se|gap|upsample|fc>;in=<H>x<W>x<C>;f=<M>;out=<Z>;k=<kernel>;s=<stride>;act=<act>;bn=<0|1>;byp=<n>;res=<0|1>[;up=<scale>]
  *
  * - in: the layer's input (after the previous layer's CBC); f: filters that run (M; SE: reduce width; fc: units);
  * - out: output channels after bypass (Z); byp: bypassed channels (residual projection: block-input channels added);
@@ -10,10 +10,25 @@
  * - bn is informational (BN is folded at export, so it does not change latency but distinguishes conv bias use).
  * Layers that do no work in a sub-network (`identity`) have no signature and cost nothing.
  * A change to this format must bump the version prefix: old tables then simply miss entries, never mismatch.
+ *
+ * Versions: v1 → v2 (issue 17) changed what a residual projection computes (the residual carries every block-input
+ * channel: out = max(Cb, f), byp = Cb; before, out = max(min(Cb, T), f) and byp = min(Cb, out) with a slice of the
+ * block input that the signature did not show). Every other layer's model is the same under both versions.
  */
 import type { ResolvedLayer } from './layers.ts';
 
-export const SIGNATURE_VERSION = 'v1';
+export const SIGNATURE_VERSION = 'v2';
+
+/**
+ * A stored signature in the current version when the model it measured is the model the current version names: a v1
+ * signature of anything but a residual projection (res=1) becomes v2 (the same fields); a v1 residual projection, or
+ * a signature of an unknown version, is returned unchanged, so it is never looked up again and gets measured anew.
+ */
+export function upgradeSignature(signature: string): string {
+  if (!signature.startsWith('v1;')) return signature;
+  if (parseSignature(signature).res === '1') return signature;
+  return `${SIGNATURE_VERSION};${signature.slice('v1;'.length)}`;
+}
 
 export function layerSignature(layer: ResolvedLayer): string | null {
   if (layer.identity) return null;

@@ -1,7 +1,7 @@
-/** The architecture table of a (sub-)network, one row per unit, like the paper's Table 8. */
+/** The architecture table of a (sub-)network, one row per unit, like the paper's Tables 8 and 9. */
 import type { ResolvedLayer } from './layers.ts';
 import type { ResolvedNetwork } from './resolve.ts';
-import { formatLimit } from './spec.ts';
+import { formatLimit, type Activation } from './spec.ts';
 
 export interface ArchRow {
   index: number;
@@ -10,6 +10,10 @@ export interface ArchRow {
   limit: string;
   kernel: string;
   stride: string;
+  /** Batch norm after the unit's convolutions: '✓' or '-' (the paper's BN column). */
+  bn: string;
+  /** Activation as the paper abbreviates it: HS (hard-swish), RE (ReLU), RE6 (ReLU6), '-' (none). */
+  act: string;
   /** Expansion filters, or the filters of a plain conv / pw / fc layer. */
   exp: string;
   dw: string;
@@ -41,7 +45,11 @@ export function architectureRows(network: ResolvedNetwork): ArchRow[] {
     const bypass = conv.some((l) => l.bypassChannels > 0 && !l.residual);
     const shape = last ? `${last.output.height}×${last.output.width}×${last.output.channels}` : '-';
     const dash = '-';
-    const base = { index: index + 1, name: unit.name, output: shape, removed, bypass, macs, params };
+    const first = conv[0];
+    const base = {
+      index: index + 1, name: unit.name, output: shape, removed, bypass, macs, params,
+      bn: first?.bn ? '✓' : dash, act: first ? activationLabel(first.act) : unit.type === 'fc' ? activationLabel(unit.act) : dash,
+    };
     switch (unit.type) {
       case 'conv':
       case 'dwconv': {
@@ -112,6 +120,10 @@ export function architectureRows(network: ResolvedNetwork): ArchRow[] {
   return rows;
 }
 
+function activationLabel(act: Activation): string {
+  return { hswish: 'HS', relu: 'RE', relu6: 'RE6', none: '-' }[act];
+}
+
 export function formatCount(value: number): string {
   if (value >= 1e9) return `${(value / 1e9).toFixed(2)}G`;
   if (value >= 1e6) return `${(value / 1e6).toFixed(2)}M`;
@@ -122,7 +134,7 @@ export function formatCount(value: number): string {
 /** Plain-text rendering for the terminal. */
 export function renderArchitectureTable(network: ResolvedNetwork): string {
   const rows = architectureRows(network);
-  const header = ['#', 'name', 'type', 'T', 'k', 's', 'exp', 'dw', 'pw', 'se', 'output', 'MACs', 'params'];
+  const header = ['#', 'name', 'type', 'T', 'k', 's', 'BN', 'act', 'exp', 'dw', 'pw', 'se', 'output', 'MACs', 'params'];
   const body = rows.map((r) => [
     String(r.index),
     r.name,
@@ -130,6 +142,8 @@ export function renderArchitectureTable(network: ResolvedNetwork): string {
     r.limit,
     r.kernel,
     r.stride,
+    r.bn,
+    r.act,
     r.exp,
     r.dw,
     r.pw,

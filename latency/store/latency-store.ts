@@ -13,6 +13,7 @@ import type {
   ModelMeasurementInput,
 } from './latency-types.ts';
 import { canonicalRuntimeOptions } from './runtime-options.ts';
+import { upgradeSignature } from '../../core/arch/signature.ts';
 import { checkSignature, signatureOp } from './signature.ts';
 import { LUT_FORMAT, LUT_VERSION, lutToCsv, parseLutJson, parseLutText } from './lut-format.ts';
 import type { LutEntry, LutFile } from './lut-format.ts';
@@ -448,7 +449,8 @@ export class LatencyStore {
         let overwritten = 0;
         const conflictExamples: string[] = [];
         for (const e of file.entries) {
-          const entry = lutEntryToEntry(file.device.id, e);
+          // A table exported before a signature version change: entries that still mean the same get today's key.
+          const entry = lutEntryToEntry(file.device.id, { ...e, signature: upgradeSignature(e.signature) });
           const existingRow = this.statements.getEntry.get(entry.deviceId, entry.runtimeOptions, entry.signature);
           if (existingRow) {
             if (sameEntry(entryFromRow(existingRow), entry)) {
