@@ -36,30 +36,33 @@ function withDeviceOptions(command: Command): Command {
 }
 
 async function open(options: DeviceOptions) {
+  // Options are checked before the workspace is opened (or created), so a bad one leaves nothing behind.
+  const profilerOptions = {
+    device: options.device,
+    adbHost: options.adbHost ?? '127.0.0.1',
+    adbPort: positive(options.adbPort ?? process.env['ANDROID_ADB_SERVER_PORT'] ?? '5037', '--adb-port', 1, 65535),
+    numRuns: positive(options.runs, '--runs', 1, 1000),
+    warmupRuns: positive(options.warmup, '--warmup', 0, 1000),
+    threads: positive(options.threads, '--threads', 1, 16),
+    ...(options.repeats === undefined ? {} : { repeats: positive(options.repeats, '--repeats', 1, 100) }),
+    ...(options.cpuMask === undefined ? {} : { cpuMask: options.cpuMask }),
+  };
   const workspace = openWorkspace(options.workspace ?? defaultWorkspacePath());
   const store = new LatencyStore(workspace);
-  let profiler;
   try {
-    profiler = await openProfiler({
-      device: options.device,
-      adbHost: options.adbHost ?? '127.0.0.1',
-      adbPort: positive(options.adbPort ?? process.env['ANDROID_ADB_SERVER_PORT'] ?? '5037', '--adb-port'),
-      numRuns: positive(options.runs, '--runs'),
-      warmupRuns: positive(options.warmup, '--warmup', 0),
-      threads: positive(options.threads, '--threads'),
-      ...(options.repeats === undefined ? {} : { repeats: positive(options.repeats, '--repeats') }),
-      ...(options.cpuMask === undefined ? {} : { cpuMask: options.cpuMask }),
-    });
+    return { workspace, store, profiler: await openProfiler(profilerOptions) };
   } catch (error) {
     workspace.close();
     throw error;
   }
-  return { workspace, store, profiler };
 }
 
-function positive(text: string, name: string, min = 1): number {
+/** A whole-number option in [min, max] (the bounds the app's API enforces too), named with its range when refused. */
+function positive(text: string, name: string, min: number, max: number): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min) throw new ValidationError(`${name} must be an integer ≥ ${min}, got "${text}"`);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ValidationError(`${name} must be a whole number from ${min} to ${max.toLocaleString('en-US')}, got "${text}"`);
+  }
   return value;
 }
 
@@ -102,9 +105,9 @@ export function register(program: Command): void {
     .option('--batch <n>', 'models per batch (one adb shell session)', '32')
     .action(async (options: DeviceOptions & { network: string; widths?: string; kernels?: string; batch: string }) => {
       const spec = loadNetwork(options.network);
-      const widths = options.widths === undefined ? undefined : positive(options.widths, '--widths', 2);
+      const widths = options.widths === undefined ? undefined : positive(options.widths, '--widths', 2, 65);
       const kernelList = options.kernels === undefined ? undefined : kernelSizes(options.kernels, spec);
-      const batchSize = positive(options.batch, '--batch');
+      const batchSize = positive(options.batch, '--batch', 1, 1000);
       const { workspace, store, profiler } = await open(options);
       const subset = levelSubset(widths);
       const controller = new AbortController();
@@ -187,7 +190,7 @@ export function register(program: Command): void {
           spec,
           profiler,
           store,
-          samples: positive(options.samples, '--samples', 2),
+          samples: positive(options.samples, '--samples', 2, 500),
           seed: Number(options.seed),
           onLutProgress: (p) => progress.update(p.done, p.total, 'latency entries', p.etaSec),
         });
