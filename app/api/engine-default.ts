@@ -21,6 +21,8 @@ import type { AttachedDevice } from '../../latency/android/device/bridge.ts';
 import { LatencyStore } from '../../latency/store/latency-store.ts';
 import { BenchmarkRunner, TOOL_DOWNLOAD_HINT } from '../../latency/android/benchmark/runner.ts';
 import { canonicalJson, readDeviceFingerprint } from '../../latency/android/device/fingerprint.ts';
+import { WorkingDelegates } from '../../latency/android/device/delegate-probe.ts';
+import { HOST_CAPABILITIES } from '../../latency/host/host-profiler.ts';
 import { exportStep } from '../../pipeline/steps/export.ts';
 import {
   buildWithStore,
@@ -42,6 +44,7 @@ import type {
   BenchmarkToolStatus,
   DeviceDetails,
   DeviceListing,
+  DelegateName,
   DeviceSummary,
   ExportResult,
   LatencyCoverage,
@@ -97,6 +100,7 @@ class DefaultEngine implements Engine {
   private runs: SqliteRunStore | undefined;
   private bridge: DeviceBridge | undefined;
   private networks: NetworkSummary[] | undefined;
+  private readonly delegateSupport = new WorkingDelegates();
   private readonly activeSearches = new Map<string, ActiveSearch>();
 
   constructor(options: DefaultEngineOptions) {
@@ -218,7 +222,9 @@ class DefaultEngine implements Engine {
     }
     const ready = device.state === 'device' || device.state === 'emulator';
     const probe = ready ? await this.probeAttached(device.serial) : { fingerprintHash: '', benchmarkTool: 'unknown' as const };
+    const delegates = ready && probe.benchmarkTool === 'ready' && probe.fingerprintHash ? await this.delegateSupport.of(this.deviceBridge(), device.serial, probe.fingerprintHash) : undefined;
     return {
+      ...(delegates ? { delegates: delegates.delegates, delegateProblems: delegates.problems } : {}),
       id: device.serial,
       label: device.serial,
       kind: 'android',
@@ -292,7 +298,8 @@ class DefaultEngine implements Engine {
       const tables = store.listTables(device.id);
       for (const table of tables.length > 0 ? tables : [{ runtimeOptions: '' }]) {
         const coverage = store.coverage(device.id, table.runtimeOptions, signatures);
-        rows.push({ deviceId: device.id, deviceLabel: device.label, runtimeOptions: table.runtimeOptions, ...coverage });
+        const failed = store.failedSignatures(device.id, table.runtimeOptions, signatures).size;
+        rows.push({ deviceId: device.id, deviceLabel: device.label, runtimeOptions: table.runtimeOptions, ...coverage, failed });
       }
     }
     return { network: spec.name, rows };
@@ -307,6 +314,7 @@ class DefaultEngine implements Engine {
       ...this.profilerTarget(params.deviceId, params.runtime, params.warmupRuns, params.runs),
       workspacePath: this.workspacePath,
       network: params.network,
+      retryFailed: params.retryFailed,
       ...(params.levels ? { levels: params.levels } : {}),
       ...(params.kernels ? { kernels: params.kernels } : {}),
     };
@@ -327,7 +335,11 @@ class DefaultEngine implements Engine {
         alreadyPresent: outcome.alreadyPresent,
         measured: outcome.measured,
         failed: outcome.failed,
+        skippedFailed: outcome.skippedFailed,
+        notRun: outcome.notRun,
         cancelled: outcome.cancelled,
+        failures: outcome.failures,
+        interruptions: outcome.interruptions,
       },
     };
   }
@@ -359,9 +371,10 @@ class DefaultEngine implements Engine {
   }
 
   /** The profiler to open for a device id of the API ('host' or an adb serial) and runtime options. */
-  private profilerTarget(deviceId: string, runtime?: { threads: number; cores: number[] }, warmupRuns?: number, numRuns?: number): ProfilerTarget {
+  private profilerTarget(deviceId: string, runtime?: { threads: number; cores: number[]; delegate: DelegateName }, warmupRuns?: number, numRuns?: number): ProfilerTarget {
     return {
       deviceId,
+      ...(runtime ? { delegate: runtime.delegate } : {}),
       ...(this.options.adbHost !== undefined ? { adbHost: this.options.adbHost } : {}),
       ...(this.options.adbPort !== undefined ? { adbPort: this.options.adbPort } : {}),
       ...(runtime ? { threads: runtime.threads } : {}),
@@ -658,6 +671,8 @@ function hostDevice(): DeviceSummary {
     description: `${String(fingerprint.cpu)} · ${String(fingerprint.cores)} cores · ${String(fingerprint.platform)}/${String(fingerprint.arch)}`,
     fingerprintHash: shortHash(JSON.stringify(fingerprint)),
     benchmarkTool: 'not-needed',
+    delegates: [...HOST_CAPABILITIES.delegates],
+    delegateProblems: ['cpu, gpu, nnapi: the host runtime (LiteRT wasm) has XNNPACK only; measure them on a phone'],
   };
 }
 

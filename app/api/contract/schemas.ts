@@ -63,6 +63,8 @@ export const buildLatencyTableParams = z.strictObject({
   warmupRuns: wholeNumber(0, 1000).default(5),
   /** Skip layers that already have an entry (resume); false re-measures everything. */
   resume: z.boolean().default(true),
+  /** Measure again the entries that failed in earlier builds (default: skip them). */
+  retryFailed: z.boolean().default(false),
   /** Only these width levels (each layer keeps those it allows): a quick, coarser table. Default: all. */
   levels: z.array(wholeNumber(0, 64)).min(1, 'give at least one width level').optional(),
   /** Only these kernel sizes (each layer keeps those it allows). Default: all. */
