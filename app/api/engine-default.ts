@@ -23,6 +23,7 @@ import { BenchmarkRunner, TOOL_DOWNLOAD_HINT } from '../../latency/android/bench
 import { canonicalJson, readDeviceFingerprint } from '../../latency/android/device/fingerprint.ts';
 import { WorkingDelegates } from '../../latency/android/device/delegate-probe.ts';
 import { HOST_CAPABILITIES } from '../../latency/host/host-profiler.ts';
+import { openJobDataset } from '../../pipeline/dataset.ts';
 import { exportStep } from '../../pipeline/steps/export.ts';
 import {
   buildWithStore,
@@ -371,13 +372,14 @@ class DefaultEngine implements Engine {
   }
 
   /** The profiler to open for a device id of the API ('host' or an adb serial) and runtime options. */
-  private profilerTarget(deviceId: string, runtime?: { threads: number; cores: number[]; delegate: DelegateName }, warmupRuns?: number, numRuns?: number): ProfilerTarget {
+  private profilerTarget(deviceId: string, runtime?: { threads: number; cores: number[]; delegate: DelegateName; dtype?: 'float32' | 'int8' }, warmupRuns?: number, numRuns?: number): ProfilerTarget {
     return {
       deviceId,
       ...(runtime ? { delegate: runtime.delegate } : {}),
       ...(this.options.adbHost !== undefined ? { adbHost: this.options.adbHost } : {}),
       ...(this.options.adbPort !== undefined ? { adbPort: this.options.adbPort } : {}),
       ...(runtime ? { threads: runtime.threads } : {}),
+      ...(runtime?.dtype ? { dtype: runtime.dtype } : {}),
       ...(runtime && runtime.cores.length > 0 ? { cpuMask: runtime.cores.reduce((mask, core) => mask | (1 << core), 0).toString(16) } : {}),
       ...(warmupRuns !== undefined ? { warmupRuns } : {}),
       ...(numRuns !== undefined ? { numRuns } : {}),
@@ -510,7 +512,9 @@ class DefaultEngine implements Engine {
   }
 
   async exportResult(params: ValidParamsOf<'exportResult'>): Promise<ExportResult> {
-    if (params.format === 'tflite') return this.exportTflite(params.runId, params.iteration);
+    if (params.format === 'tflite' || params.format === 'tflite-int8') {
+      return this.exportTflite(params.runId, params.iteration, params.format === 'tflite-int8');
+    }
     const details = await this.getRun({ runId: params.runId });
     const store = this.runStore();
     const run = this.requireRun(params.runId);
@@ -533,8 +537,11 @@ class DefaultEngine implements Engine {
     return { format: params.format, path, bytes: Buffer.byteLength(text) };
   }
 
-  /** The chosen sub-network as a .tflite file: the run's checkpoint weights when it has one, else random weights. */
-  private async exportTflite(runId: string, iteration: number | undefined): Promise<ExportResult> {
+  /**
+   * The chosen sub-network as a .tflite file: the run's checkpoint weights when it has one, else random weights.
+   * int8: calibrated on the run's dataset (trained weights), or nominal ranges (random weights: latency only).
+   */
+  private async exportTflite(runId: string, iteration: number | undefined, int8 = false): Promise<ExportResult> {
     const run = this.requireRun(runId);
     const point = pickIteration(loadSearchResult(this.runStore(), run.id)?.trajectory ?? [], iteration);
     if (!point) throw new NotFoundError(`run ${runId} has no finished iteration${iteration !== undefined ? ` ${iteration}` : ''} to export`);
@@ -544,14 +551,21 @@ class DefaultEngine implements Engine {
     const note = checkpointDir !== undefined
       ? `weights from the checkpoint ${checkpointDir}`
       : 'random weights: the run has no trained checkpoint, so the model is only good for latency measurement';
+    const dataset = (run.config as { dataset?: string | Record<string, unknown> } | undefined)?.dataset;
+    const calibration = int8 && checkpointDir !== undefined
+      ? { dataset: await openJobDataset(dataset, `run ${runId} has no dataset to calibrate an int8 model with`) }
+      : {};
+    const int8Settings = int8 ? { int8: calibration } : {};
     const written = await exportStep({
       spec,
       subnet: point.config,
       ...(checkpointDir !== undefined ? { checkpoint: checkpointDir } : {}),
-      out: join(this.exportDir(), `${run.id}-iter${point.iteration}.tflite`),
-      options: { description: `NetAdapt Studio ${run.network} run ${run.id} iteration ${point.iteration} (${source} weights)` },
+      out: join(this.exportDir(), `${run.id}-iter${point.iteration}${int8 ? '.int8' : ''}.tflite`),
+      ...(int8 ? {} : { options: { description: `NetAdapt Studio ${run.network} run ${run.id} iteration ${point.iteration} (${source} weights)` } }),
+      ...int8Settings,
     });
-    return { format: 'tflite', path: written.path, bytes: written.bytes, weights: source, note };
+    const int8Note = !int8 ? '' : checkpointDir !== undefined ? `; int8, calibrated on ${written.calibrationImages} training images` : '; int8 with nominal ranges';
+    return { format: int8 ? 'tflite-int8' : 'tflite', path: written.path, bytes: written.bytes, weights: source, note: note + int8Note };
   }
 
   async dispose(): Promise<void> {

@@ -230,7 +230,7 @@ export interface RunDetails extends RunSummary {
 }
 
 export interface ExportResult {
-  format: 'tflite' | 'json' | 'report';
+  format: 'tflite' | 'tflite-int8' | 'json' | 'report';
   /** Absolute path of the written file. */
   path: string;
   bytes: number;
