@@ -4,15 +4,17 @@
  * CPU-bound jobs run in a worker thread (worker-runner.ts); device I/O is asynchronous and stays on this thread.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { cpus, hostname, platform, arch as cpuArch } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { loadNetwork, networkSignatures, parseSubnet, resolveNetwork, zooNames, zooSummary } from '../../core/arch/index.ts';
 import type { NetworkSpec } from '../../core/arch/index.ts';
 import { loadSearchResult } from '../../core/search/result.ts';
 import { SqliteRunStore } from '../../core/search/run-store.ts';
+import { ownerIsLive, runState } from '../../core/search/run-state.ts';
 import type { RunRecord } from '../../core/search/types.ts';
 import { UserError } from '../../core/errors.ts';
+import { writeFileAtomically } from '../../core/fs-errors.ts';
 import { defaultWorkspacePath, openWorkspace, type Workspace } from '../../core/store/workspace.ts';
 import { DeviceBridge } from '../../latency/android/device/bridge.ts';
 import type { AttachedDevice } from '../../latency/android/device/bridge.ts';
@@ -464,7 +466,7 @@ class DefaultEngine implements Engine {
     }
     const store = this.runStore();
     const run = this.requireRun(params.runId);
-    if (run.status === 'running' && run.ownerPid !== null && run.ownerPid !== process.pid) {
+    if (run.status === 'running' && run.ownerPid !== process.pid && ownerIsLive(run)) {
       throw new NotAvailableError('cancelling a search of another process', 'cross-process cancellation');
     }
     if (run.status === 'running' || run.status === 'interrupted') store.setRunStatus(run.id, 'failed', 'cancelled by the user');
@@ -521,7 +523,6 @@ class DefaultEngine implements Engine {
     const spec = loadZooNetwork(run.network);
     const view = architectureView(spec, point.config);
     const dir = this.exportDir();
-    mkdirSync(dir, { recursive: true });
     const base = `${run.id}-iter${point.iteration}`;
     let path: string;
     let text: string;
@@ -532,7 +533,7 @@ class DefaultEngine implements Engine {
       path = join(dir, `${base}.report.md`);
       text = renderReport(details, view, point.iteration);
     }
-    writeFileSync(path, text);
+    writeFileAtomically(path, text, params.format === 'json' ? 'the sub-network file' : 'the report file');
     return { format: params.format, path, bytes: Buffer.byteLength(text) };
   }
 
@@ -647,17 +648,22 @@ const STATUS: Record<RunRecord['status'], RunStatus> = {
 
 function runSummary(run: RunRecord): RunSummary {
   const cancelled = run.status === 'failed' && run.message === 'cancelled by the user';
+  // A 'running' run whose process is gone (kill -9, crash) is interrupted: shown paused, with how to resume it.
+  const state = runState(run);
+  const ownerGone = state.ownerGone && !cancelled;
   return {
     runId: run.id,
     kind: 'search',
     network: run.network,
-    status: cancelled ? 'cancelled' : STATUS[run.status],
+    status: cancelled ? 'cancelled' : STATUS[state.status],
     createdAt: run.createdAt,
     updatedAt: run.updatedAt,
     metric: run.metric,
     unit: run.metricUnit,
     iterations: run.iterations,
-    message: run.message ?? '',
+    message: ownerGone ? (state.note as string) : run.message ?? '',
+    ...(state.status === 'interrupted' ? { interrupted: true } : {}),
+    ...(state.resumeCommand !== undefined && !cancelled ? { resumeCommand: state.resumeCommand } : {}),
     ...(run.initialResource !== null ? { initialResource: run.initialResource } : {}),
     ...(run.bestResource !== null ? { bestResource: run.bestResource } : {}),
     ...(run.bestScore !== null ? { bestScore: run.bestScore } : {}),

@@ -196,6 +196,13 @@ export interface RunSummary {
   initialResource?: number;
   bestResource?: number;
   bestScore?: number;
+  /**
+   * The search stopped before its end: killed or crashed (its process is gone; `message` then reads "interrupted —
+   * resume with …") or interrupted. resumeSearch continues it.
+   */
+  interrupted?: boolean;
+  /** For runs that can be continued (interrupted, failed, out of budget): the CLI command that does it. */
+  resumeCommand?: string;
 }
 
 /** One finished optimizer iteration: its best sample and where it sits. */
