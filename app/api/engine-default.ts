@@ -4,21 +4,26 @@
  * CPU-bound jobs run in a worker thread (worker-runner.ts); device I/O is asynchronous and stays on this thread.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { cpus, hostname, platform, arch as cpuArch } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { loadNetwork, networkSignatures, parseSubnet, resolveNetwork, zooNames, zooSummary } from '../../core/arch/index.ts';
 import type { NetworkSpec } from '../../core/arch/index.ts';
 import { loadSearchResult } from '../../core/search/result.ts';
 import { SqliteRunStore } from '../../core/search/run-store.ts';
+import { ownerIsLive, runState } from '../../core/search/run-state.ts';
 import type { RunRecord } from '../../core/search/types.ts';
 import { UserError } from '../../core/errors.ts';
+import { writeFileAtomically } from '../../core/fs-errors.ts';
 import { defaultWorkspacePath, openWorkspace, type Workspace } from '../../core/store/workspace.ts';
 import { DeviceBridge } from '../../latency/android/device/bridge.ts';
 import type { AttachedDevice } from '../../latency/android/device/bridge.ts';
 import { LatencyStore } from '../../latency/store/latency-store.ts';
 import { BenchmarkRunner, TOOL_DOWNLOAD_HINT } from '../../latency/android/benchmark/runner.ts';
 import { canonicalJson, readDeviceFingerprint } from '../../latency/android/device/fingerprint.ts';
+import { WorkingDelegates } from '../../latency/android/device/delegate-probe.ts';
+import { HOST_CAPABILITIES } from '../../latency/host/host-profiler.ts';
+import { openJobDataset } from '../../pipeline/dataset.ts';
 import { exportStep } from '../../pipeline/steps/export.ts';
 import {
   buildWithStore,
@@ -40,6 +45,7 @@ import type {
   BenchmarkToolStatus,
   DeviceDetails,
   DeviceListing,
+  DelegateName,
   DeviceSummary,
   ExportResult,
   LatencyCoverage,
@@ -95,6 +101,7 @@ class DefaultEngine implements Engine {
   private runs: SqliteRunStore | undefined;
   private bridge: DeviceBridge | undefined;
   private networks: NetworkSummary[] | undefined;
+  private readonly delegateSupport = new WorkingDelegates();
   private readonly activeSearches = new Map<string, ActiveSearch>();
 
   constructor(options: DefaultEngineOptions) {
@@ -216,7 +223,9 @@ class DefaultEngine implements Engine {
     }
     const ready = device.state === 'device' || device.state === 'emulator';
     const probe = ready ? await this.probeAttached(device.serial) : { fingerprintHash: '', benchmarkTool: 'unknown' as const };
+    const delegates = ready && probe.benchmarkTool === 'ready' && probe.fingerprintHash ? await this.delegateSupport.of(this.deviceBridge(), device.serial, probe.fingerprintHash) : undefined;
     return {
+      ...(delegates ? { delegates: delegates.delegates, delegateProblems: delegates.problems } : {}),
       id: device.serial,
       label: device.serial,
       kind: 'android',
@@ -290,7 +299,8 @@ class DefaultEngine implements Engine {
       const tables = store.listTables(device.id);
       for (const table of tables.length > 0 ? tables : [{ runtimeOptions: '' }]) {
         const coverage = store.coverage(device.id, table.runtimeOptions, signatures);
-        rows.push({ deviceId: device.id, deviceLabel: device.label, runtimeOptions: table.runtimeOptions, ...coverage });
+        const failed = store.failedSignatures(device.id, table.runtimeOptions, signatures).size;
+        rows.push({ deviceId: device.id, deviceLabel: device.label, runtimeOptions: table.runtimeOptions, ...coverage, failed });
       }
     }
     return { network: spec.name, rows };
@@ -305,6 +315,7 @@ class DefaultEngine implements Engine {
       ...this.profilerTarget(params.deviceId, params.runtime, params.warmupRuns, params.runs),
       workspacePath: this.workspacePath,
       network: params.network,
+      retryFailed: params.retryFailed,
       ...(params.levels ? { levels: params.levels } : {}),
       ...(params.kernels ? { kernels: params.kernels } : {}),
     };
@@ -325,7 +336,11 @@ class DefaultEngine implements Engine {
         alreadyPresent: outcome.alreadyPresent,
         measured: outcome.measured,
         failed: outcome.failed,
+        skippedFailed: outcome.skippedFailed,
+        notRun: outcome.notRun,
         cancelled: outcome.cancelled,
+        failures: outcome.failures,
+        interruptions: outcome.interruptions,
       },
     };
   }
@@ -357,12 +372,14 @@ class DefaultEngine implements Engine {
   }
 
   /** The profiler to open for a device id of the API ('host' or an adb serial) and runtime options. */
-  private profilerTarget(deviceId: string, runtime?: { threads: number; cores: number[] }, warmupRuns?: number, numRuns?: number): ProfilerTarget {
+  private profilerTarget(deviceId: string, runtime?: { threads: number; cores: number[]; delegate: DelegateName; dtype?: 'float32' | 'int8' }, warmupRuns?: number, numRuns?: number): ProfilerTarget {
     return {
       deviceId,
+      ...(runtime ? { delegate: runtime.delegate } : {}),
       ...(this.options.adbHost !== undefined ? { adbHost: this.options.adbHost } : {}),
       ...(this.options.adbPort !== undefined ? { adbPort: this.options.adbPort } : {}),
       ...(runtime ? { threads: runtime.threads } : {}),
+      ...(runtime?.dtype ? { dtype: runtime.dtype } : {}),
       ...(runtime && runtime.cores.length > 0 ? { cpuMask: runtime.cores.reduce((mask, core) => mask | (1 << core), 0).toString(16) } : {}),
       ...(warmupRuns !== undefined ? { warmupRuns } : {}),
       ...(numRuns !== undefined ? { numRuns } : {}),
@@ -449,7 +466,7 @@ class DefaultEngine implements Engine {
     }
     const store = this.runStore();
     const run = this.requireRun(params.runId);
-    if (run.status === 'running' && run.ownerPid !== null && run.ownerPid !== process.pid) {
+    if (run.status === 'running' && run.ownerPid !== process.pid && ownerIsLive(run)) {
       throw new NotAvailableError('cancelling a search of another process', 'cross-process cancellation');
     }
     if (run.status === 'running' || run.status === 'interrupted') store.setRunStatus(run.id, 'failed', 'cancelled by the user');
@@ -495,7 +512,9 @@ class DefaultEngine implements Engine {
   }
 
   async exportResult(params: ValidParamsOf<'exportResult'>): Promise<ExportResult> {
-    if (params.format === 'tflite') return this.exportTflite(params.runId, params.iteration);
+    if (params.format === 'tflite' || params.format === 'tflite-int8') {
+      return this.exportTflite(params.runId, params.iteration, params.format === 'tflite-int8');
+    }
     const details = await this.getRun({ runId: params.runId });
     const store = this.runStore();
     const run = this.requireRun(params.runId);
@@ -504,7 +523,6 @@ class DefaultEngine implements Engine {
     const spec = loadZooNetwork(run.network);
     const view = architectureView(spec, point.config);
     const dir = this.exportDir();
-    mkdirSync(dir, { recursive: true });
     const base = `${run.id}-iter${point.iteration}`;
     let path: string;
     let text: string;
@@ -515,12 +533,15 @@ class DefaultEngine implements Engine {
       path = join(dir, `${base}.report.md`);
       text = renderReport(details, view, point.iteration);
     }
-    writeFileSync(path, text);
+    writeFileAtomically(path, text, params.format === 'json' ? 'the sub-network file' : 'the report file');
     return { format: params.format, path, bytes: Buffer.byteLength(text) };
   }
 
-  /** The chosen sub-network as a .tflite file: the run's checkpoint weights when it has one, else random weights. */
-  private async exportTflite(runId: string, iteration: number | undefined): Promise<ExportResult> {
+  /**
+   * The chosen sub-network as a .tflite file: the run's checkpoint weights when it has one, else random weights.
+   * int8: calibrated on the run's dataset (trained weights), or nominal ranges (random weights: latency only).
+   */
+  private async exportTflite(runId: string, iteration: number | undefined, int8 = false): Promise<ExportResult> {
     const run = this.requireRun(runId);
     const point = pickIteration(loadSearchResult(this.runStore(), run.id)?.trajectory ?? [], iteration);
     if (!point) throw new NotFoundError(`run ${runId} has no finished iteration${iteration !== undefined ? ` ${iteration}` : ''} to export`);
@@ -530,14 +551,21 @@ class DefaultEngine implements Engine {
     const note = checkpointDir !== undefined
       ? `weights from the checkpoint ${checkpointDir}`
       : 'random weights: the run has no trained checkpoint, so the model is only good for latency measurement';
+    const dataset = (run.config as { dataset?: string | Record<string, unknown> } | undefined)?.dataset;
+    const calibration = int8 && checkpointDir !== undefined
+      ? { dataset: await openJobDataset(dataset, `run ${runId} has no dataset to calibrate an int8 model with`) }
+      : {};
+    const int8Settings = int8 ? { int8: calibration } : {};
     const written = await exportStep({
       spec,
       subnet: point.config,
       ...(checkpointDir !== undefined ? { checkpoint: checkpointDir } : {}),
-      out: join(this.exportDir(), `${run.id}-iter${point.iteration}.tflite`),
-      options: { description: `NetAdapt Studio ${run.network} run ${run.id} iteration ${point.iteration} (${source} weights)` },
+      out: join(this.exportDir(), `${run.id}-iter${point.iteration}${int8 ? '.int8' : ''}.tflite`),
+      ...(int8 ? {} : { options: { description: `NetAdapt Studio ${run.network} run ${run.id} iteration ${point.iteration} (${source} weights)` } }),
+      ...int8Settings,
     });
-    return { format: 'tflite', path: written.path, bytes: written.bytes, weights: source, note };
+    const int8Note = !int8 ? '' : checkpointDir !== undefined ? `; int8, calibrated on ${written.calibrationImages} training images` : '; int8 with nominal ranges';
+    return { format: int8 ? 'tflite-int8' : 'tflite', path: written.path, bytes: written.bytes, weights: source, note: note + int8Note };
   }
 
   async dispose(): Promise<void> {
@@ -620,17 +648,22 @@ const STATUS: Record<RunRecord['status'], RunStatus> = {
 
 function runSummary(run: RunRecord): RunSummary {
   const cancelled = run.status === 'failed' && run.message === 'cancelled by the user';
+  // A 'running' run whose process is gone (kill -9, crash) is interrupted: shown paused, with how to resume it.
+  const state = runState(run);
+  const ownerGone = state.ownerGone && !cancelled;
   return {
     runId: run.id,
     kind: 'search',
     network: run.network,
-    status: cancelled ? 'cancelled' : STATUS[run.status],
+    status: cancelled ? 'cancelled' : STATUS[state.status],
     createdAt: run.createdAt,
     updatedAt: run.updatedAt,
     metric: run.metric,
     unit: run.metricUnit,
     iterations: run.iterations,
-    message: run.message ?? '',
+    message: ownerGone ? (state.note as string) : run.message ?? '',
+    ...(state.status === 'interrupted' ? { interrupted: true } : {}),
+    ...(state.resumeCommand !== undefined && !cancelled ? { resumeCommand: state.resumeCommand } : {}),
     ...(run.initialResource !== null ? { initialResource: run.initialResource } : {}),
     ...(run.bestResource !== null ? { bestResource: run.bestResource } : {}),
     ...(run.bestScore !== null ? { bestScore: run.bestScore } : {}),
@@ -652,6 +685,8 @@ function hostDevice(): DeviceSummary {
     description: `${String(fingerprint.cpu)} · ${String(fingerprint.cores)} cores · ${String(fingerprint.platform)}/${String(fingerprint.arch)}`,
     fingerprintHash: shortHash(JSON.stringify(fingerprint)),
     benchmarkTool: 'not-needed',
+    delegates: [...HOST_CAPABILITIES.delegates],
+    delegateProblems: ['cpu, gpu, nnapi: the host runtime (LiteRT wasm) has XNNPACK only; measure them on a phone'],
   };
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { UserError } from '../../core/errors.ts';
 import { registerCommands } from './commands/index.ts';
 import { createProgram } from './program.ts';
+import { reportError } from './report-error.ts';
 
 /**
  * The top-level help text, rendered from every command at build time (build/bundle.ts) so that `netadapt --help`
@@ -21,18 +21,4 @@ if (prebuiltHelp !== undefined && args.length === 1 && (args[0] === '--help' || 
   } catch (error) {
     process.exitCode = reportError(error, program.opts<{ debug?: boolean }>().debug === true);
   }
-}
-
-function reportError(error: unknown, debug: boolean): number {
-  if (error instanceof UserError) {
-    console.error(`error: ${error.message}`);
-    for (const line of error.details) console.error(`  - ${line}`);
-    if (debug && error.stack) console.error(error.stack);
-    return 1;
-  }
-  const message = error instanceof Error ? error.message : String(error);
-  console.error(`internal error: ${message}`);
-  if (debug && error instanceof Error && error.stack) console.error(error.stack);
-  else console.error('(run again with --debug for the stack trace)');
-  return 2;
 }

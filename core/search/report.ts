@@ -3,7 +3,7 @@
  * and an HTML report (architecture table like the paper's Table 8, trajectory table, accuracy-vs-resource scatter),
  * and the scatter as a standalone SVG.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileAtomically } from '../fs-errors.ts';
 import { join } from 'node:path';
 import { architectureRows, formatCount, resolveNetwork, searchSpace, subnetToJson } from '../arch/index.ts';
 import type { ArchRow, NetworkSpec } from '../arch/index.ts';
@@ -86,6 +86,15 @@ export function finalTrainingLines(input: SearchReportInput): [string, string][]
   ];
   if (f.test) lines.push(['final test score', `${f.test.score.toFixed(4)} (${metric(f.test.metrics)})`]);
   lines.push(['trained network', `${formatCount(f.macs)} MACs, ${formatCount(f.params)} parameters; weights ${f.weightsPath}${f.tflite ? `; ${f.tflite}` : ''}`]);
+  const q = f.int8;
+  if (q) {
+    const points = 100 * (q.int8.score - q.float.score);
+    lines.push([
+      'int8 model (LiteRT)',
+      `${q.split} ${metric(q.int8.metrics)} vs float ${metric(q.float.metrics)} (${points >= 0 ? '+' : ''}${points.toFixed(1)} points); ` +
+        `${q.int8Path} (${formatCount(q.int8Bytes)} bytes, ${q.calibrationImages} calibration images), ${q.floatPath} (${formatCount(q.floatBytes)} bytes)`,
+    ]);
+  }
   return lines;
 }
 
@@ -238,7 +247,6 @@ ${svg}
 
 /** Writes network.json, report.md, report.html and samples.svg into `dir` (created if needed). */
 export function writeSearchOutputs(dir: string, input: SearchReportInput): SearchOutputFiles {
-  mkdirSync(dir, { recursive: true });
   const files: SearchOutputFiles = {
     network: join(dir, 'network.json'),
     markdown: join(dir, 'report.md'),
@@ -246,9 +254,9 @@ export function writeSearchOutputs(dir: string, input: SearchReportInput): Searc
     svg: join(dir, 'samples.svg'),
   };
   const svg = renderScatter(input);
-  writeFileSync(files.network, `${JSON.stringify(discoveredNetworkJson(input), null, 2)}\n`);
-  writeFileSync(files.svg, `${svg}\n`);
-  writeFileSync(files.markdown, renderMarkdownReport(input, 'samples.svg'));
-  writeFileSync(files.html, renderHtmlReport(input, svg));
+  writeFileAtomically(files.network, `${JSON.stringify(discoveredNetworkJson(input), null, 2)}\n`, 'the discovered network file');
+  writeFileAtomically(files.svg, `${svg}\n`, 'the report file');
+  writeFileAtomically(files.markdown, renderMarkdownReport(input, 'samples.svg'), 'the report file');
+  writeFileAtomically(files.html, renderHtmlReport(input, svg), 'the report file');
   return files;
 }

@@ -67,16 +67,20 @@ export interface DepthSums {
 
 /** Accumulates depth metrics of a batch: `logPred` [N,H,W,1] log-depth, `depth` metres. */
 export function depthSums(logPred: tf.Tensor4D, depth: Float32Array): DepthSums {
-  return depthSumsOfLogDepth(logPred.dataSync() as Float32Array, depth);
+  return depthSumsOf(tf.tidy(() => tf.exp(logPred).dataSync() as Float32Array), depth);
 }
 
-/** depthSums of host log-depth predictions (same layout as `depth`). */
+/** depthSums of host log-depth predictions (same layout as `depth`), e.g. an ONNX Runtime output. */
 export function depthSumsOfLogDepth(logPred: Float32Array, depth: Float32Array): DepthSums {
-  const sums: DepthSums = { pixels: 0, squaredError: 0, withinDelta1: 0 };
+  return depthSumsOf(logPred.map(Math.exp), depth);
+}
+
+/** depthSums of predictions already in metres (e.g. the exp of a .tflite model's log-depth output). */
+export function depthSumsOf(pred: ArrayLike<number>, depth: Float32Array, sums: DepthSums = { pixels: 0, squaredError: 0, withinDelta1: 0 }): DepthSums {
   for (let i = 0; i < depth.length; i++) {
     const gt = depth[i] as number;
     if (!(gt > 0)) continue;
-    const p = Math.exp(logPred[i] as number);
+    const p = pred[i] as number;
     sums.pixels++;
     sums.squaredError += (p - gt) * (p - gt);
     if (Math.max(p / gt, gt / p) < 1.25) sums.withinDelta1++;

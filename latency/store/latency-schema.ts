@@ -78,3 +78,41 @@ export const LATENCY_MIGRATIONS: readonly Migration[] = [
 ];
 
 for (const migration of LATENCY_MIGRATIONS) registerMigration(migration);
+
+/**
+ * latency-003: entries that failed to measure (skipped by later builds unless retried) and the clock / temperature
+ * conditions of each measured batch (with the cool-downs and re-measurements they caused).
+ */
+registerMigration({
+  id: 'latency-003',
+  up(db) {
+    db.exec(`
+      CREATE TABLE latency_failures (
+        device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+        runtime_options TEXT NOT NULL,
+        signature TEXT NOT NULL,
+        reason TEXT NOT NULL CHECK (length(reason) > 0),
+        message TEXT NOT NULL,
+        attempts INTEGER NOT NULL CHECK (attempts > 0),
+        failed_at TEXT NOT NULL,
+        PRIMARY KEY (device_id, runtime_options, signature)
+      ) STRICT, WITHOUT ROWID;
+
+      CREATE TABLE batch_conditions (
+        id INTEGER PRIMARY KEY,
+        device_id TEXT NOT NULL REFERENCES devices(id) ON DELETE CASCADE,
+        runtime_options TEXT NOT NULL,
+        serial TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        models INTEGER NOT NULL CHECK (models >= 0),
+        attempt INTEGER NOT NULL CHECK (attempt > 0),
+        verdict TEXT NOT NULL,
+        reasons TEXT NOT NULL CHECK (json_valid(reasons)),
+        before_json TEXT NOT NULL CHECK (json_valid(before_json)),
+        after_json TEXT NOT NULL CHECK (json_valid(after_json)),
+        cooldown_ms INTEGER NOT NULL CHECK (cooldown_ms >= 0)
+      ) STRICT;
+      CREATE INDEX batch_conditions_table ON batch_conditions (device_id, runtime_options, recorded_at);
+    `);
+  },
+});

@@ -115,7 +115,7 @@ describe.skipIf(missing !== undefined)('browser mode (netadapt ui)', () => {
     await page.locator('input[name=samplesPerIteration]').fill('abc');
     await page.getByRole('button', { name: 'Start search' }).click();
     await expect.poll(() => page.getByRole('alert').filter({ hasText: 'Fix the highlighted fields' }).count()).toBe(1);
-    expect(await page.textContent('#samplesPerIteration-error')).toMatch(/expected number/i);
+    expect(await page.textContent('#samplesPerIteration-error')).toMatch(/must be a whole number from 1 to 10,000/);
     // The invalid form was not sent: no search job appeared.
     expect(await page.locator('.jobs .job-name', { hasText: 'startSearch' }).count()).toBe(0);
     await page.screenshot({ path: screenshotPath('search-invalid'), fullPage: true });

@@ -29,7 +29,7 @@ describe('inline validation with the API schema', () => {
       samplesPerIteration: numberOrRaw('abc'),
     });
     expect(errors.targetRatio).toMatch(/below 1/);
-    expect(errors.samplesPerIteration).toMatch(/expected number/i);
+    expect(errors.samplesPerIteration).toMatch(/must be a whole number from 1 to 10,000/);
     // Cross-field rules run once every field is valid on its own.
     expect(fieldErrors(startSearchParams, { network: 'n', metric: 'latency', evaluator: 'synthetic' }).deviceId).toMatch(/needs a device/);
   });

@@ -10,6 +10,9 @@ export type DeviceKind = 'android' | 'host';
 export type DeviceState = 'ready' | 'unauthorized' | 'offline' | 'stored';
 export type BenchmarkToolStatus = 'ready' | 'missing' | 'unknown' | 'not-needed';
 
+/** Kernels a latency table can be measured with (benchmark_model's --use_xnnpack / --use_gpu / --use_nnapi). */
+export type DelegateName = 'xnnpack' | 'cpu' | 'gpu' | 'nnapi';
+
 export interface DeviceSummary {
   id: string;
   label: string;
@@ -21,6 +24,13 @@ export interface DeviceSummary {
   fingerprintHash: string;
   benchmarkTool: BenchmarkToolStatus;
   lastSeen?: string;
+  /**
+   * The delegates that work on this device (tried once per fingerprint with a tiny model), so the app offers
+   * exactly those; absent when unknown (not attached, no benchmark tool).
+   */
+  delegates?: DelegateName[];
+  /** Why the other delegates do not work, one line each. */
+  delegateProblems?: string[];
 }
 
 export interface DeviceListing {
@@ -95,6 +105,8 @@ export interface CoverageRow {
   present: number;
   missing: number;
   fraction: number;
+  /** Of the missing ones, entries that failed to measure (a build skips them unless asked to retry). */
+  failed: number;
 }
 
 export interface LatencyCoverage {
@@ -111,7 +123,14 @@ export interface LatencyTableBuild extends LatencyCoverage {
     alreadyPresent: number;
     measured: number;
     failed: number;
+    /** Failed in an earlier build and not retried. total = alreadyPresent + measured + failed + skippedFailed + notRun. */
+    skippedFailed: number;
+    notRun: number;
     cancelled: boolean;
+    /** The first failures, with the reason ('timeout', 'cut-off', 'bad-output', ...). */
+    failures: { signature: string; reason: string; message: string }[];
+    /** Why a phone stopped measuring (lost or frozen), with how to resume. */
+    interruptions: string[];
   };
 }
 
@@ -177,6 +196,13 @@ export interface RunSummary {
   initialResource?: number;
   bestResource?: number;
   bestScore?: number;
+  /**
+   * The search stopped before its end: killed or crashed (its process is gone; `message` then reads "interrupted —
+   * resume with …") or interrupted. resumeSearch continues it.
+   */
+  interrupted?: boolean;
+  /** For runs that can be continued (interrupted, failed, out of budget): the CLI command that does it. */
+  resumeCommand?: string;
 }
 
 /** One finished optimizer iteration: its best sample and where it sits. */
@@ -204,7 +230,7 @@ export interface RunDetails extends RunSummary {
 }
 
 export interface ExportResult {
-  format: 'tflite' | 'json' | 'report';
+  format: 'tflite' | 'tflite-int8' | 'json' | 'report';
   /** Absolute path of the written file. */
   path: string;
   bytes: number;

@@ -41,13 +41,14 @@ describe('layer signatures v1 → v2', () => {
     db.close();
   });
 
-  it('importing a table exported with v1 signatures gives the unchanged entries v2 keys', () => {
+  it('importing a table exported with v1 signatures gives the unchanged entries v2 keys and leaves obsolete ones out', () => {
     const source = new LatencyStore(openWorkspace(':memory:'));
     source.upsertDevice('fp-1', PIXEL_FINGERPRINT, 'Pixel');
     source.putEntry(entry('fp-1', 1, { signature: PLAIN_V1 }));
     source.putEntry(entry('fp-1', 2, { signature: RESIDUAL_V1 }));
     const target = new LatencyStore(openWorkspace(':memory:'));
-    expect(target.importTable(lutToJson(source.exportTable('fp-1'))).inserted).toBe(2);
+    const report = target.importTable(lutToJson(source.exportTable('fp-1')));
+    expect(report).toMatchObject({ inserted: 1, obsolete: 1 });
     const found = target.getEntries('fp-1', OPTIONS, [PLAIN_V1.replace(/^v1;/, 'v2;'), RESIDUAL_V1.replace(/^v1;/, 'v2;')]);
     expect([...found.keys()]).toEqual([PLAIN_V1.replace(/^v1;/, 'v2;')]);
   });
