@@ -35,17 +35,7 @@ import type { LutFile } from './lut-format.ts';
 import { ModelMeasurementRepository, validateModelMeasurement } from './model-repository.ts';
 import type { OverheadEstimate } from './model-repository.ts';
 
-export type {
-  BatchConditions,
-  BatchConditionsInput,
-  DeviceRecord,
-  EntryFailure,
-  EntryFailureInput,
-  LatencyEntry,
-  LatencyEntryInput,
-  ModelMeasurement,
-  ModelMeasurementInput,
-} from './latency-types.ts';
+export type * from './latency-types.ts';
 export type { Coverage, DeviceStats, TableSummary } from './entry-repository.ts';
 export type { OverheadEstimate } from './model-repository.ts';
 export type { ImportOptions, ImportReport } from './lut-exchange.ts';

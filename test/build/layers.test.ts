@@ -66,3 +66,55 @@ describe('layer rule', () => {
     expect(problems).toEqual([]);
   });
 });
+
+describe('top folders', () => {
+  const TOP = ['core', 'latency', 'pipeline', 'app', 'electron', 'renderer', 'bench', 'build'];
+
+  /** Edges between top folders from every relative import (static, dynamic, type-only) of their source files. */
+  function topFolderEdges(): Map<string, Set<string>> {
+    const edges = new Map(TOP.map((t) => [t, new Set<string>()]));
+    const walk = (dir: string): string[] =>
+      readdirSync(dir).flatMap((name) => {
+        const full = join(dir, name);
+        if (statSync(full).isDirectory()) return name === 'node_modules' || name === 'dist' ? [] : walk(full);
+        return /\.(ts|js|svelte)$/.test(name) ? [full] : [];
+      });
+    for (const top of TOP) {
+      for (const file of walk(join(root, top))) {
+        const rel = relative(root, file);
+        for (const match of readFileSync(file, 'utf8').matchAll(/(?:from\s+|import\s*\(\s*)'(\.\.?\/[^']+)'/g)) {
+          const target = relative(root, join(file, '..', match[1] as string)).split('/')[0] as string;
+          if (target !== top && TOP.includes(target)) edges.get(top)?.add(target);
+          if (!TOP.includes(target) && target.startsWith('..')) throw new Error(`${rel} imports outside the repository: ${match[1]}`);
+        }
+      }
+    }
+    return edges;
+  }
+
+  it('import each other without a cycle, and the engine imports no other top folder', () => {
+    const edges = topFolderEdges();
+    expect([...(edges.get('core') ?? [])]).toEqual([]);
+    const cycle: string[] = [];
+    const state = new Map<string, 'open' | 'done'>();
+    const visit = (node: string, path: string[]): boolean => {
+      if (state.get(node) === 'done') return false;
+      if (state.get(node) === 'open') {
+        cycle.push(...path.slice(path.indexOf(node)), node);
+        return true;
+      }
+      state.set(node, 'open');
+      for (const next of edges.get(node) ?? []) if (visit(next, [...path, node])) return true;
+      state.set(node, 'done');
+      return false;
+    };
+    for (const top of TOP) if (visit(top, [])) break;
+    expect(cycle, `cycle: ${cycle.join(' → ')}`).toEqual([]);
+    // The graph the layer rule allows, as it stands: the pipeline composes the engine and latency, the app runs it.
+    expect([...(edges.get('latency') ?? [])]).toEqual(['core']);
+    expect([...(edges.get('pipeline') ?? [])].sort()).toEqual(['core', 'latency']);
+    // Only the faces import the app: Electron its server, the renderer its browser-safe contract (checked above).
+    expect(TOP.filter((t) => edges.get(t)?.has('app'))).toEqual(['electron', 'renderer']);
+    console.log(`top-folder imports: ${TOP.map((t) => `${t} → ${[...(edges.get(t) ?? [])].sort().join(', ') || '(none)'}`).join('; ')}`);
+  });
+});

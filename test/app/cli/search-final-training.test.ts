@@ -3,33 +3,19 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseNetworkSpec } from '../../../core/arch/index.ts';
 import { register } from '../../../app/cli/commands/search.ts';
 import { runCommand } from './run-command.ts';
-import { openDataset } from '../../../core/data/open.ts';
+import { TINT_CLI_DATASET, trainTintSupernet } from './tint-supernet.ts';
 import { SqliteRunStore } from '../../../core/search/run-store.ts';
 import { openWorkspace } from '../../../core/store/workspace.ts';
-import { SupernetTrainer } from '../../../core/supernet/training/supernet-trainer.ts';
-import { tintSpecInput } from '../../core/supernet/training/final-fixture.ts';
-import { useTestBackend } from '../../core/supernet/backend.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'cli-final-'));
-const networkInput = tintSpecInput(3, 'cli-final-net');
-const dataset = { type: 'synthetic-classification', size: 8, classes: 3, trainSize: 96, heldoutSize: 48, testSize: 32, seed: 2, difficulty: 0 };
+const dataset = TINT_CLI_DATASET;
 
 const netadapt = (...args: string[]): Promise<string> => runCommand(register, args);
 
 beforeAll(async () => {
-  await useTestBackend();
-  writeFileSync(join(dir, 'net.json'), JSON.stringify(networkInput));
-  const trainer = SupernetTrainer.create({
-    spec: parseNetworkSpec(networkInput as never),
-    dataset: await openDataset(dataset as never),
-    outDir: join(dir, 'supernet'),
-    config: { epochs: 1, batchSize: 16, seed: 1, optimizer: 'sgd', lr: 0.05, orderedDropout: true },
-  });
-  await trainer.run();
-  trainer.dispose();
+  await trainTintSupernet(dir, 'cli-final-net');
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(() => {
