@@ -15,10 +15,13 @@
  * Run: tsx build/bundle.ts [cli|electron]… (default: cli); `npm install` runs the CLI build (the prepare script).
  */
 import { build, type BuildOptions } from 'esbuild';
+import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const run = promisify(execFile);
 export const CLI_DIR = `${root}dist/cli`;
 export const ELECTRON_DIR = `${root}dist/electron`;
 /** The data-parallel training thread, found next to whichever chunk starts it (gradient-workers.ts). */
@@ -51,15 +54,13 @@ export async function buildCli(outdir: string = CLI_DIR): Promise<void> {
   });
 }
 
-/** `netadapt --help` as commander prints it to a pipe (80 columns), rendered from every registered command. */
+/**
+ * `netadapt --help` as commander prints it to a pipe (80 columns), rendered from every registered command by the CLI
+ * run from source in a child process (the build does not import the app: only its faces do, test/build/layers.test.ts).
+ */
 export async function topLevelHelp(): Promise<string> {
-  const [{ createProgram }, { registerCommands }] = await Promise.all([
-    import('../app/cli/program.ts'),
-    import('../app/cli/commands/index.ts'),
-  ]);
-  const program = createProgram().configureOutput({ getOutHelpWidth: () => 80 });
-  await registerCommands(program);
-  return program.helpInformation();
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'app/cli/main.ts', '--help'], { cwd: root, encoding: 'utf8' });
+  return stdout;
 }
 
 export async function buildElectron(): Promise<void> {
