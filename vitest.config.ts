@@ -7,5 +7,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     reporters: ['default'],
+    // One training thread and one scoring thread per test process (the files already run side by side); tests of
+    // the worker threads set their counts themselves.
+    env: { NETADAPT_TRAIN_WORKERS: '1', NETADAPT_EVAL_WORKERS: '1' },
   },
 });

@@ -15,7 +15,7 @@ interface ParentPort {
 const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
 if (!parentPort) throw new Error('engine-host must run in an Electron utility process');
 
-// The bundled job worker sits next to this entry file (build/build-electron.ts).
+// The bundled job worker sits next to this entry file (build/bundle.ts).
 const engine = createDefaultEngine({ workspacePath: process.env.NETADAPT_WORKSPACE, workerUrl: new URL('./job-worker.js', import.meta.url) });
 const api = createApiServer(engine);
 const connection = api.connect((message: ServerMessage) => parentPort.postMessage({ type: 'message', message }));

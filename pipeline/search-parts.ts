@@ -37,7 +37,7 @@ export interface SearchParts {
 export type GivenParts = Partial<Pick<SearchParts, 'spec' | 'metric' | 'evaluator' | 'fineTuner' | 'scoreLabel'>>;
 
 /** Evaluator options the super-network evaluator understands (other keys of "evaluator" are ignored). */
-const SUPERNET_NUMERIC_OPTIONS = ['calibrationBatches', 'calibrationBatchSize', 'limit', 'batchSize', 'seed'] as const;
+const SUPERNET_NUMERIC_OPTIONS = ['calibrationBatches', 'calibrationBatchSize', 'limit', 'batchSize', 'seed', 'workers'] as const;
 /** The evaluator's batch when "evaluator.batchSize" is not given (core/supernet/evaluate.ts). */
 const SUPERNET_EVAL_BATCH = 256;
 
@@ -124,9 +124,10 @@ export async function openSupernetEvaluator(spec: NetworkSpec, config: SearchCon
   }
   if (settings['ema'] !== undefined) options['ema'] = settings['ema'] === true;
   checkNetworkFitsMemory(resolveNetwork(spec), { purpose: 'evaluation', batchSize: typeof options['batchSize'] === 'number' ? options['batchSize'] : SUPERNET_EVAL_BATCH });
-  const { loadSupernetEvaluator } = await import('../core/supernet/evaluate.ts');
-  const evaluator = loadSupernetEvaluator(config.checkpoint, spec, dataset, options);
-  return { evaluate: (subnet) => evaluator.evaluate(subnet), dispose: () => evaluator.dispose() };
+  // ONNX Runtime in one worker per core ("workers" or $NETADAPT_EVAL_WORKERS), the tfjs evaluator where it is missing.
+  const { loadFastSupernetEvaluator } = await import('../core/supernet/evaluation-pool.ts');
+  const evaluator = await loadFastSupernetEvaluator(config.checkpoint, spec, dataset, options);
+  return { concurrency: evaluator.concurrency, evaluate: (subnet) => evaluator.evaluate(subnet), dispose: () => evaluator.dispose() };
 }
 
 /**

@@ -268,19 +268,15 @@ export class SearchOptimizer {
     if (iteration.status !== 'done') {
       const fineTuneSteps = run.params.fineTuneSteps;
       // NetAdaptV1 mode: samples are fine-tuned from the parent; the initial network is scored as is (0 steps).
-      const evaluator =
+      const evaluator: Evaluator =
         fineTuneSteps === undefined ? this.evaluator : new FineTuningEvaluator(this.requireFineTuner(), k >= 0 ? fineTuneSteps : 0);
-      let adopted = false;
+      const pending: SampleRecord[] = [];
       for (const sample of samples) {
-        if (sample.score !== null) {
-          this.emitSample(runId, k, sample, samples.length, true);
-          continue;
-        }
-        if (signal?.aborted) return 'interrupted';
-        if (fineTuneSteps !== undefined && !adopted) {
-          await this.deps.fineTuner?.adopt?.(parent, k - 1);
-          adopted = true;
-        }
+        if (sample.score !== null) this.emitSample(runId, k, sample, samples.length, true);
+        else pending.push(sample);
+      }
+      if (pending.length > 0 && fineTuneSteps !== undefined && !signal?.aborted) await this.deps.fineTuner?.adopt?.(parent, k - 1);
+      const evaluateOne = async (sample: SampleRecord): Promise<void> => {
         const started = performance.now();
         const result = await evaluator.evaluate(sample.config, { runId, iteration: k, index: sample.index, parent });
         const evalMs = performance.now() - started;
@@ -292,7 +288,25 @@ export class SearchOptimizer {
         sample.metrics = result.metrics ?? null;
         sample.evalMs = evalMs;
         this.emitSample(runId, k, sample, samples.length, false);
-      }
+      };
+      // Up to `concurrency` samples at once (e.g. one per evaluation worker), started in index order; each is
+      // recorded as it finishes. An abort stops starting new ones; those running finish and are kept.
+      const width = Math.max(1, Math.floor(evaluator.concurrency ?? 1));
+      let next = 0;
+      let failure: unknown;
+      const lane = async (): Promise<void> => {
+        while (next < pending.length && failure === undefined && !signal?.aborted) {
+          const sample = pending[next++] as SampleRecord;
+          try {
+            await evaluateOne(sample);
+          } catch (error) {
+            failure ??= error;
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(width, pending.length) }, lane));
+      if (failure !== undefined) throw failure;
+      if (pending.some((s) => s.score === null)) return 'interrupted';
       const best = pickBest(samples);
       if (!best) throw new Error(`iteration ${k} of run ${runId} has no evaluated sample`);
       store.finishIteration(runId, k, best.index);

@@ -26,6 +26,11 @@ export interface EvalContext {
 
 export interface Evaluator {
   evaluate(config: SubnetConfig, context?: EvalContext): Promise<EvalResult>;
+  /**
+   * How many evaluate calls may run at once (e.g. one per worker thread; default 1). An evaluator that allows more
+   * must give each sample the score it would get alone, whatever runs beside it.
+   */
+  readonly concurrency?: number;
 }
 
 /**

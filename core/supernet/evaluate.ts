@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NetworkSpec, SubnetConfig } from '../arch/index.ts';
-import type { Dataset, SplitName } from '../data/dataset.ts';
+import type { Batch, Dataset, SplitName } from '../data/dataset.ts';
 import { UserError } from '../errors.ts';
 import { checkTensorsMatch, loadCheckpoint } from './checkpoint.ts';
 import { depthSums, top1Correct } from './losses.ts';
@@ -42,6 +42,45 @@ export interface EvaluatorOptions {
   seed?: number;
 }
 
+/** The images an evaluator scores with: BN calibration batches and held-out batches (host arrays). */
+export interface EvaluationImages {
+  /** Calibration batches of `calibrationBatchSize` training images (NHWC, RGB). */
+  calibration: Batch[];
+  heldOut: Batch[];
+  /** Held-out images in total. */
+  total: number;
+}
+
+/**
+ * Picks the calibration and held-out images of `opts` (the one definition both evaluators use): the first
+ * `calibrationBatches` batches of epoch 0 of the training split in the order seeded by `seed`, then the first
+ * `limit` images of the scored split in `batchSize` chunks.
+ */
+export function evaluationImages(opts: Omit<EvaluatorOptions, 'weights'>): EvaluationImages {
+  const { dataset } = opts;
+  const calibCount = opts.calibrationBatches ?? 5;
+  const calibSize = opts.calibrationBatchSize ?? 64;
+  const batchSize = opts.batchSize ?? 256;
+  const train = dataset.split('train');
+  const calibration: Batch[] = [];
+  const perEpoch = train.batchCount(calibSize, { dropLast: true });
+  for (let i = 0; i < Math.min(calibCount, perEpoch); i++) {
+    calibration.push(train.batch(i, calibSize, { seed: opts.seed ?? 12345, epoch: 0, dropLast: true }));
+  }
+  const splitName = opts.split ?? 'heldout';
+  if (!dataset.splitNames.includes(splitName)) {
+    throw new UserError(`dataset "${dataset.name}" has no ${splitName} split to evaluate sub-networks on`);
+  }
+  const split = dataset.split(splitName);
+  const total = Math.min(split.size, opts.limit ?? split.size);
+  if (total === 0) throw new UserError(`the ${splitName} split of dataset "${dataset.name}" is empty; sub-networks cannot be scored`);
+  const heldOut: Batch[] = [];
+  for (let start = 0; start < total; start += batchSize) {
+    heldOut.push(split.get(Int32Array.from({ length: Math.min(batchSize, total - start) }, (_, i) => start + i)));
+  }
+  return { calibration, heldOut, total };
+}
+
 interface HeldOutBatch {
   images: tf.Tensor4D;
   labels?: Int32Array;
@@ -52,33 +91,14 @@ export function createSupernetEvaluator(opts: EvaluatorOptions): SupernetEvaluat
   const { weights, dataset } = opts;
   const spec = weights.spec;
   checkDatasetFits(spec, dataset);
-  const calibCount = opts.calibrationBatches ?? 5;
-  const calibSize = opts.calibrationBatchSize ?? 64;
-  const batchSize = opts.batchSize ?? 256;
-  const train = dataset.split('train');
-  const calibration: tf.Tensor4D[] = [];
-  const perEpoch = train.batchCount(calibSize, { dropLast: true });
-  for (let i = 0; i < Math.min(calibCount, perEpoch); i++) {
-    const b = train.batch(i, calibSize, { seed: opts.seed ?? 12345, epoch: 0, dropLast: true });
-    calibration.push(tf.tensor4d(b.images, [b.size, b.height, b.width, 3]));
-  }
-  const splitName = opts.split ?? 'heldout';
-  if (!dataset.splitNames.includes(splitName)) {
-    throw new UserError(`dataset "${dataset.name}" has no ${splitName} split to evaluate sub-networks on`);
-  }
-  const split = dataset.split(splitName);
-  const total = Math.min(split.size, opts.limit ?? split.size);
-  if (total === 0) throw new UserError(`the ${splitName} split of dataset "${dataset.name}" is empty; sub-networks cannot be scored`);
-  const heldOut: HeldOutBatch[] = [];
-  for (let start = 0; start < total; start += batchSize) {
-    const indices = Int32Array.from({ length: Math.min(batchSize, total - start) }, (_, i) => start + i);
-    const b = split.get(indices);
-    heldOut.push({
-      images: tf.tensor4d(b.images, [b.size, b.height, b.width, 3]),
-      ...(b.labels ? { labels: b.labels } : {}),
-      ...(b.depth ? { depth: b.depth } : {}),
-    });
-  }
+  const images = evaluationImages(opts);
+  const total = images.total;
+  const calibration = images.calibration.map((b) => tf.tensor4d(b.images, [b.size, b.height, b.width, 3]));
+  const heldOut: HeldOutBatch[] = images.heldOut.map((b) => ({
+    images: tf.tensor4d(b.images, [b.size, b.height, b.width, 3]),
+    ...(b.labels ? { labels: b.labels } : {}),
+    ...(b.depth ? { depth: b.depth } : {}),
+  }));
 
   const score = (slim: SlimNetwork): Evaluation => {
     if (spec.task === 'classification') {

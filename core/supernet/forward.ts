@@ -6,8 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ResolvedLayer } from '../arch/index.ts';
-import type { BatchPlan, BnGroups, LayerPlan } from './plan.ts';
-import { activate, batchNorm, centerCrop, channelMoments, fitChannels, hardSigmoid, subsample, upsampleNearest } from './ops.ts';
+import { trainingBatchNorm } from './batch-norm.ts';
+import type { BatchPlan, LayerPlan } from './plan.ts';
+import { activate, batchNorm, centerCrop, fitChannels, hardSigmoid, subsample, upsampleNearest } from './ops.ts';
 import { BN_EPSILON, type SupernetWeights } from './weights.ts';
 
 export interface MaskedForwardOptions {
@@ -80,15 +81,10 @@ function convLayer(
     if (full.bn) {
       const gamma = weights.get(`${full.id}.gamma`) as unknown as tf.Tensor1D;
       const beta = weights.get(`${full.id}.beta`) as unknown as tf.Tensor1D;
-      if (opts.training && opts.plan.bnGroups) {
-        const { mean, variance, groupMean, groupVariance } = groupMoments(y, opts.plan.bnGroups);
-        const g = opts.plan.bnGroups.first;
-        opts.onBatchStats?.(full.id, rowOf(groupMean, g), rowOf(groupVariance, g));
-        y = batchNorm(y, mean, variance, gamma, beta, BN_EPSILON);
-      } else if (opts.training) {
-        const { mean, variance } = channelMoments(y);
-        opts.onBatchStats?.(full.id, mean, variance);
-        y = batchNorm(y, mean, variance, gamma, beta, BN_EPSILON);
+      if (opts.training) {
+        const bn = trainingBatchNorm(y, gamma, beta, BN_EPSILON, opts.plan.bnGroups);
+        opts.onBatchStats?.(full.id, bn.mean, bn.variance);
+        y = bn.out;
       } else {
         const mean = weights.get(`${full.id}.mean`) as unknown as tf.Tensor1D;
         const variance = weights.get(`${full.id}.variance`) as unknown as tf.Tensor1D;
@@ -106,23 +102,6 @@ function convLayer(
     y = y ? (tf.add(y, bypass) as tf.Tensor4D) : bypass;
   }
   return y ?? tf.zeros([x.shape[0], Math.ceil(x.shape[1] / full.stride), Math.ceil(x.shape[2] / full.stride), z]);
-}
-
-/**
- * Per-group BN moments (two-pass variance): `mean`/`variance` are [N,1,1,C], each image's group statistics;
- * `groupMean`/`groupVariance` are [G,C].
- */
-function groupMoments(y: tf.Tensor4D, groups: BnGroups): { mean: tf.Tensor4D; variance: tf.Tensor4D; groupMean: tf.Tensor2D; groupVariance: tf.Tensor2D } {
-  const [n, , , c] = y.shape;
-  const groupMean = tf.matMul(groups.average, tf.mean(y, [1, 2]) as tf.Tensor2D);
-  const mean = tf.reshape(tf.matMul(groups.assign, groupMean), [n, 1, 1, c]) as tf.Tensor4D;
-  const groupVariance = tf.matMul(groups.average, tf.mean(tf.square(tf.sub(y, mean)), [1, 2]) as tf.Tensor2D);
-  const variance = tf.reshape(tf.matMul(groups.assign, groupVariance), [n, 1, 1, c]) as tf.Tensor4D;
-  return { mean, variance, groupMean: groupMean as tf.Tensor2D, groupVariance: groupVariance as tf.Tensor2D };
-}
-
-function rowOf(m: tf.Tensor2D, row: number): tf.Tensor1D {
-  return tf.reshape(tf.slice(m, [row, 0], [1, m.shape[1]]), [m.shape[1]]);
 }
 
 function squeezeExcite(weights: SupernetWeights, x: tf.Tensor4D, plan: LayerPlan): tf.Tensor4D {

@@ -41,6 +41,24 @@ export function top1Correct(logits: tf.Tensor2D, labels: Int32Array): number {
   return correct;
 }
 
+/** Correct top-1 predictions of host logits [N, classes] (row-major); ties go to the first maximum, as tf.argMax. */
+export function top1CorrectOfLogits(logits: Float32Array, classes: number, labels: Int32Array): number {
+  let correct = 0;
+  for (let i = 0; i < labels.length; i++) {
+    let best = 0;
+    let bestValue = logits[i * classes] as number;
+    for (let c = 1; c < classes; c++) {
+      const v = logits[i * classes + c] as number;
+      if (v > bestValue) {
+        bestValue = v;
+        best = c;
+      }
+    }
+    if (best === labels[i]) correct++;
+  }
+  return correct;
+}
+
 export interface DepthSums {
   pixels: number;
   squaredError: number;
@@ -50,6 +68,11 @@ export interface DepthSums {
 /** Accumulates depth metrics of a batch: `logPred` [N,H,W,1] log-depth, `depth` metres. */
 export function depthSums(logPred: tf.Tensor4D, depth: Float32Array): DepthSums {
   return depthSumsOf(tf.tidy(() => tf.exp(logPred).dataSync() as Float32Array), depth);
+}
+
+/** depthSums of host log-depth predictions (same layout as `depth`), e.g. an ONNX Runtime output. */
+export function depthSumsOfLogDepth(logPred: Float32Array, depth: Float32Array): DepthSums {
+  return depthSumsOf(logPred.map(Math.exp), depth);
 }
 
 /** depthSums of predictions already in metres (e.g. the exp of a .tflite model's log-depth output). */

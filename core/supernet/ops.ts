@@ -1,9 +1,10 @@
 /**
  * Small tensor helpers shared by the masked super-network and the slim network. Every op here has a gradient in
- * tfjs 4.22 on all backends we use (no fused ops, no strided slices).
+ * tfjs 4.22 on all backends we use (no tf.fused ops, no strided slices; hard-swish/sigmoid from fused-ops.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Activation } from '../arch/index.ts';
+import { hardSigmoid, hardSwish } from '../tensor/fused-ops.ts';
 
 export function activate(x: tf.Tensor4D, act: Activation): tf.Tensor4D;
 export function activate(x: tf.Tensor2D, act: Activation): tf.Tensor2D;
@@ -14,16 +15,13 @@ export function activate(x: tf.Tensor, act: Activation): tf.Tensor {
     case 'relu6':
       return tf.relu6(x);
     case 'hswish':
-      return tf.mul(x, hardSigmoid(x));
+      return hardSwish(x);
     case 'none':
       return x;
   }
 }
 
-/** relu6(x + 3) / 6 */
-export function hardSigmoid<T extends tf.Tensor>(x: T): T {
-  return tf.mul(tf.relu6(tf.add(x, 3)), 1 / 6);
-}
+export { hardSigmoid };
 
 /** The centre k×k taps of a [K,K,…] kernel (superkernel). */
 export function centerCrop(kernel: tf.Tensor4D, k: number): tf.Tensor4D {

@@ -57,12 +57,21 @@ export class Optimizer {
    * Returns the global gradient norm before clipping.
    */
   apply(grads: tf.NamedTensorMap, lr: number, clipNorm = 0): number {
+    return this.applyHost(
+      this.params.map((p, i) => {
+        const gt = grads[p.variable.name];
+        return gt ? (gt.dataSync() as Float32Array) : new Float32Array((this.values[i] as Float32Array).length);
+      }),
+      lr,
+      clipNorm,
+    );
+  }
+
+  /** `apply` with host gradients, one array per parameter in `params` order (e.g. reduced over workers). */
+  applyHost(host: readonly Float32Array[], lr: number, clipNorm = 0): number {
     const { momentum, rmsDecay, rmsEpsilon, weightDecay } = this.config;
     const sgd = this.config.name === 'sgd';
-    const host = this.params.map((p, i) => {
-      const gt = grads[p.variable.name];
-      return gt ? (gt.dataSync() as Float32Array) : new Float32Array((this.values[i] as Float32Array).length);
-    });
+    if (host.length !== this.params.length) throw new Error(`${host.length} gradients for ${this.params.length} parameters`);
     let sumSquares = 0;
     for (const g of host) for (let j = 0; j < g.length; j++) sumSquares += (g[j] as number) * (g[j] as number);
     const norm = Math.sqrt(sumSquares);

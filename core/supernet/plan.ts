@@ -46,6 +46,10 @@ export interface BnGroups {
   average: tf.Tensor2D;
   /** The group of image 0 (whose statistics update the BN moving averages). */
   first: number;
+  /** Images in each group (host copy of what `average` divides by). */
+  sizes: readonly number[];
+  /** Dense group index (0…G−1, the rows of `average`) of each image. */
+  imageGroups: readonly number[];
 }
 
 export interface BatchPlan {
@@ -78,22 +82,46 @@ export function resolveCached(spec: NetworkSpec, subnet: SubnetConfig): Resolved
   return hit;
 }
 
-/**
- * Plans a batch; `subnets` has one entry per image (undefined entries, or no array, mean the full network).
- * `bnGroups`: a group index per image for training-time BN statistics (see BnGroups; one group: whole batch).
- */
-export function planBatch(
-  spec: NetworkSpec,
-  n: number,
-  subnets?: ReadonlyArray<SubnetConfig | undefined>,
-  bnGroups?: readonly number[],
-): BatchPlan {
+function resolvedImages(spec: NetworkSpec, n: number, subnets?: ReadonlyArray<SubnetConfig | undefined>): ResolvedNetwork[] {
   const full = resolveNetwork(spec);
   const resolved: ResolvedNetwork[] = [];
   for (let i = 0; i < n; i++) {
     const s = subnets?.[i];
     resolved.push(s ? resolveCached(spec, s) : full);
   }
+  return resolved;
+}
+
+/**
+ * Ids of the conv/dwconv/SE layers that no image of the batch runs (M = 0 or an identity layer for every image):
+ * LayerPlan.skip. A shard of a batch (data-parallel training) plans with its whole batch's set, so that every shard
+ * runs the same layers (and BN statistics synchronized across shards cover the same images as in one thread).
+ */
+export function layersNobodyRuns(spec: NetworkSpec, n: number, subnets?: ReadonlyArray<SubnetConfig | undefined>): Set<string> {
+  const resolved = resolvedImages(spec, n, subnets);
+  const skipped = new Set<string>();
+  resolveNetwork(spec).layers.forEach((layer, j) => {
+    if (layer.op !== 'conv' && layer.op !== 'dwconv' && layer.op !== 'se') return;
+    // identity: also a layer nobody reads (dead branch)
+    if (resolved.every((r) => { const l = r.layers[j] as ResolvedLayer; return l.filters === 0 || l.identity; })) skipped.add(layer.id);
+  });
+  return skipped;
+}
+
+/**
+ * Plans a batch; `subnets` has one entry per image (undefined entries, or no array, mean the full network).
+ * `bnGroups`: a group index per image for training-time BN statistics (see BnGroups; one group: whole batch).
+ * `skip`: the layers to skip (default: layersNobodyRuns of this batch).
+ */
+export function planBatch(
+  spec: NetworkSpec,
+  n: number,
+  subnets?: ReadonlyArray<SubnetConfig | undefined>,
+  bnGroups?: readonly number[],
+  skip: ReadonlySet<string> = layersNobodyRuns(spec, n, subnets),
+): BatchPlan {
+  const full = resolveNetwork(spec);
+  const resolved = resolvedImages(spec, n, subnets);
   const owned: tf.Tensor[] = [];
   const mask = (data: Float32Array, channels: number): tf.Tensor4D => {
     const t = tf.tensor4d(data, [n, 1, 1, channels]);
@@ -104,7 +132,7 @@ export function planBatch(
     const per = resolved.map((r) => r.layers[j] as ResolvedLayer);
     const plan: LayerPlan = { full: fullLayer, skip: false, kernels: [{ size: fullLayer.fullKernel }], bypass: 'none' };
     if (fullLayer.op !== 'conv' && fullLayer.op !== 'dwconv' && fullLayer.op !== 'se') return plan;
-    plan.skip = per.every((l) => l.filters === 0 || l.identity); // identity: also a layer nobody reads (dead branch)
+    plan.skip = skip.has(fullLayer.id);
     const sizes = [...new Set(per.map((l) => l.kernel))].sort((a, b) => a - b);
     plan.kernels = sizes.map((size) => {
       if (sizes.length === 1) return { size };
@@ -175,5 +203,5 @@ function groupMatrices(group: readonly number[], n: number, owned: tf.Tensor[]):
   const a = tf.tensor2d(assign, [n, g]);
   const b = tf.tensor2d(average, [g, n]);
   owned.push(a, b);
-  return { assign: a, average: b, first: index.get(group[0] as number) as number };
+  return { assign: a, average: b, first: index.get(group[0] as number) as number, sizes, imageGroups: group.map((id) => index.get(id) as number) };
 }

@@ -17,7 +17,7 @@ export async function cli(...args: string[]): Promise<CliOutcome> {
   const out: string[] = [];
   const err: string[] = [];
   const program = new Command().name('netadapt').exitOverride().configureOutput({ writeOut: (s) => out.push(s), writeErr: (s) => err.push(s) });
-  registerCommands(program);
+  await registerCommands(program); // commands load on demand (app/cli/commands/index.ts)
   const saved = { log: console.log, error: console.error, out: process.stdout.write, err: process.stderr.write };
   console.log = (...parts: unknown[]) => void out.push(`${parts.map(String).join(' ')}\n`);
   console.error = (...parts: unknown[]) => void err.push(`${parts.map(String).join(' ')}\n`);

@@ -40,6 +40,9 @@ describe('layer rule', () => {
 
   it('keeps core/arch pure and the renderer on the browser-safe contract (the .svelte files too)', () => {
     expect(layerViolation('core/arch/x.ts', 'core/supernet/weights.ts', false)).toMatch(/core\/arch\/ may import only/);
+    // The super-network scores in ONNX Runtime through core/export; export stays below the super-network.
+    expect(layerViolation('core/supernet/x.ts', 'core/export/onnx/network.ts', false)).toBeUndefined();
+    expect(layerViolation('core/export/x.ts', 'core/supernet/weights.ts', true)).toMatch(/core\/export\/ may import only/);
     expect(layerViolation('renderer/src/x.ts', 'app/api/engine.ts', true)).toMatch(/renderer\/ may import only renderer\/, app\/api\/contract\//);
     const svelte: string[] = [];
     const walk = (dir: string) => {

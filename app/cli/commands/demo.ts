@@ -14,6 +14,7 @@ import { loadNetwork, resolveNetwork } from '../../../core/arch/index.ts';
 import { UserError, ValidationError } from '../../../core/errors.ts';
 import { SqliteRunStore } from '../../../core/search/run-store.ts';
 import { openWorkspace } from '../../../core/store/workspace.ts';
+import { TRAIN_WORKERS_ENV_VAR } from '../../../core/supernet/training/gradient-workers.ts';
 import { demoTrainConfig } from '../../../core/supernet/training/recipes.ts';
 import { parseSearchConfig } from '../../../pipeline/config.ts';
 import { openJobDataset } from '../../../pipeline/dataset.ts';
@@ -30,6 +31,7 @@ interface DemoOptions {
   epochs: string;
   trainSize: string;
   target: string;
+  workers?: string;
 }
 
 export function register(program: Command): void {
@@ -41,6 +43,7 @@ export function register(program: Command): void {
     .option('--epochs <n>', 'super-network training epochs (the first 2 train the full network alone)', '12')
     .option('--train-size <n>', 'synthetic training images', '6000')
     .option('--target <percent>', 'final latency target, as a percentage of the initial network', '50%')
+    .option('--workers <n>', 'data-parallel training threads (default: one per core, or $NETADAPT_TRAIN_WORKERS)')
     .action(async (options: DemoOptions) => runDemo(options));
 }
 
@@ -59,6 +62,8 @@ async function runDemo(options: DemoOptions): Promise<void> {
   const output = join(dir, 'result');
   const spec = loadNetwork(options.network);
   const epochs = count(options.epochs, '--epochs');
+  // Every training of the demo (super-network, final training) takes its worker count from here.
+  if (options.workers !== undefined) process.env[TRAIN_WORKERS_ENV_VAR] = String(count(options.workers, '--workers'));
   const dataset = `synthetic?trainSize=${count(options.trainSize, '--train-size')}&heldoutSize=1000&testSize=1000`;
   const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
 

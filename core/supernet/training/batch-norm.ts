@@ -7,10 +7,9 @@ import { planBatch } from '../plan.ts';
 import { subnetSliceMasks } from '../slice-masks.ts';
 import type { SupernetWeights } from '../weights.ts';
 
-/** moving = m·moving + (1 − m)·batch on the elements of `mask` (all when absent), on the host. */
-export function movingAverage(moving: tf.Variable, batch: tf.Tensor, m: number, mask?: Uint8Array): void {
+/** moving = m·moving + (1 − m)·b on the elements of `mask` (all when absent), on the host. */
+export function movingAverageHost(moving: tf.Variable, b: Float32Array, m: number, mask?: Uint8Array): void {
   const next = new Float32Array(moving.dataSync() as Float32Array);
-  const b = batch.dataSync() as Float32Array;
   for (let j = 0; j < next.length; j++) {
     if (mask && mask[j] === 0) continue;
     next[j] = m * (next[j] as number) + (1 - m) * (b[j] as number);

@@ -71,6 +71,11 @@ export interface SupernetTrainConfig {
   gradClipNorm: number;
   /** Also checkpoint every this many steps (0: only at the end of each epoch). */
   checkpointEverySteps: number;
+  /**
+   * Data-parallel worker threads, each training a shard of every batch (gradient-workers.ts); 0: the machine's cores.
+   * Results are deterministic for a given count (BN statistics are per shard); a run resumes with its own count.
+   */
+  workers: number;
 }
 
 export const DEFAULT_TRAIN_CONFIG: SupernetTrainConfig = {
@@ -104,6 +109,7 @@ export const DEFAULT_TRAIN_CONFIG: SupernetTrainConfig = {
   widthLossPower: 1,
   gradClipNorm: 0,
   checkpointEverySteps: 0,
+  workers: 0,
 };
 
 /** What a checkpoint written before a field existed was trained with. */
@@ -156,5 +162,8 @@ export function validateTrainConfig(config: SupernetTrainConfig): void {
   }
   for (const key of ['emaDecay', 'bnMomentum', 'momentum', 'rmsDecay'] as const) {
     if (!(config[key] >= 0 && config[key] < 1)) throw new UserError(`training option ${key} must be in [0, 1) (got ${config[key]})`);
+  }
+  if (!(Number.isInteger(config.workers) && config.workers >= 0)) {
+    throw new UserError(`training workers must be a whole number ≥ 0 (0 = one per core; got ${config.workers})`);
   }
 }

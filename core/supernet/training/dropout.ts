@@ -17,9 +17,14 @@ export function classifierDropout(spec: NetworkSpec): DropoutLayer | undefined {
 
 /** Inverted dropout mask [n, channels] for `step`; `salt` keeps the trainings' random streams apart. */
 export function dropoutMask(seed: number, step: number, n: number, dropout: DropoutLayer, salt: number): tf.Tensor2D {
+  return tf.tensor2d(dropoutMaskValues(seed, step, n, dropout, salt), [n, dropout.channels]);
+}
+
+/** The values of dropoutMask, row-major [n, channels]. */
+export function dropoutMaskValues(seed: number, step: number, n: number, dropout: DropoutLayer, salt: number): Float32Array {
   const rng = new Rng(mixSeed(seed, step, salt));
   const data = new Float32Array(n * dropout.channels);
   const keep = 1 / (1 - dropout.rate);
   for (let i = 0; i < data.length; i++) data[i] = rng.next() < dropout.rate ? 0 : keep;
-  return tf.tensor2d(data, [n, dropout.channels]);
+  return data;
 }

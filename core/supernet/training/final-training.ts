@@ -28,6 +28,7 @@ import type { Optimizer } from '../optimizer.ts';
 import { SupernetWeights } from '../weights.ts';
 import { recalibrateBatchNorm } from './batch-norm.ts';
 import { DEFAULT_TRAIN_CONFIG, type SupernetTrainConfig } from './config.ts';
+import { resolveTrainingWorkers } from './gradient-workers.ts';
 import { FINAL_TRAIN_DEFAULTS } from './recipes.ts';
 import { loadTrainingState, saveTrainingState, trainingStateExists, weightTensors } from './resume.ts';
 import { trainSubnetwork } from './subnet-trainer.ts';
@@ -108,6 +109,8 @@ interface FinalStateInfo {
   seconds: number;
   before?: Evaluation;
   done: boolean;
+  /** Data-parallel workers the run trains with (states written before them: 1); a resumed run keeps the count. */
+  workers?: number;
 }
 
 export const FINAL_STATE_DIR = 'state';
@@ -142,6 +145,8 @@ export async function trainDiscoveredNetwork(opts: FinalTrainingOptions): Promis
     saved.restoreWeights(weights);
     optimizerSlot = saved.hasOptimizerState ? saved.optimizerSlot : undefined;
     ({ step, losses, info } = saved);
+    // Another worker count continues the run, but no longer exactly as it would have gone on.
+    if (opts.config?.workers) info.workers = resolveTrainingWorkers(opts.config.workers);
     // The plan is part of the state: a resumed run follows the plan it started with.
     phases.splice(0, phases.length, ...info.phases.map((p, i) => ({
       subnet: i === info.phases.length - 1 ? subnet : parseSubnetKey(p.subnet),
@@ -155,7 +160,7 @@ export async function trainDiscoveredNetwork(opts: FinalTrainingOptions): Promis
     weights = opts.mode === 'scratch'
       ? SupernetWeights.init(spec, config.seed)
       : loadSupernetWeights(opts.checkpoint as string, spec);
-    info = { phases: phases.map((p) => ({ subnet: subnetKey(p.subnet), steps: p.steps })), phase: 0, seconds: 0, done: false };
+    info = { phases: phases.map((p) => ({ subnet: subnetKey(p.subnet), steps: p.steps })), phase: 0, seconds: 0, done: false, workers: resolveTrainingWorkers(config.workers) };
   }
 
   const evaluate = async (split: 'heldout' | 'test'): Promise<Evaluation> => {
@@ -204,7 +209,7 @@ export async function trainDiscoveredNetwork(opts: FinalTrainingOptions): Promis
         subnet: phase.subnet,
         dataset,
         steps: phase.steps,
-        config: { ...config, seed: mixSeed(config.seed, phaseIndex, 0xf1a1) },
+        config: { ...config, seed: mixSeed(config.seed, phaseIndex, 0xf1a1), workers: info.workers ?? 1 },
         ...(teacherWeights && distill ? { teacher: { weights: teacherWeights, alpha: distill.alpha, temperature: distill.temperature } } : {}),
         ...(opts.signal ? { signal: opts.signal } : {}),
         startStep: step,

@@ -14,20 +14,18 @@
  * and the optimizer state of an interrupted run continues it exactly (the caller saves it with resume.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { SubnetConfig } from '../../arch/index.ts';
+import { subnetKey, type SubnetConfig } from '../../arch/index.ts';
 import type { Dataset } from '../../data/dataset.ts';
 import { UserError } from '../../errors.ts';
 import { definedOnly } from '../../objects.ts';
 import { checkDatasetFits } from '../dataset-fit.ts';
-import { maskedForward } from '../forward.ts';
-import { classificationLoss, depthLoss, distillationLoss } from '../losses.ts';
 import { Optimizer } from '../optimizer.ts';
-import { planBatch, type BatchPlan } from '../plan.ts';
 import { subnetSliceMasks, type SliceMasks } from '../slice-masks.ts';
 import type { SupernetWeights } from '../weights.ts';
-import { movingAverage } from './batch-norm.ts';
+import { movingAverageHost } from './batch-norm.ts';
 import { DEFAULT_TRAIN_CONFIG, learningRate, type SupernetTrainConfig } from './config.ts';
-import { classifierDropout, dropoutMask } from './dropout.ts';
+import { classifierDropout, dropoutMaskValues } from './dropout.ts';
+import { gradientEngine, resolveTrainingWorkers } from './gradient-workers.ts';
 import { runTrainingLoop } from './loop.ts';
 
 export interface DistillationTeacher {
@@ -116,64 +114,43 @@ export async function trainSubnetwork(opts: SubnetTrainingOptions): Promise<Subn
   if (opts.optimizerState) optimizer.restore(opts.optimizerState);
   const frozen = freezeOutsideSlice(optimizer, masks);
 
-  const plan = planBatch(spec, batchSize, Array.from({ length: batchSize }, () => subnet));
-  const teacherPlan: BatchPlan | undefined = opts.teacher && opts.teacher.alpha > 0
-    ? planBatch(spec, batchSize, opts.teacher.subnet ? Array.from({ length: batchSize }, () => opts.teacher?.subnet) : undefined)
-    : undefined;
   const dropout = classifierDropout(spec);
+  const workers = resolveTrainingWorkers(config.workers);
+  const engine = await gradientEngine(weights, workers);
+  const teacher = opts.teacher && opts.teacher.alpha > 0 ? opts.teacher : undefined;
+  // Every step trains the same sub-network: the shards' plans are built once for this key.
+  const planKey = `subnet:${subnetKey(subnet)}|teacher:${teacher?.subnet ? subnetKey(teacher.subnet) : teacher ? 'full' : 'none'}`;
 
   const losses: number[] = [];
-  const runStep = (step: number): number => {
+  const runStep = async (step: number): Promise<number> => {
     const epoch = Math.floor(step / stepsPerEpoch);
     const batch = train.batch(step % stepsPerEpoch, batchSize, { seed: config.seed, epoch, dropLast: true });
     const lr = learningRate(config, step, stepsPerEpoch);
-    const stats: { id: string; mean: tf.Tensor1D; variance: tf.Tensor1D }[] = [];
-    let loss = NaN;
-    try {
-      tf.tidy(() => {
-        const x = tf.tensor4d(batch.images, [batchSize, batch.height, batch.width, 3]);
-        const mask = dropout ? dropoutMask(config.seed, step, batchSize, dropout, DROPOUT_SALT) : undefined;
-        const teacherOut = teacherPlan && opts.teacher
-          ? maskedForward(opts.teacher.weights, x, { training: false, plan: teacherPlan })
-          : undefined;
-        const target = spec.task === 'classification'
-          ? tf.tensor1d(batch.labels as Int32Array, 'int32')
-          : tf.tensor4d(batch.depth as Float32Array, [batchSize, batch.height, batch.width, 1]);
-        const { value, grads } = tf.variableGrads(() => {
-          const out = maskedForward(weights, x, {
-            training: true,
-            plan,
-            ...(mask ? { dropoutMask: mask } : {}),
-            onBatchStats: (id, mean, variance) => stats.push({ id, mean: tf.keep(mean), variance: tf.keep(variance) }),
-          });
-          const alpha = opts.teacher?.alpha ?? 0;
-          if (spec.task === 'classification') {
-            return teacherOut
-              ? distillationLoss(out as tf.Tensor2D, teacherOut as tf.Tensor2D, target as tf.Tensor1D, {
-                alpha,
-                temperature: opts.teacher?.temperature ?? 1,
-                labelSmoothing: config.labelSmoothing,
-              })
-              : classificationLoss(out as tf.Tensor2D, target as tf.Tensor1D, config.labelSmoothing);
-          }
-          const gt = depthLoss(out as tf.Tensor4D, target as tf.Tensor4D, config.depthLoss);
-          if (!teacherOut) return gt;
-          const l1 = tf.mean(tf.abs(tf.sub(out, teacherOut)));
-          return tf.add(tf.mul(gt, 1 - alpha), tf.mul(l1, alpha)) as tf.Scalar;
-        }, weights.trainable());
-        loss = value.dataSync()[0] as number;
-        optimizer.apply(grads, lr);
-        frozen.restore();
-        for (const s of stats) {
-          const name = `${s.id}.mean`;
-          movingAverage(weights.get(name), s.mean, config.bnMomentum, masks.get(name));
-          movingAverage(weights.get(`${s.id}.variance`), s.variance, config.bnMomentum, masks.get(`${s.id}.variance`));
-        }
-      });
-    } finally {
-      for (const s of stats) tf.dispose([s.mean, s.variance]);
+    const result = await engine.compute(weights, {
+      n: batchSize,
+      height: batch.height,
+      width: batch.width,
+      images: batch.images,
+      ...(batch.labels ? { labels: batch.labels } : {}),
+      ...(batch.depth ? { depth: batch.depth } : {}),
+      subnets: new Array<SubnetConfig>(batchSize).fill(subnet),
+      ...(dropout ? { dropoutMask: dropoutMaskValues(config.seed, step, batchSize, dropout, DROPOUT_SALT) } : {}),
+      lossScale: 1,
+      labelSmoothing: config.labelSmoothing,
+      depthLoss: config.depthLoss,
+      ...(teacher ? { teacher: { alpha: teacher.alpha, temperature: teacher.temperature, ...(teacher.subnet ? { subnet: teacher.subnet } : {}) } } : {}),
+      planKey,
+    }, teacher?.weights);
+    const loss = result.loss;
+    if (!Number.isFinite(loss)) return loss;
+    optimizer.applyHost(result.perParam, lr);
+    frozen.restore();
+    for (const s of result.stats) {
+      const name = `${s.id}.mean`;
+      movingAverageHost(weights.get(name), s.mean, config.bnMomentum, masks.get(name));
+      movingAverageHost(weights.get(`${s.id}.variance`), s.variance, config.bnMomentum, masks.get(`${s.id}.variance`));
     }
-    if (Number.isFinite(loss)) losses.push(loss);
+    losses.push(loss);
     return loss;
   };
   try {
@@ -191,8 +168,6 @@ export async function trainSubnetwork(opts: SubnetTrainingOptions): Promise<Subn
     });
     return { losses, steps: result.step, ...(result.interrupted ? { interrupted: true } : {}) };
   } finally {
-    plan.dispose();
-    teacherPlan?.dispose();
     optimizer.dispose();
   }
 }

@@ -7,22 +7,19 @@
  * come from mixSeed(seed, step, …), and weights, BN statistics, optimizer slots and EMA weights are saved bit-exactly
  * (resume.ts). A run resumed from a checkpoint therefore reproduces the uninterrupted run's losses.
  */
-import * as tf from '@tensorflow/tfjs';
 import type { NetworkSpec, SearchSpace, SubnetConfig } from '../../arch/index.ts';
 import { searchSpace } from '../../arch/index.ts';
 import type { Batch, Dataset, Split } from '../../data/dataset.ts';
 import { UserError } from '../../errors.ts';
 import { definedOnly, pickDefined } from '../../objects.ts';
 import { checkDatasetFits } from '../dataset-fit.ts';
-import { maskedForward } from '../forward.ts';
-import { classificationLoss, depthLoss } from '../losses.ts';
 import { Optimizer } from '../optimizer.ts';
-import { planBatch } from '../plan.ts';
 import { sampleBatchSubnets, widthGroups } from '../sampling.ts';
 import { SupernetWeights } from '../weights.ts';
-import { movingAverage } from './batch-norm.ts';
+import { movingAverageHost } from './batch-norm.ts';
 import { DEFAULT_TRAIN_CONFIG, FIXED_ON_RESUME, LEGACY_CONFIG, learningRate, samplingOptions, validateTrainConfig, type SupernetTrainConfig } from './config.ts';
-import { classifierDropout, dropoutMask, type DropoutLayer } from './dropout.ts';
+import { classifierDropout, dropoutMaskValues, type DropoutLayer } from './dropout.ts';
+import { gradientEngine, resolveTrainingWorkers } from './gradient-workers.ts';
 import { runTrainingLoop, trainingDiverged } from './loop.ts';
 import { loadTrainingState, saveTrainingState, trainingStateExists, type TrainingStateRecord } from './resume.ts';
 
@@ -127,7 +124,10 @@ export class SupernetTrainer {
         fixed: pickDefined(given, FIXED_ON_RESUME),
         legacy: legacyState,
       });
-      const config: SupernetTrainConfig = { ...saved.info.config, ...pickDefined(given, ['epochs', 'checkpointEverySteps']) };
+      // Checkpoints written before data-parallel training were trained in one thread; another count continues the
+      // run, but no longer exactly as it would have gone on.
+      const config: SupernetTrainConfig = { ...({ workers: 1 } as Partial<SupernetTrainConfig>), ...saved.info.config, ...pickDefined(given, ['epochs', 'checkpointEverySteps', 'workers']) };
+      config.workers = resolveTrainingWorkers(config.workers);
       const weights = SupernetWeights.init(opts.spec, config.seed);
       try {
         saved.restoreWeights(weights);
@@ -152,6 +152,7 @@ export class SupernetTrainer {
     }
     const config: SupernetTrainConfig = { ...DEFAULT_TRAIN_CONFIG, ...definedOnly(given) };
     validateTrainConfig(config);
+    config.workers = resolveTrainingWorkers(config.workers);
     return new SupernetTrainer(opts, config, SupernetWeights.init(opts.spec, config.seed));
   }
 
@@ -173,56 +174,45 @@ export class SupernetTrainer {
     return sampleBatchSubnets(this.space, n, this.config.seed, step, samplingOptions(this.config));
   }
 
-  /** Runs one training step on the batch of the current step; returns its loss. */
-  trainStep(): number {
+  /** Runs one training step on the batch of the current step (its shards on `config.workers` threads); returns its loss. */
+  async trainStep(): Promise<number> {
     const step = this.step;
     const batch = this.batchAt(step);
     const n = batch.size;
     const subnets = this.subnetsAt(step, n);
     const groups = subnets && this.config.bnGroups > 1 ? widthGroups(this.space, subnets, this.config.bnGroups) : undefined;
-    const plan = planBatch(this.spec, n, subnets, groups);
     const lr = learningRate(this.config, step, this.stepsPerEpoch);
-    const stats: { id: string; mean: tf.Tensor1D; variance: tf.Tensor1D }[] = [];
-    let loss = NaN;
-    try {
-      tf.tidy(() => {
-        const x = tf.tensor4d(batch.images, [n, batch.height, batch.width, 3]);
-        const mask = this.dropout ? dropoutMask(this.config.seed, step, n, this.dropout, DROPOUT_SALT) : undefined;
-        const imageWeights = subnets && this.config.widthLossPower > 0
-          ? tf.tensor1d(subnets.map((c) => relativeWidth(this.space, c) ** this.config.widthLossPower))
-          : undefined;
-        const target = this.spec.task === 'classification'
-          ? tf.tensor1d(batch.labels as Int32Array, 'int32')
-          : tf.tensor4d(batch.depth as Float32Array, [n, batch.height, batch.width, 1]);
-        const { value, grads } = tf.variableGrads(() => {
-          const out = maskedForward(this.weights, x, {
-            training: true,
-            plan,
-            ...(mask ? { dropoutMask: mask } : {}),
-            onBatchStats: (id, mean, variance) => stats.push({ id, mean: tf.keep(mean), variance: tf.keep(variance) }),
-          });
-          return this.spec.task === 'classification'
-            ? classificationLoss(out as tf.Tensor2D, target as tf.Tensor1D, this.config.labelSmoothing, imageWeights)
-            : depthLoss(out as tf.Tensor4D, target as tf.Tensor4D, this.config.depthLoss);
-        }, this.weights.trainable());
-        loss = value.dataSync()[0] as number;
-        this.lastGradNorm = this.optimizer.apply(grads, lr, this.config.gradClipNorm);
-        const m = this.config.bnMomentum;
-        for (const s of stats) {
-          movingAverage(this.weights.get(`${s.id}.mean`), s.mean, m);
-          movingAverage(this.weights.get(`${s.id}.variance`), s.variance, m);
-        }
-        const d = Math.min(this.config.emaDecay, (1 + step) / (10 + step));
-        this.optimizer.values.forEach((w, i) => {
-          const e = this.ema[i] as Float32Array;
-          for (let j = 0; j < e.length; j++) e[j] = d * (e[j] as number) + (1 - d) * (w[j] as number);
-        });
-      });
-    } finally {
-      for (const s of stats) tf.dispose([s.mean, s.variance]);
-      plan.dispose();
-    }
+    const engine = await gradientEngine(this.weights, this.config.workers);
+    const result = await engine.compute(this.weights, {
+      n,
+      height: batch.height,
+      width: batch.width,
+      images: batch.images,
+      ...(batch.labels ? { labels: batch.labels } : {}),
+      ...(batch.depth ? { depth: batch.depth } : {}),
+      ...(subnets ? { subnets } : {}),
+      ...(groups ? { bnGroups: [...groups] } : {}),
+      ...(this.dropout ? { dropoutMask: dropoutMaskValues(this.config.seed, step, n, this.dropout, DROPOUT_SALT) } : {}),
+      ...(subnets && this.config.widthLossPower > 0 && this.spec.task === 'classification'
+        ? { imageWeights: Float32Array.from(subnets, (c) => relativeWidth(this.space, c) ** this.config.widthLossPower) }
+        : {}),
+      lossScale: 1,
+      labelSmoothing: this.config.labelSmoothing,
+      depthLoss: this.config.depthLoss,
+    });
+    const loss = result.loss;
     if (!Number.isFinite(loss)) throw trainingDiverged(step, loss, 'lower the learning rate (--lr)');
+    this.lastGradNorm = this.optimizer.applyHost(result.perParam, lr, this.config.gradClipNorm);
+    const m = this.config.bnMomentum;
+    for (const s of result.stats) {
+      movingAverageHost(this.weights.get(`${s.id}.mean`), s.mean, m);
+      movingAverageHost(this.weights.get(`${s.id}.variance`), s.variance, m);
+    }
+    const d = Math.min(this.config.emaDecay, (1 + step) / (10 + step));
+    this.optimizer.values.forEach((w, i) => {
+      const e = this.ema[i] as Float32Array;
+      for (let j = 0; j < e.length; j++) e[j] = d * (e[j] as number) + (1 - d) * (w[j] as number);
+    });
     this.losses[step] = loss;
     this.step = step + 1;
     return loss;

@@ -20,6 +20,34 @@ function setup(seed = 3) {
 }
 
 describe('SearchOptimizer (MCD)', () => {
+  it('evaluates up to the evaluator\'s concurrency at once, with the same run as one at a time', async () => {
+    const sequential = setup();
+    const one = await sequential.optimizer.start(params({ reduction: 0.1, samplesPerIteration: 7 }));
+    const spec = mobilenet();
+    const store = memoryStore();
+    const inner = new SyntheticEvaluator(spec, { seed: 3, noise: 0.2 });
+    let running = 0;
+    let widest = 0;
+    let tick = 0;
+    const evaluator = {
+      concurrency: 3,
+      async evaluate(config: SubnetConfig): Promise<EvalResult> {
+        running++;
+        widest = Math.max(widest, running);
+        // Finish out of order: later samples sometimes first.
+        await new Promise((resolve) => setTimeout(resolve, (tick++ * 7) % 5));
+        running--;
+        return inner.evaluate(config);
+      },
+    };
+    const optimizer = new SearchOptimizer({ spec, metric: new MacsMetric(spec), evaluator, store });
+    const three = await optimizer.start(params({ reduction: 0.1, samplesPerIteration: 7 }));
+    expect(widest).toBe(3);
+    expect(three.trajectory.map((t) => subnetKey(t.config))).toEqual(one.trajectory.map((t) => subnetKey(t.config)));
+    const scores = (s: typeof store, runId: string) => s.getSamples(runId).map((x) => [x.iteration, x.index, x.score]);
+    expect(scores(store, three.runId)).toEqual(scores(sequential.store, one.runId));
+  });
+
   it('runs to the final target: targets follow the schedule, samples meet them, the best sample is kept', async () => {
     const { store, optimizer } = setup();
     const p = params({ reduction: 0.08, samplesPerIteration: 10 });

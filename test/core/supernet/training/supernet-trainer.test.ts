@@ -76,7 +76,7 @@ describe('super-network training', () => {
     // Always train on step 0's batch: reset the step counter.
     const losses: number[] = [];
     for (let i = 0; i < 12; i++) {
-      losses.push(trainer.trainStep());
+      losses.push(await trainer.trainStep());
       trainer.step = 0;
     }
     trainer.dispose();

@@ -1,0 +1,97 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Rng } from '../../../core/random.ts';
+import { composedBatchNorm, trainingBatchNorm } from '../../../core/supernet/batch-norm.ts';
+import { batchNorm, channelMoments } from '../../../core/supernet/ops.ts';
+import { planBatch } from '../../../core/supernet/plan.ts';
+import { loadNetwork } from '../../../core/arch/index.ts';
+import { useTestBackend } from './backend.ts';
+
+const EPS = 1e-3;
+
+/** The reference: the taped composition (moments per group by slicing its images, then y·scale + shift). */
+function referenceBatchNorm(y: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, group?: number[]): tf.Tensor4D {
+  if (!group) {
+    const { mean, variance } = channelMoments(y);
+    return batchNorm(y, mean, variance, gamma, beta, EPS);
+  }
+  const n = y.shape[0];
+  const rows: tf.Tensor4D[] = [];
+  for (let i = 0; i < n; i++) {
+    const members = group.flatMap((g, j) => (g === group[i] ? [j] : []));
+    const { mean, variance } = channelMoments(tf.gather(y, members) as tf.Tensor4D);
+    rows.push(batchNorm(tf.slice(y, [i, 0, 0, 0], [1, -1, -1, -1]), mean, variance, gamma, beta, EPS));
+  }
+  return tf.concat(rows, 0);
+}
+
+function random(shape: number[], rng: Rng, offset = 0): tf.Tensor {
+  return tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.normal() * 2 + offset), shape);
+}
+
+function maxRelDiff(a: tf.Tensor, b: tf.Tensor): number {
+  const x = a.dataSync();
+  const r = b.dataSync();
+  let diff = 0;
+  let scale = 1e-6;
+  for (let i = 0; i < x.length; i++) {
+    diff = Math.max(diff, Math.abs((x[i] as number) - (r[i] as number)));
+    scale = Math.max(scale, Math.abs(r[i] as number));
+  }
+  return diff / scale;
+}
+
+describe('trainingBatchNorm (fused op with a closed-form gradient)', () => {
+  beforeAll(useTestBackend);
+  const spec = loadNetwork('mobilenet-v3-demo-32');
+
+  const impls = { kernels: trainingBatchNorm, 'tf ops': composedBatchNorm };
+  it.each([
+    { name: 'whole batch', group: undefined },
+    { name: 'four BN groups', group: [2, 0, 1, 1, 3, 0, 2, 2] },
+    { name: 'two unequal groups', group: [0, 0, 0, 0, 0, 1, 1, 0] },
+  ].flatMap((c) => (['kernels', 'tf ops'] as const).flatMap((impl) => [6, 8].map((channels) => ({ ...c, impl, channels })))))(
+    'matches tf.moments + normalize and its gradients: $name ($impl, $channels channels)', ({ group, impl, channels }) => {
+    const trainingBatchNorm = impls[impl];
+    const rng = new Rng(11);
+    const n = 8;
+    // 8 channels take the wasm SIMD path, 6 the JavaScript loops.
+    const y = random([n, 5, 3, channels], rng, 0.7) as tf.Tensor4D;
+    const gamma = random([channels], rng, 1) as tf.Tensor1D;
+    const beta = random([channels], rng) as tf.Tensor1D;
+    const upstream = random([n, 5, 3, channels], rng) as tf.Tensor4D;
+    const plan = planBatch(spec, n, undefined, group);
+    try {
+      const groups = plan.bnGroups;
+      const fused = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+        tf.sum(tf.mul(trainingBatchNorm(a as tf.Tensor4D, b as tf.Tensor1D, c as tf.Tensor1D, EPS, groups).out, upstream));
+      const reference = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+        tf.sum(tf.mul(referenceBatchNorm(a as tf.Tensor4D, b as tf.Tensor1D, c as tf.Tensor1D, group), upstream));
+      const ours = trainingBatchNorm(y, gamma, beta, EPS, groups);
+      expect(maxRelDiff(ours.out, referenceBatchNorm(y, gamma, beta, group))).toBeLessThan(1e-5);
+      const first = group ? group.flatMap((g, j) => (g === group[0] ? [j] : [])) : Array.from({ length: n }, (_, j) => j);
+      const moments = channelMoments(tf.gather(y, first) as tf.Tensor4D);
+      expect(maxRelDiff(ours.mean, moments.mean)).toBeLessThan(1e-5);
+      expect(maxRelDiff(ours.variance, moments.variance)).toBeLessThan(1e-5);
+      const gradsOurs = tf.grads(fused)([y, gamma, beta]);
+      const gradsRef = tf.grads(reference)([y, gamma, beta]);
+      gradsOurs.forEach((g, i) => expect(maxRelDiff(g, gradsRef[i] as tf.Tensor)).toBeLessThan(1e-4));
+    } finally {
+      plan.dispose();
+    }
+  });
+
+  it('leaks no tensors (statistics belong to the caller)', () => {
+    const rng = new Rng(3);
+    const y = random([4, 2, 2, 3], rng) as tf.Tensor4D;
+    const gamma = tf.variable(tf.ones([3]));
+    const beta = tf.variable(tf.zeros([3]));
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => tf.sum(trainingBatchNorm(y, gamma as tf.Variable<tf.Rank.R1>, beta as tf.Variable<tf.Rank.R1>, EPS).out) as tf.Scalar);
+      value.dataSync();
+      tf.dispose(Object.values(grads));
+    });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
