@@ -43,7 +43,7 @@ export function register(program: Command): void {
     .option('--epochs <n>', 'super-network training epochs (the first 2 train the full network alone)', '12')
     .option('--train-size <n>', 'synthetic training images', '6000')
     .option('--target <percent>', 'final latency target, as a percentage of the initial network', '50%')
-    .option('--workers <n>', 'data-parallel training threads (default: one per core, or $NETADAPT_TRAIN_WORKERS)')
+    .option('--workers <n>', 'data-parallel training threads (default: 1, or $NETADAPT_TRAIN_WORKERS)')
     .action(async (options: DemoOptions) => runDemo(options));
 }
 

@@ -36,7 +36,11 @@ export interface BatchGradients {
 /** Overrides the default worker count (e.g. 1 for test runs that start many trainings side by side). */
 export const TRAIN_WORKERS_ENV_VAR = 'NETADAPT_TRAIN_WORKERS';
 
-/** The default number of data-parallel workers: $NETADAPT_TRAIN_WORKERS, else the machine's cores. */
+/**
+ * The default number of data-parallel workers: $NETADAPT_TRAIN_WORKERS, else 1. Not the machine's cores: on the
+ * 2-core machine this was measured on, 2 workers stepped only 1.08× faster than 1 on a quiet machine (0.69× under
+ * load) and the demo trained slower and to a lower accuracy with them (docs/results.md, engine speed).
+ */
 export function defaultTrainingWorkers(env: NodeJS.ProcessEnv = process.env): number {
   const fromEnv = env[TRAIN_WORKERS_ENV_VAR]?.trim();
   if (fromEnv) {
@@ -44,12 +48,17 @@ export function defaultTrainingWorkers(env: NodeJS.ProcessEnv = process.env): nu
     if (!Number.isInteger(n) || n < 1) throw new UserError(`${TRAIN_WORKERS_ENV_VAR}='${fromEnv}' must be a whole number ≥ 1`);
     return n;
   }
+  return 1;
+}
+
+function machineCores(): number {
   return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
 }
 
-/** The worker count a training runs with: the configured one, or the default for 0. */
+/** The worker count a training runs with: the configured one, one per core for 0, else the default. */
 export function resolveTrainingWorkers(configured: number | undefined): number {
-  if (configured === undefined || configured === 0) return defaultTrainingWorkers();
+  if (configured === undefined) return defaultTrainingWorkers();
+  if (configured === 0) return machineCores();
   if (!Number.isInteger(configured) || configured < 1) throw new UserError(`training workers must be a whole number ≥ 0 (0 = one per core; got ${configured})`);
   return configured;
 }

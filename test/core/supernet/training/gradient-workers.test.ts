@@ -6,7 +6,8 @@ import { searchSpace } from '../../../../core/arch/index.ts';
 import { UserError } from '../../../../core/errors.ts';
 import { sampleBatchSubnets } from '../../../../core/supernet/sampling.ts';
 import { subnetSliceMasks } from '../../../../core/supernet/slice-masks.ts';
-import { closeGradientEngines, defaultTrainingWorkers, gradientEngine } from '../../../../core/supernet/training/gradient-workers.ts';
+import { closeGradientEngines, defaultTrainingWorkers, gradientEngine, resolveTrainingWorkers } from '../../../../core/supernet/training/gradient-workers.ts';
+import { availableParallelism } from 'node:os';
 import { shardGradients, splitShard, trainableSizes, type GradientShard } from '../../../../core/supernet/training/shard.ts';
 import { trainSubnetwork } from '../../../../core/supernet/training/subnet-trainer.ts';
 import { SupernetTrainer } from '../../../../core/supernet/training/supernet-trainer.ts';
@@ -175,8 +176,10 @@ describe('data-parallel gradients (2 worker threads)', () => {
 });
 
 describe('worker count', () => {
-  it('defaults to the machine\'s cores, or $NETADAPT_TRAIN_WORKERS, and refuses nonsense', () => {
-    expect(defaultTrainingWorkers({})).toBeGreaterThanOrEqual(1);
+  it('defaults to 1, or $NETADAPT_TRAIN_WORKERS; 0 means one per core; refuses nonsense', () => {
+    expect(defaultTrainingWorkers({})).toBe(1);
+    expect(resolveTrainingWorkers(0)).toBe(availableParallelism());
+    expect(resolveTrainingWorkers(2)).toBe(2);
     expect(defaultTrainingWorkers({ NETADAPT_TRAIN_WORKERS: '3' })).toBe(3);
     expect(() => defaultTrainingWorkers({ NETADAPT_TRAIN_WORKERS: 'many' })).toThrow(UserError);
     const { spec, dataset, config } = resumeFixture();
