@@ -34,7 +34,7 @@ export async function startBrowserUi(options: BrowserUiOptions = {}): Promise<Br
   const staticDir = options.staticDir ?? (await ensureRendererBuilt(options.log));
   const engine = options.engine ?? createDefaultEngine(options);
   const api = createApiServer(engine);
-  const ui = await startUiServer({ api, staticDir, port: options.port, token: options.token });
+  const ui = await startUiServer({ api, staticDir, port: options.port, token: options.token, download: (downloadId) => engine.downloadInfo({ downloadId }) });
   return {
     ui,
     api,
