@@ -17,7 +17,7 @@ const SCREENS = [
   { button: 'Super-network', name: 'super-network', ready: 'text=Throughput' },
   { button: 'Search', name: 'search', ready: 'button:has-text("Start search")' },
   { button: 'Result', name: 'result', ready: '#arch-title' },
-  { button: 'History', name: 'history', ready: 'text=No runs in this workspace yet' },
+  { button: 'History', name: 'history', ready: 'text=Nothing in this workspace yet' },
 ] as const;
 
 describe.skipIf(missing !== undefined)('browser mode (netadapt ui)', () => {
@@ -68,7 +68,7 @@ describe.skipIf(missing !== undefined)('browser mode (netadapt ui)', () => {
     await page.screenshot({ path: screenshotPath('latency-build'), fullPage: true });
     // Done: the progress bar goes and the coverage table shows the host's new table with its entries.
     await expect.poll(() => screen.locator('.progress').count(), { timeout: 90_000 }).toBe(0);
-    const row = screen.locator('[data-testid=coverage-table] tbody tr').filter({ hasText: 'runs=5' });
+    const row = screen.locator('[data-testid=coverage-table] tbody tr').filter({ hasText: '5 runs after 0 warm-up' });
     await expect.poll(() => row.count()).toBe(1);
     const [present] = ((await row.locator('td').nth(2).textContent()) ?? '').split('/').map((n) => Number(n.trim()));
     expect(present).toBeGreaterThan(0);
@@ -108,20 +108,21 @@ describe.skipIf(missing !== undefined)('browser mode (netadapt ui)', () => {
 
   it('shows an inline message for an invalid search configuration and does not start it', async () => {
     await show('Search');
-    const target = page.locator('input[name=targetRatio]');
-    await target.fill('1.5');
-    await expect.poll(() => page.textContent('#targetRatio-error')).toContain('must be below 1');
+    const target = page.locator('input[name=target]');
+    await target.fill('150%');
+    await expect.poll(() => page.textContent('#target-error')).toBe('a percentage must be above 0% and below 100%');
     expect(await target.getAttribute('aria-invalid')).toBe('true');
     await page.locator('input[name=samplesPerIteration]').fill('abc');
     await page.getByRole('button', { name: 'Start search' }).click();
     await expect.poll(() => page.getByRole('alert').filter({ hasText: 'Fix the highlighted fields' }).count()).toBe(1);
-    expect(await page.textContent('#samplesPerIteration-error')).toMatch(/expected number/i);
+    // Messages in words, with the allowed range.
+    expect(await page.textContent('#samplesPerIteration-error')).toBe('must be a whole number from 1 to 10000');
     // The invalid form was not sent: no search job appeared.
-    expect(await page.locator('.jobs .job-name', { hasText: 'startSearch' }).count()).toBe(0);
+    expect(await page.locator('.jobs [data-job-method=startSearch]').count()).toBe(0);
     await page.screenshot({ path: screenshotPath('search-invalid'), fullPage: true });
-    await target.fill('0.5');
-    await page.locator('input[name=samplesPerIteration]').fill('50');
-    await expect.poll(() => page.locator('#targetRatio-error').count()).toBe(0);
+    await target.fill('50%');
+    await page.locator('input[name=samplesPerIteration]').fill('8');
+    await expect.poll(() => page.locator('#target-error').count()).toBe(0);
   });
 
   it('shows the architecture table of a zoo network, with removed layers and bypasses marked', async () => {
@@ -226,13 +227,14 @@ describe.skipIf(missing !== undefined)('a small search from the Search screen', 
     const { page, problems } = await openPage(browser, app.url);
     await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'Search', exact: true }).click();
     await page.locator('select[name=evaluator]').selectOption('synthetic');
-    await page.locator('input[name=targetRatio]').fill('0.8');
+    await page.locator('select[name=metric]').selectOption('macs');
+    await page.locator('input[name=target]').fill('80%');
     await page.locator('input[name=samplesPerIteration]').fill('6');
     await page.locator('input[name=layersPerSample]').fill('2');
     await page.locator('input[name=maxIterations]').fill('10');
     await page.getByRole('button', { name: 'Start search' }).click();
-    await expect.poll(() => page.getByRole('status').filter({ hasText: 'search finished' }).count(), { timeout: 90_000 }).toBe(1);
-    const iterations = await page.locator('table.data tbody tr').count();
+    await expect.poll(() => page.locator('[data-testid=search-status]').textContent(), { timeout: 90_000 }).toMatch(/^finished/);
+    const iterations = await page.locator('[data-testid=iterations-table] tbody tr').count();
     expect(iterations).toBeGreaterThan(1);
     // The trajectory plot has one marker per finished iteration (the initial network included).
     expect(await page.locator('figure.plot').first().locator('circle.marker').count()).toBe(iterations);
@@ -242,8 +244,11 @@ describe.skipIf(missing !== undefined)('a small search from the Search screen', 
 
     await page.getByRole('button', { name: 'Open result' }).click();
     await page.waitForSelector('.arch-table');
-    expect(await page.textContent('.facts')).toContain('macs');
-    await page.getByRole('button', { name: 'Export JSON' }).click();
+    expect(await page.textContent('[data-testid=result-summary]')).toContain('MACs');
+    // A dry run's score is not shown as an accuracy.
+    expect(await page.textContent('[data-testid=result-summary]')).toContain('(synthetic)');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download network JSON' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/\.subnet\.json$/);
     await expect.poll(() => page.locator('ul[role=status] li').count()).toBe(1);
     expect(await page.textContent('ul[role=status]')).toMatch(/\.subnet\.json/);
     await page.screenshot({ path: screenshotPath('result-run'), fullPage: true });
