@@ -28,6 +28,7 @@ const MINUTES = 60_000;
 /** A screenshot for docs/screens (and test-artifacts/screens). */
 async function shoot(page: Page, name: string): Promise<void> {
   const path = screenshotPath(name);
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path, fullPage: true });
   mkdirSync(DOCS_SCREENS, { recursive: true });
   copyFileSync(path, join(DOCS_SCREENS, `${name}.png`));
