@@ -3,6 +3,7 @@
  * options. The Android profiler (adb + benchmark_model) and the host profiler (a TFLite runtime on this computer)
  * both implement it, so the latency-table builder, lazy profiling and validation work the same with or without a phone.
  */
+import { UserError } from '../core/errors.ts';
 import { median } from '../core/stats.ts';
 import { canonicalRuntimeOptions } from './store/runtime-options.ts';
 
@@ -10,6 +11,31 @@ export interface ModelToMeasure {
   /** Caller's key (a layer signature, or a sub-network key). */
   key: string;
   bytes: Uint8Array;
+  /** Multiply-accumulates of the model, when known (a phone derives the model's time limit from them). */
+  macs?: number;
+}
+
+/** One model could not be measured; `reason` is a short cause ('timeout', 'cut-off', 'bad-output', ...). */
+export class ModelMeasurementError extends UserError {
+  constructor(
+    readonly reason: string,
+    message: string,
+    details: readonly string[] = [],
+  ) {
+    super(message, details);
+  }
+}
+
+/** The conditions of one measured batch on a phone (see latency/android/device/thermal.ts). */
+export interface BatchConditionsReport {
+  serial: string;
+  models: number;
+  attempt: number;
+  verdict: 'stable' | 'throttled-remeasured' | 'throttled-kept';
+  reasons: string[];
+  before: Record<string, unknown>;
+  after: Record<string, unknown>;
+  cooldownMs: number;
 }
 
 export interface Measurement {
@@ -28,6 +54,10 @@ export interface MeasureCallbacks {
   onResult: (key: string, measurement: Measurement) => void;
   /** Called for a model that failed (bad output, runtime error) — the others go on. */
   onFailure?: (key: string, error: Error) => void;
+  /** Called every few seconds while one model takes long: how long it has run and its time limit. */
+  onWaiting?: (key: string, elapsedMs: number, limitMs: number) => void;
+  /** Called after each batch with the phone's clocks and temperatures around it (phones only). */
+  onBatchConditions?: (report: BatchConditionsReport) => void;
   signal?: AbortSignal;
 }
 
@@ -38,6 +68,8 @@ export interface Profiler {
   readonly fingerprint: Readonly<Record<string, unknown>>;
   /** Canonical runtime options string (threads, mask, warmup, runs) — part of every entry's key. */
   readonly runtimeOptions: string;
+  /** The adb serial of a phone (absent for the host). */
+  readonly serial?: string;
   /** Measures the models in order; resolves when all are done (or throws when the device is lost). */
   measure(models: readonly ModelToMeasure[], callbacks: MeasureCallbacks): Promise<void>;
   close?(): Promise<void>;
@@ -48,10 +80,18 @@ export interface RuntimeOptions {
   warmupRuns: number;
   numRuns: number;
   cpuMask?: string;
+  /** 'xnnpack' (default), 'cpu', 'gpu' or 'nnapi': tables of different delegates are different tables. */
+  delegate?: string;
 }
 
 export function formatRuntimeOptions(options: RuntimeOptions): string {
-  return canonicalRuntimeOptions({ threads: options.threads, mask: options.cpuMask ?? 'all', warmup: options.warmupRuns, runs: options.numRuns });
+  return canonicalRuntimeOptions({
+    threads: options.threads,
+    mask: options.cpuMask ?? 'all',
+    warmup: options.warmupRuns,
+    runs: options.numRuns,
+    delegate: options.delegate ?? 'xnnpack',
+  });
 }
 
 

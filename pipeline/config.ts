@@ -3,7 +3,7 @@
  * relative to the file's folder and stored absolute with the run, so `--resume` works from any directory.
  *
  *   { "network": "mobilenet-v1-32", "dataset": "synthetic", "metric": "macs", "target": "50%",
- *     "algorithm": "mcd", "J": 27, "L": 4, "reduction": "3%", "decay": 0.98, "seed": 1,
+ *     "algorithm": "mcd", "J": 27, "L": 4, "mcdShrink": "stop-at-target", "reduction": "3%", "decay": 0.98, "seed": 1,
  *     "budget": { "maxIterations": 100 }, "workspace": "./workspace/netadapt.sqlite",
  *     "checkpoint": "./checkpoints/mnv1", "output": "./out", "evaluator": { "kind": "supernet" },
  *     "finalTraining": { "mode": "supernet", "epochs": 2, "distill": true } }
@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { ValidationError } from '../core/errors.ts';
 import { DEFAULT_PARAMS } from '../core/search/optimizer.ts';
 import { parseFinalTarget, parsePercent } from '../core/search/targets.ts';
-import type { SearchParams } from '../core/search/types.ts';
+import { MCD_SHRINK_MODES, type SearchParams } from '../core/search/types.ts';
 
 const positiveInt = z.int('must be a whole number').min(1, 'must be ≥ 1');
 const percentOrFraction = z.union([
@@ -66,6 +66,13 @@ export const searchConfigSchema = z.strictObject({
   J: positiveInt.default(DEFAULT_PARAMS.samplesPerIteration),
   /** MCD: layers shrunk per sample. */
   L: positiveInt.default(DEFAULT_PARAMS.layersPerSample),
+  /**
+   * MCD: "stop-at-target" shrinks the L chosen layers one step at a time and stops as soon as the iteration's target
+   * is met (a sample may change fewer than L layers); "every-chosen-layer" shrinks all L first (core/search/mcd.ts).
+   */
+  mcdShrink: z
+    .enum(MCD_SHRINK_MODES, { message: `must be one of ${MCD_SHRINK_MODES.map((m) => `"${m}"`).join(', ')}` })
+    .default(DEFAULT_PARAMS.mcdShrink ?? 'stop-at-target'),
   /** Initial per-iteration reduction: a fraction (0.03) or a percentage ("3%") of the initial resource. */
   reduction: percentOrFraction.default(DEFAULT_PARAMS.reduction),
   decay: z.number().gt(0, 'must be > 0').max(1, 'must be ≤ 1').default(DEFAULT_PARAMS.decay),
@@ -171,6 +178,7 @@ export function toSearchParams(config: SearchConfig): SearchParams {
     target: config.deviceTargets ? { kind: 'absolute', value: 1 } : parseFinalTarget(config.target as number | string),
     samplesPerIteration: config.J,
     layersPerSample: config.L,
+    mcdShrink: config.mcdShrink,
     reduction: typeof config.reduction === 'number' ? config.reduction : parsePercent(config.reduction, 'reduction'),
     decay: config.decay,
     seed: config.seed,

@@ -4,10 +4,11 @@ export class ProgressLine {
   private active = false;
   private readonly tty = process.stderr.isTTY === true;
 
-  update(done: number, total: number, label: string, etaSec: number | null = null): void {
+  /** `important`: print even when the last line was printed moments ago (e.g. a model that is taking long). */
+  update(done: number, total: number, label: string, etaSec: number | null = null, important = false): void {
     const now = Date.now();
     const finished = done >= total;
-    if (!this.tty && !finished && now - this.lastPrinted < 5000) return;
+    if (!this.tty && !finished && !important && now - this.lastPrinted < 5000) return;
     if (this.tty && !finished && now - this.lastPrinted < 100) return;
     this.lastPrinted = now;
     const width = 24;

@@ -38,8 +38,8 @@ export interface ResolvedLayer {
   limit: number;
   /**
    * Channels copied from the bypass source: for a plain layer the input channels [M, min(C,T)) (spatially
-   * subsampled by the stride); for a residual projection the block-input channels [0, R) added to the filters'
-   * outputs, R = min(Cb, Z).
+   * subsampled by the stride); for a residual projection every block-input channel [0, Cb), added to the filters'
+   * outputs (Z = max(Cb, M)).
    */
   bypassChannels: number;
   /** True for a block's projection that adds the block input (MobileNetV3 residual). */
@@ -54,7 +54,8 @@ export interface ResolvedLayer {
   removed: boolean;
   /**
    * The layer does no work at all in this sub-network: removed with stride 1 and output = input; for a residual
-   * projection, removed with output = the block input (its output is then the block input, not its own input).
+   * projection, removed (its output is then the block input, not its own input); for any other layer of a residual
+   * block whose projection is removed, always (nothing reads its output). Identity layers cost 0 MACs and params.
    */
   identity: boolean;
   macs: number;

@@ -88,7 +88,7 @@ export function resolveNetwork(spec: NetworkSpec, subnet?: SubnetConfig): Resolv
     }
     return { filters: widthAtLevel(layer.fullFilters, space.widthLevels, level), kernel };
   };
-  const layers = walk(spec, choose);
+  const layers = withoutDeadBranches(walk(spec, choose));
   const last = layers[layers.length - 1] as ResolvedLayer;
   let macs = 0;
   let params = 0;
@@ -97,6 +97,21 @@ export function resolveNetwork(spec: NetworkSpec, subnet?: SubnetConfig): Resolv
     params += layer.params;
   }
   return { spec, space, layers, output: last.output, macs, params };
+}
+
+/**
+ * A residual block whose projection has M = 0 outputs its input: whatever its other layers compute is read by nobody,
+ * so they do no work in this sub-network (identity, no MACs, no parameters, no latency entry, not exported).
+ */
+function withoutDeadBranches(layers: ResolvedLayer[]): ResolvedLayer[] {
+  for (const project of layers) {
+    if (!project.residual || project.filters !== 0) continue;
+    for (let i = 0; i < layers.length; i++) {
+      const layer = layers[i] as ResolvedLayer;
+      if (layer.unitIndex === project.unitIndex && !layer.identity) layers[i] = { ...layer, identity: true, macs: 0, params: 0 };
+    }
+  }
+  return layers;
 }
 
 function resolvedLimit(spec: NetworkSpec, limit: BypassLimit | undefined, fallback: number): number {
@@ -165,11 +180,12 @@ function compile(spec: NetworkSpec): Step[] {
         const limit = (fallback: number) => resolvedLimit(spec, unit.T, fallback);
         let full = fullChannels;
         if (unit.expand !== null) {
+          const expandLimit = resolvedLimit(spec, unit.expandT ?? unit.T, unit.expand);
           conv(unitIndex, unit.name, {
             id: `${unit.name}.expand`, role: 'expand', op: 'conv', fullFilters: unit.expand, fullKernel: 1, stride: 1,
-            act: unit.act, bn: true, limit: limit(unit.expand), searchable: unit.searchable,
+            act: unit.act, bn: true, limit: expandLimit, searchable: unit.searchable,
           });
-          full = cbcFull(spec, full, limit(unit.expand), unit.expand);
+          full = cbcFull(spec, full, expandLimit, unit.expand);
         }
         conv(unitIndex, unit.name, depthwiseDecl(spec, `${unit.name}.dw`, 'dw', full, {
           kernel: unit.kernel, stride: unit.stride, act: unit.act, bn: true, searchable: unit.searchable,
@@ -269,7 +285,7 @@ function walkFrontier(
       const next: WalkState[] = [];
       for (const state of frontier) {
         for (const choice of choices) {
-          const layer = resolveConvLayer(spec, step.decl, step.unitIndex, step.unit, step.searchIndex, state.shape, choice,
+          const layer = resolveConvLayer(step.decl, step.unitIndex, step.unit, step.searchIndex, state.shape, choice,
             step.residual ? state.block : undefined);
           onLayer(layer);
           next.push({ shape: layer.output, block: state.block });
@@ -299,7 +315,7 @@ function walk(spec: NetworkSpec, choose: (decl: ConvDecl) => Choice): ResolvedLa
       block = shape;
       continue;
     } else if (step.kind === 'conv') {
-      layer = resolveConvLayer(spec, step.decl, step.unitIndex, step.unit, step.searchIndex, shape, choose(step.decl),
+      layer = resolveConvLayer(step.decl, step.unitIndex, step.unit, step.searchIndex, shape, choose(step.decl),
         step.residual ? block : undefined);
     } else {
       layer = simpleLayer(step, shape);
@@ -349,7 +365,6 @@ function range(from: number, to: number): number[] {
 
 /** The CBC arithmetic and cost of one conv-type layer for a given input and choice (docs/forward-semantics.md). */
 function resolveConvLayer(
-  spec: NetworkSpec,
   decl: ConvDecl,
   unitIndex: number,
   unit: string,
@@ -366,9 +381,10 @@ function resolveConvLayer(
     channels = input.channels;
     bypass = 0;
   } else if (residualFrom) {
-    // The residual covers every output channel the block input has: Z = max(min(Cb, T), M), R = min(Cb, Z).
-    channels = spec.cbc ? Math.max(Math.min(residualFrom.channels, decl.limit), filters) : filters;
-    bypass = Math.min(residualFrom.channels, channels);
+    // y = x + f(x): the residual carries every channel of the block input (Cb). The projection's CBC bypass source is
+    // that residual, so Z_proj = max(min(Cb, T), M) (M without CBC) and the block output is max(Cb, Z_proj) = max(Cb, M).
+    channels = Math.max(residualFrom.channels, filters);
+    bypass = residualFrom.channels;
   } else {
     channels = cbcOutputChannels(input.channels, decl.limit, filters);
     bypass = cbcBypassedChannels(input.channels, decl.limit, filters);
@@ -380,10 +396,8 @@ function resolveConvLayer(
   const removed = filters === 0;
   const kernel = choice.kernel;
   const { macs, params } = layerCost({ op: decl.op, input, output, filters, kernel });
-  // A removed residual projection outputs the block input (first R channels): it is a no-op when R covers it all.
-  const identity =
-    removed &&
-    (decl.op === 'se' || (residualFrom ? channels === residualFrom.channels : stride === 1 && channels === input.channels));
+  // A removed residual projection outputs the block input, whatever its own input is: the whole block is the identity.
+  const identity = removed && (decl.op === 'se' || residualFrom !== undefined || (stride === 1 && channels === input.channels));
   // Built as one literal (key order as before: blockInput only on residual layers, cost last); no spreads on this
   // hot path.
   return residualFrom

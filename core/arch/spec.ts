@@ -62,8 +62,11 @@ export const mbconvSpec = z.strictObject({
   se: positiveInt.nullable().default(null),
   out: positiveInt,
   act: activation,
-  /** CBC limit of the block's expansion and projection layers (the depthwise layer's is 'inf'). */
+  /** CBC limit of the block's projection layer, and of its expansion layer unless `expandT` is given (the depthwise
+   * layer's is 'inf'). */
   T: bypassLimit.optional(),
+  /** CBC limit of the expansion layer; default: T. */
+  expandT: bypassLimit.optional(),
   searchable: z.boolean().default(true),
 });
 

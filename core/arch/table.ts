@@ -1,7 +1,7 @@
-/** The architecture table of a (sub-)network, one row per unit, like the paper's Table 8. */
+/** The architecture table of a (sub-)network, one row per unit, like the paper's Tables 8 and 9. */
 import type { ResolvedLayer } from './layers.ts';
 import type { ResolvedNetwork } from './resolve.ts';
-import { formatLimit } from './spec.ts';
+import { formatLimit, type Activation } from './spec.ts';
 import { formatCount } from '../units.ts';
 
 export interface ArchRow {
@@ -11,6 +11,10 @@ export interface ArchRow {
   limit: string;
   kernel: string;
   stride: string;
+  /** Batch norm after the unit's convolutions: '✓' or '-' (the paper's BN column). */
+  bn: string;
+  /** Activation as the paper abbreviates it: HS (hard-swish), RE (ReLU), RE6 (ReLU6), '-' (none). */
+  act: string;
   /** Expansion filters, or the filters of a plain conv / pw / fc layer. */
   exp: string;
   dw: string;
@@ -42,7 +46,11 @@ export function architectureRows(network: ResolvedNetwork): ArchRow[] {
     const bypass = conv.some((l) => l.bypassChannels > 0 && !l.residual);
     const shape = last ? `${last.output.height}×${last.output.width}×${last.output.channels}` : '-';
     const dash = '-';
-    const base = { index: index + 1, name: unit.name, output: shape, removed, bypass, macs, params };
+    const first = conv[0];
+    const base = {
+      index: index + 1, name: unit.name, output: shape, removed, bypass, macs, params,
+      bn: first?.bn ? '✓' : dash, act: first ? activationLabel(first.act) : unit.type === 'fc' ? activationLabel(unit.act) : dash,
+    };
     switch (unit.type) {
       case 'conv':
       case 'dwconv': {
@@ -113,12 +121,16 @@ export function architectureRows(network: ResolvedNetwork): ArchRow[] {
   return rows;
 }
 
+function activationLabel(act: Activation): string {
+  return { hswish: 'HS', relu: 'RE', relu6: 'RE6', none: '-' }[act];
+}
+
 export { formatCount };
 
 /** Plain-text rendering for the terminal. */
 export function renderArchitectureTable(network: ResolvedNetwork): string {
   const rows = architectureRows(network);
-  const header = ['#', 'name', 'type', 'T', 'k', 's', 'exp', 'dw', 'pw', 'se', 'output', 'MACs', 'params'];
+  const header = ['#', 'name', 'type', 'T', 'k', 's', 'BN', 'act', 'exp', 'dw', 'pw', 'se', 'output', 'MACs', 'params'];
   const body = rows.map((r) => [
     String(r.index),
     r.name,
@@ -126,6 +138,8 @@ export function renderArchitectureTable(network: ResolvedNetwork): string {
     r.limit,
     r.kernel,
     r.stride,
+    r.bn,
+    r.act,
     r.exp,
     r.dw,
     r.pw,

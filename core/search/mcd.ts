@@ -5,12 +5,19 @@
  * resumed run regenerates exactly the same samples without any saved RNG state:
  *  1. pick L distinct layers at random among the layers of the previous best that can still shrink
  *     (all of them when fewer than L can);
- *  2. split the reduction ROUND-ROBIN: starting from the previous best, shrink the chosen layers one step at a
- *     time in their drawn order (layer 1, 2, ..., L, 1, 2, ...), each step one width level, one kernel size or both
- *     (the move drawn at random among those the layer still has; a layer with none is skipped), and measure the
- *     resource after every step; the sample is the first configuration that meets the iteration's target.
- *     So a sample changes exactly L layers, except when the target is met before the first round has reached every
- *     chosen layer (then it changes only the layers stepped so far) or fewer than L layers can shrink;
+ *  2. shrink them ROUND-ROBIN: starting from the previous best, shrink the chosen layers one step at a time in their
+ *     drawn order (layer 1, 2, ..., L, 1, 2, ...), each step one width level, one kernel size or both (the move drawn
+ *     at random among those the layer still has; a layer with none is skipped), and measure the resource after every
+ *     step; the sample is the first configuration that meets the iteration's target. How the L layers share the
+ *     reduction is `params.mcdShrink`:
+ *     - 'stop-at-target' (the default, and every run stored before the option existed): the measuring starts after
+ *       the first step, so a sample changes exactly L layers only when the target needs at least one full round;
+ *       when it is met earlier, the sample changes only the layers stepped so far (one step each). With a small
+ *       per-iteration reduction most samples change fewer than L layers. Fewer also when fewer than L can shrink.
+ *     - 'every-chosen-layer': every chosen layer first takes one step (the first round, unmeasured), and round-robin
+ *       continues from there while the target is not met, so every sample changes all L layers (the paper's
+ *       "each sample is obtained by randomly shrinking L layers"); its resource may then undershoot the target by
+ *       more than one step's worth;
  *  3. when all chosen layers are exhausted before the target is met, the attempt is discarded and the slot tries
  *     again with a new draw (up to `maxAttempts`; a draw that already covered every shrinkable layer cannot do
  *     better, so the slot stops there);
@@ -48,6 +55,8 @@ interface Slot {
   order: number[];
   coversAll: boolean;
   cursor: number;
+  /** Shrink steps taken in this attempt. */
+  steps: number;
   config: SubnetConfig;
   state: 'active' | 'candidate' | 'accepted' | 'failed';
   resource: number;
@@ -66,6 +75,7 @@ export async function planMcdIteration(input: PlanInput): Promise<PlanOutput> {
     return { samples: [], unreachable: 'target unreachable from here: no layer of the previous best can shrink any further' };
   }
   const layersPerSample = Math.min(params.layersPerSample, shrinkable.length);
+  const everyChosenLayer = (params.mcdShrink ?? 'stop-at-target') === 'every-chosen-layer';
 
   const start = (slot: Slot, attempt: number): void => {
     slot.attempt = attempt;
@@ -73,6 +83,7 @@ export async function planMcdIteration(input: PlanInput): Promise<PlanOutput> {
     slot.order = slot.rng.shuffle(shrinkable.slice()).slice(0, layersPerSample);
     slot.coversAll = layersPerSample === shrinkable.length;
     slot.cursor = 0;
+    slot.steps = 0;
     slot.config = cloneSubnet(parent);
     slot.state = 'active';
     slot.resource = Number.NaN;
@@ -90,6 +101,7 @@ export async function planMcdIteration(input: PlanInput): Promise<PlanOutput> {
       if (moves.length === 0) continue;
       applyMove(space, slot.config, layer, slot.rng.pick(moves));
       slot.cursor = (position + 1) % slot.order.length;
+      slot.steps++;
       return true;
     }
     return false;
@@ -108,7 +120,12 @@ export async function planMcdIteration(input: PlanInput): Promise<PlanOutput> {
     while (active.length > 0) {
       const stepped: Slot[] = [];
       for (const slot of active) {
-        if (step(slot)) stepped.push(slot);
+        // Every chosen layer could shrink at the draw and a step changes only its own layer, so the first round
+        // steps each of them once.
+        const steps = everyChosenLayer && slot.steps === 0 ? slot.order.length : 1;
+        let moved = 0;
+        while (moved < steps && step(slot)) moved++;
+        if (moved > 0) stepped.push(slot);
         else retry(slot, true);
       }
       if (stepped.length > 0) {

@@ -31,6 +31,7 @@ import type {
   SearchParams,
   SearchResult,
 } from './types.ts';
+import { MCD_SHRINK_MODES } from './types.ts';
 import { processAlive } from '../process-alive.ts';
 
 export interface SearchDeps {
@@ -49,6 +50,7 @@ export const DEFAULT_PARAMS: Omit<SearchParams, 'target'> = {
   algorithm: 'mcd',
   samplesPerIteration: 200,
   layersPerSample: 10,
+  mcdShrink: 'stop-at-target',
   reduction: 0.03,
   decay: 0.98,
   seed: 1,
@@ -70,6 +72,9 @@ export function validateParams(params: SearchParams): void {
   if (!Number.isInteger(params.seed) || params.seed < 0 || params.seed > 0xffffffff) problems.push(`seed must be an integer in 0..2^32-1 (got ${params.seed})`);
   if (!(params.target.value > 0)) problems.push(`target must be positive (got ${params.target.value})`);
   if (params.target.kind === 'fraction' && params.target.value > 1) problems.push('a fractional target must be at most 100%');
+  if (params.mcdShrink !== undefined && !MCD_SHRINK_MODES.includes(params.mcdShrink)) {
+    problems.push(`mcdShrink must be one of ${MCD_SHRINK_MODES.join(', ')} (got ${JSON.stringify(params.mcdShrink)})`);
+  }
   if (params.fineTuneSteps !== undefined && (!Number.isInteger(params.fineTuneSteps) || params.fineTuneSteps < 0)) {
     problems.push(`fineTuneSteps must be a non-negative integer (got ${params.fineTuneSteps})`);
   }

@@ -11,7 +11,7 @@ import { axisUnitOf, formatPercent, formatResource } from '../units.ts';
 import { loadSearchResult, type FinalTrainingSummary } from './result.ts';
 import { escapeXml, renderScatterSvg } from './scatter-svg.ts';
 import { describeTarget } from './targets.ts';
-import type { RunRecord, RunStore, SampleRecord, SearchResult } from './types.ts';
+import type { RunRecord, RunStore, SampleRecord, SearchParams, SearchResult } from './types.ts';
 
 export interface SearchReportInput {
   spec: NetworkSpec;
@@ -116,7 +116,7 @@ function summaryLines(input: SearchReportInput): [string, string][] {
     [
       'optimizer',
       p.algorithm === 'mcd'
-        ? `MCD, J = ${p.samplesPerIteration}, L = ${p.layersPerSample}, reduction ${+(p.reduction * 100).toFixed(3)}% decaying ×${p.decay}, seed ${p.seed}`
+        ? `MCD, J = ${p.samplesPerIteration}, L = ${p.layersPerSample} (${describeMcdShrink(p.mcdShrink)}), reduction ${+(p.reduction * 100).toFixed(3)}% decaying ×${p.decay}, seed ${p.seed}`
         : `SCD${p.scdShrinksKernel ? ' (widths and kernels)' : ' (widths)'}, reduction ${+(p.reduction * 100).toFixed(3)}% decaying ×${p.decay}, seed ${p.seed}`,
     ],
     ['iterations / samples', `${result.iterations} / ${result.samplesEvaluated}`],
@@ -128,6 +128,13 @@ function summaryLines(input: SearchReportInput): [string, string][] {
   }
   lines.push(...finalTrainingLines(input));
   return lines;
+}
+
+/** How a sample's L chosen layers were shrunk (core/search/mcd.ts), in words for the report. */
+export function describeMcdShrink(mode: SearchParams['mcdShrink']): string {
+  return mode === 'every-chosen-layer'
+    ? 'every chosen layer shrunk one step, then round-robin until the iteration target is met: each sample changes L layers'
+    : 'chosen layers shrunk one step at a time, round-robin, stopping once the iteration target is met: a sample may change fewer than L layers';
 }
 
 const ARCH_HEADER = ['#', 'name', 'type', 'T', 'k', 's', 'exp', 'dw', 'pw', 'se', 'output', 'MACs', 'params'];

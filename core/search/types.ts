@@ -39,6 +39,9 @@ export interface FineTuner {
 
 export type SearchAlgorithm = 'mcd' | 'scd';
 
+export const MCD_SHRINK_MODES = ['stop-at-target', 'every-chosen-layer'] as const;
+export type McdShrink = (typeof MCD_SHRINK_MODES)[number];
+
 /** The final target: an absolute resource (in the metric's unit) or a fraction of the initial network's resource. */
 export type FinalTarget = { kind: 'absolute'; value: number } | { kind: 'fraction'; value: number };
 
@@ -50,6 +53,13 @@ export interface SearchParams {
   samplesPerIteration: number;
   /** MCD: layers shrunk per sample (L). */
   layersPerSample: number;
+  /**
+   * MCD: how a sample's L chosen layers are shrunk (core/search/mcd.ts). 'stop-at-target' (absent: runs stored
+   * before the option existed): one step at a time, round-robin, until the iteration's target is met, so a sample
+   * may change fewer than L layers. 'every-chosen-layer': every chosen layer first takes one step, then round-robin
+   * continues while the target is not met, so every sample changes all L (the paper's "shrinking L layers").
+   */
+  mcdShrink?: McdShrink;
   /** Initial per-iteration reduction as a fraction of the initial resource (paper: 0.015–0.03). */
   reduction: number;
   /** The reduction is multiplied by this every iteration (paper: 0.98). */

@@ -86,6 +86,8 @@ export class SlimNetwork {
   }
 
   private layerForward(layer: ResolvedLayer, x: tf.Tensor, blockInput: tf.Tensor4D, opts: SlimPredictOptions): tf.Tensor {
+    // Identity layers do nothing; a removed residual projection outputs the block input (padded to its width).
+    if (layer.identity && !layer.residual) return x;
     switch (layer.op) {
       case 'conv':
       case 'dwconv':
@@ -180,8 +182,6 @@ export class SlimNetwork {
   private readonly previousLayer = new Map<string, ResolvedLayer>();
 
   private conv(layer: ResolvedLayer, x: tf.Tensor4D, blockInput: tf.Tensor4D, opts: SlimPredictOptions): tf.Tensor4D {
-    // A residual projection with M = 0 outputs the block input (not its own input), whatever `identity` says.
-    if (layer.identity && !layer.residual) return x;
     const m = layer.filters;
     let y: tf.Tensor4D | undefined;
     const p = this.params.get(layer.id) as SlimConvParams | undefined;
@@ -355,6 +355,7 @@ export function materialize(weights: SupernetWeights, config?: SubnetConfig): Sl
   const resolved = resolveNetwork(weights.spec, config);
   const params = new Map<string, SlimParams>();
   for (const layer of resolved.layers) {
+    if (layer.identity) continue; // no work, no weights (also the layers of a block whose projection is removed)
     const m = layer.filters;
     const c = layer.input.channels;
     const id = layer.id;

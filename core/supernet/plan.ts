@@ -104,7 +104,7 @@ export function planBatch(
     const per = resolved.map((r) => r.layers[j] as ResolvedLayer);
     const plan: LayerPlan = { full: fullLayer, skip: false, kernels: [{ size: fullLayer.fullKernel }], bypass: 'none' };
     if (fullLayer.op !== 'conv' && fullLayer.op !== 'dwconv' && fullLayer.op !== 'se') return plan;
-    plan.skip = per.every((l) => l.filters === 0);
+    plan.skip = per.every((l) => l.filters === 0 || l.identity); // identity: also a layer nobody reads (dead branch)
     const sizes = [...new Set(per.map((l) => l.kernel))].sort((a, b) => a - b);
     plan.kernels = sizes.map((size) => {
       if (sizes.length === 1) return { size };

@@ -1,18 +1,37 @@
 /**
  * The Android profiler: measures .tflite models on a phone over adb with TFLite's benchmark_model (see
  * benchmark/runner.ts). Each `measure()` call is one runner batch; a model's result is handed to the caller as soon
- * as its last repeat has run, so an unplugged phone loses at most the model in flight.
+ * as its last repeat has run, so an unplugged phone loses at most the model in flight. The measured cores' clocks
+ * and the phone's temperature are read before and after each batch: a throttled batch is measured again after a
+ * cool-down (device/thermal.ts), and the conditions are reported for the record.
  */
-import { UserError } from '../../core/errors.ts';
 import { BatchInterruptedError, BenchmarkRunner } from './benchmark/runner.ts';
-import type { BatchResult, ModelFailure, ProgressEvent } from './benchmark/runner.ts';
-import type { BenchmarkMeasurement } from './benchmark/parse.ts';
+import type { BatchResult, MeasureOptions } from './benchmark/runner.ts';
+import type { Delegate } from './benchmark/delegates.ts';
 import { DeviceBridge } from './device/bridge.ts';
-import { DeviceDisconnectedError } from './device/errors.ts';
+import { hexMaskToCores } from './device/cpu-mask.ts';
+import { DeviceDisconnectedError, DeviceFrozenError } from './device/errors.ts';
 import { fingerprintId, readDeviceFingerprint } from './device/fingerprint.ts';
+import { pinFrequency, type FrequencyPin } from './device/frequency-pin.ts';
+import { probeDelegates } from './device/delegate-probe.ts';
+import { UserError } from '../../core/errors.ts';
+import { cooledDown, readConditions, throttlingReasons } from './device/thermal.ts';
+import type { DeviceConditions, StabilityThresholds } from './device/thermal.ts';
 import { formatRuntimeOptions } from '../profiler.ts';
-import type { MeasureCallbacks, ModelToMeasure, Profiler, RuntimeOptions } from '../profiler.ts';
-import { measurementFromRepeats } from './measurement.ts';
+import type { BatchConditionsReport, MeasureCallbacks, ModelToMeasure, Profiler, RuntimeOptions } from '../profiler.ts';
+import { Delivery } from './delivery.ts';
+
+export { ModelBenchmarkError } from './delivery.ts';
+
+export interface StabilityOptions extends StabilityThresholds {
+  /** Read clocks and temperatures around each batch and re-measure throttled ones (default true). */
+  enabled?: boolean;
+  /** Measurements of one batch at most, the first included (default 2). */
+  maxAttempts?: number;
+  /** How often the cool-down looks at the phone (default 5 s) and how long it waits at most (default 120 s). */
+  cooldownPollMs?: number;
+  maxCooldownMs?: number;
+}
 
 export interface AndroidProfilerOptions {
   serial: string;
@@ -26,21 +45,19 @@ export interface AndroidProfilerOptions {
   threads?: number;
   /** Hex taskset mask (default: the fastest cluster, see device/cpu-mask.ts defaultCpuMask). */
   cpuMask?: string;
+  /** Which kernels run the models (default 'xnnpack'). */
+  delegate?: Delegate;
   /** Independent repeats per model, interleaved across the batch; the latency is their median (default 1). */
   repeats?: number;
   /** Device-side pause after each model run, in milliseconds (default 0). */
   cooldownMs?: number;
   /** Relative std above which a measurement is flagged (default 0.1, as the runner). */
   maxRelativeStd?: number;
-}
-
-/** A model the device ran but could not measure (bad output, non-zero exit status). */
-export class ModelBenchmarkError extends UserError {
-  constructor(
-    readonly failure: ModelFailure,
-  ) {
-    super(failure.message, failure.output ? failure.output.split('\n') : []);
-  }
+  /** A fixed time limit per model run (ms), instead of one derived from the model's cost. */
+  modelTimeoutMs?: number;
+  /** Pin the measured cores to their highest frequency (true) or to this one (kHz); rooted phones only. */
+  pinFrequency?: boolean | number;
+  stability?: StabilityOptions;
 }
 
 const DEFAULT_MAX_RELATIVE_STD = 0.1;
@@ -55,113 +72,115 @@ export async function createAndroidProfiler(options: AndroidProfilerOptions): Pr
   // The tool's hash is part of the fingerprint: without the tool there is no meaningful device id.
   await runner.requireTool(serial);
   const threads = options.threads ?? 1;
-  const fingerprint = await readDeviceFingerprint(bridge, serial, {
-    threads,
-    ...(options.cpuMask !== undefined ? { cpuMask: options.cpuMask } : {}),
-  });
-  const runtime: RuntimeOptions = {
-    threads,
-    warmupRuns: options.warmupRuns ?? 5,
-    numRuns: options.numRuns ?? 30,
-    cpuMask: fingerprint.cpuMask,
-  };
+  const maskOption = options.cpuMask !== undefined ? { cpuMask: options.cpuMask } : {};
+  let fingerprint = await readDeviceFingerprint(bridge, serial, { threads, ...maskOption });
+  const cores = hexMaskToCores(fingerprint.cpuMask);
+  let pin: FrequencyPin | undefined;
+  if (options.pinFrequency !== undefined && options.pinFrequency !== false) {
+    pin = await pinFrequency(bridge, serial, cores, options.pinFrequency === true ? undefined : options.pinFrequency);
+    fingerprint = await readDeviceFingerprint(bridge, serial, { threads, ...maskOption, pinnedFreqKHz: pin.khz });
+  }
+  const delegate = options.delegate ?? 'xnnpack';
+  if (delegate === 'gpu' || delegate === 'nnapi') {
+    // An accelerator the phone lacks would fail every entry: say so once, before the build starts.
+    const [support] = await probeDelegates(bridge, serial, [delegate], runner);
+    if (!support?.works) {
+      throw new UserError(`the ${delegate} delegate does not work on ${serial}: ${support?.reason ?? 'no result'}`, [
+        'see which delegates work with `netadapt device info --serial ' + serial + '`; xnnpack and cpu work on every phone',
+      ]);
+    }
+  }
+  const runtime: RuntimeOptions = { threads, warmupRuns: options.warmupRuns ?? 5, numRuns: options.numRuns ?? 30, cpuMask: fingerprint.cpuMask, delegate };
   const repeats = options.repeats ?? 1;
   const maxRelativeStd = options.maxRelativeStd ?? DEFAULT_MAX_RELATIVE_STD;
-  const label = `${fingerprint.model || fingerprint.device || 'Android device'} (${serial})`;
+  const stability = options.stability ?? {};
+  const measureOptions: MeasureOptions = {
+    threads,
+    cpuMask: fingerprint.cpuMask,
+    delegate,
+    warmupRuns: runtime.warmupRuns,
+    numRuns: runtime.numRuns,
+    repeats,
+    cooldownMs: options.cooldownMs ?? 0,
+    maxRelativeStd,
+    ...(options.modelTimeoutMs !== undefined ? { modelTimeoutMs: options.modelTimeoutMs } : {}),
+  };
+
+  /** One batch: results delivered as they come; a lost device is rethrown after delivering what finished. */
+  async function runBatch(models: readonly ModelToMeasure[], delivery: Delivery, callbacks: MeasureCallbacks): Promise<BatchResult> {
+    try {
+      const batch = await runner.measureBatch(serial, models, {
+        ...measureOptions,
+        onProgress: (event) => delivery.progress(event),
+        onWaiting: (event) => {
+          for (const key of event.keys) callbacks.onWaiting?.(key, event.elapsedMs, event.limitMs);
+        },
+      });
+      delivery.finish(batch);
+      return batch;
+    } catch (error) {
+      if (!(error instanceof BatchInterruptedError)) throw error;
+      delivery.finish(error.partial);
+      const kept = `the ${error.partial.results.length} model(s) that finished before were kept`;
+      if (error.frozen) {
+        throw new DeviceFrozenError(`${error.message}; ${kept}`, error.partialOutput, [
+          'wake, unplug and re-plug or reboot the phone (check `adb devices`), then run the same command again: measured models are not measured again',
+        ]);
+      }
+      throw new DeviceDisconnectedError(`${error.message}; ${kept}`, error.partialOutput, [
+        'reconnect the phone (check `adb devices`) and run again: measured models are not measured again',
+      ]);
+    }
+  }
+
+  async function coolDown(baseline: DeviceConditions, signal: AbortSignal | undefined): Promise<number> {
+    const started = Date.now();
+    const pollMs = stability.cooldownPollMs ?? 5_000;
+    const maxMs = stability.maxCooldownMs ?? 120_000;
+    while (Date.now() - started < maxMs && !signal?.aborted) {
+      await new Promise((resolve) => setTimeout(resolve, pollMs));
+      if (cooledDown(baseline, await readConditions(bridge, serial, cores), stability)) break;
+    }
+    return Date.now() - started;
+  }
 
   return {
     deviceId: fingerprintId(fingerprint),
-    label,
+    label: `${fingerprint.model || fingerprint.device || 'Android device'} (${serial})`,
     fingerprint: { ...fingerprint },
     runtimeOptions: formatRuntimeOptions(runtime),
+    serial,
     async measure(models: readonly ModelToMeasure[], callbacks: MeasureCallbacks): Promise<void> {
       if (models.length === 0 || callbacks.signal?.aborted) return;
-      const delivery = new Delivery(callbacks, repeats, maxRelativeStd);
-      let batch: BatchResult;
-      try {
-        batch = await runner.measureBatch(serial, models, {
-          threads: runtime.threads,
-          cpuMask: fingerprint.cpuMask,
-          warmupRuns: runtime.warmupRuns,
-          numRuns: runtime.numRuns,
-          repeats,
-          cooldownMs: options.cooldownMs ?? 0,
-          maxRelativeStd,
-          onProgress: (event) => delivery.progress(event),
-        });
-      } catch (error) {
-        if (!(error instanceof BatchInterruptedError)) throw error;
-        delivery.finish(error.partial, { interrupted: true });
-        throw new DeviceDisconnectedError(
-          `${error.message}; the ${error.partial.results.length} model(s) that finished before were kept`,
-          error.partialOutput,
-          ['reconnect the phone (check `adb devices`) and run again: measured models are not measured again'],
-        );
+      const watch = stability.enabled !== false;
+      const maxAttempts = Math.max(1, stability.maxAttempts ?? 2);
+      let pending = models;
+      for (let attempt = 1; ; attempt++) {
+        const before = watch ? await readConditions(bridge, serial, cores) : undefined;
+        const delivery = new Delivery(callbacks, repeats, maxRelativeStd, attempt > 1 ? ['remeasured-after-throttling'] : []);
+        const batch = await runBatch(pending, delivery, callbacks);
+        if (!before) return;
+        const after = await readConditions(bridge, serial, cores);
+        const reasons = throttlingReasons(before, after, stability);
+        const measured = new Set(batch.results.map((r) => r.key));
+        const report = (verdict: BatchConditionsReport['verdict'], cooldownMs = 0): void =>
+          callbacks.onBatchConditions?.({ serial, models: pending.length, attempt, verdict, reasons, before: { ...before }, after: { ...after }, cooldownMs });
+        if (reasons.length === 0 || measured.size === 0) {
+          report('stable');
+          return;
+        }
+        // Flag the throttled values at once: a kill during the cool-down must not leave them unmarked.
+        delivery.reflag([...measured], 'throttled');
+        if (attempt >= maxAttempts || callbacks.signal?.aborted) {
+          report('throttled-kept');
+          return;
+        }
+        report('throttled-remeasured', await coolDown(before, callbacks.signal));
+        pending = pending.filter((model) => measured.has(model.key));
       }
-      delivery.finish(batch, { interrupted: false });
+    },
+    async close(): Promise<void> {
+      await pin?.restore();
     },
   };
-}
-
-/** Hands each model's result to the caller once all its repeats have run; the rest at the end of the batch. */
-class Delivery {
-  private readonly repeatsSeen = new Map<string, number>();
-  private readonly measured = new Map<string, BenchmarkMeasurement[]>();
-  private readonly failed = new Map<string, ModelFailure[]>();
-  private readonly delivered = new Set<string>();
-  /** An exception thrown by the caller's callback (e.g. the store could not write); rethrown after the batch. */
-  private callbackError: unknown;
-
-  constructor(
-    private readonly callbacks: MeasureCallbacks,
-    private readonly repeats: number,
-    private readonly maxRelativeStd: number,
-  ) {}
-
-  progress(event: ProgressEvent): void {
-    const { key } = event;
-    if (event.measurement) this.measured.set(key, [...(this.measured.get(key) ?? []), event.measurement]);
-    if (event.failure) this.failed.set(key, [...(this.failed.get(key) ?? []), event.failure]);
-    const seen = (this.repeatsSeen.get(key) ?? 0) + 1;
-    this.repeatsSeen.set(key, seen);
-    if (seen < this.repeats) return;
-    const measured = this.measured.get(key) ?? [];
-    const failures = this.failed.get(key) ?? [];
-    if (measured.length > 0) this.deliverResult(key, measured, failures.length);
-    else if (failures[0]) this.deliverFailure(failures[0]);
-  }
-
-  /** Delivers what progress did not (an interrupted batch's partial results); failures only when not interrupted. */
-  finish(batch: BatchResult, { interrupted }: { interrupted: boolean }): void {
-    for (const result of batch.results) this.deliverResult(result.key, result.measurements, result.failedRepeats);
-    if (!interrupted) for (const failure of batch.failures) this.deliverFailure(failure);
-    if (this.callbackError !== undefined) throw this.callbackError;
-  }
-
-  private deliverResult(key: string, measured: readonly BenchmarkMeasurement[], failedRepeats: number): void {
-    if (this.delivered.has(key) || this.callbackError !== undefined) return;
-    this.delivered.add(key);
-    const measurement = measurementFromRepeats(measured, { repeats: this.repeats, failedRepeats, maxRelativeStd: this.maxRelativeStd });
-    this.call(() => this.callbacks.onResult(key, measurement));
-  }
-
-  private deliverFailure(failure: ModelFailure): void {
-    if (this.delivered.has(failure.key) || this.callbackError !== undefined) return;
-    this.delivered.add(failure.key);
-    const error = new ModelBenchmarkError(failure);
-    const onFailure = this.callbacks.onFailure;
-    // Without an onFailure callback a failed model fails the whole call, as the host profiler does.
-    this.call(() => {
-      if (!onFailure) throw error;
-      onFailure(failure.key, error);
-    });
-  }
-
-  private call(callback: () => void): void {
-    try {
-      callback();
-    } catch (error) {
-      this.callbackError = error;
-    }
-  }
 }

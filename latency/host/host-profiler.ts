@@ -15,6 +15,7 @@ import { stableId } from '../../core/hash.ts';
 import { summarizeTimes, type Measurement, type MeasureCallbacks, type ModelToMeasure, type Profiler } from '../profiler.ts';
 import { canonicalRuntimeOptions } from '../store/runtime-options.ts';
 import { median } from '../../core/stats.ts';
+import { ValidationError } from '../../core/errors.ts';
 
 export interface HostProfilerOptions {
   warmupRuns?: number;
@@ -24,6 +25,29 @@ export interface HostProfilerOptions {
   repeats?: number;
   /** Target duration of one timed sample in µs (default 400); fast models get more inferences per sample. */
   sampleUs?: number;
+  /** Runtime options a phone takes; the host accepts only what it does (see HOST_CAPABILITIES) and refuses the rest. */
+  threads?: number;
+  cpuMask?: string;
+  delegate?: string;
+  pinFrequency?: boolean | number;
+}
+
+/** What the host profiler can measure with: LiteRT's wasm build runs XNNPACK on one thread, not pinned to cores. */
+export const HOST_CAPABILITIES = { delegates: ['xnnpack'], threads: [1], cpuMask: false, pinFrequency: false } as const;
+
+/** Refuses, with a message that says why, the runtime options the host runtime cannot honour. */
+export function checkHostOptions(options: HostProfilerOptions): void {
+  const refused: string[] = [];
+  if (options.delegate !== undefined && options.delegate !== 'xnnpack') refused.push(`the ${options.delegate} delegate (it has XNNPACK only)`);
+  if (options.threads !== undefined && options.threads !== 1) refused.push(`${options.threads} threads (LiteRT's wasm build runs one)`);
+  if (options.cpuMask !== undefined) refused.push(`a CPU mask (${options.cpuMask}): the host does not pin cores`);
+  if (options.pinFrequency !== undefined && options.pinFrequency !== false) refused.push('frequency pinning');
+  if (refused.length > 0) {
+    throw new ValidationError(`the host profiler (LiteRT wasm on this computer) cannot measure with ${refused.join(', ')}`, [
+      'measure these options on a phone: --device <adb serial>',
+      'on the host: --delegate xnnpack, --threads 1, no --cpu-mask',
+    ]);
+  }
 }
 
 /**
@@ -43,6 +67,7 @@ const MIN_SPAN_MS = 2500;
 const MAX_ROUND_FACTOR = 4;
 
 export async function createHostProfiler(options: HostProfilerOptions = {}): Promise<Profiler> {
+  checkHostOptions(options);
   const runtime = await loadTfliteRuntime();
   const warmupRuns = options.warmupRuns ?? 5;
   const numRuns = options.numRuns ?? 30;
@@ -68,6 +93,7 @@ export async function createHostProfiler(options: HostProfilerOptions = {}): Pro
     rounds,
     sampleUs,
     method: HOST_MEASUREMENT_METHOD,
+    delegate: 'xnnpack',
   });
   return {
     deviceId: `host-${stableId(fingerprint)}`,

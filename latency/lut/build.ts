@@ -1,30 +1,24 @@
 /**
- * Builds (or completes) a latency lookup table: enumerates every distinct layer configuration of the search space
- * (core/arch's enumerateLayerVariants, deduped by signature), skips entries the store already has for this device
+ * Builds (or completes) latency lookup tables: enumerates every distinct layer configuration of the search space
+ * (core/arch's enumerateLayerVariants, deduped by signature), skips entries the store already has for the device
  * and runtime options, and measures the rest in batches, committing each entry as soon as it is measured — so a
  * kill -9 or an unplugged phone loses at most the entry in flight, and running the build again resumes.
+ *
+ * With several profilers (`lut build --device A,B`), every distinct fingerprint gets its own table and all are
+ * built at once; profilers with the same fingerprint split that table's entries (table-build.ts).
  */
 import type { NetworkSpec } from '../../core/arch/spec.ts';
 import type { ResolvedLayer, SearchableLayer } from '../../core/arch/layers.ts';
 import { enumerateLayerVariants } from '../../core/arch/resolve.ts';
-import { sha256Hex } from '../../core/hash.ts';
-import { UserError } from '../../core/errors.ts';
-import type { Profiler } from '../profiler.ts';
-import type { LatencyStore } from '../store/latency-store.ts';
 import { invokeOverheadSignature } from '../../core/arch/signature.ts';
-import type { Measurement, ModelToMeasure } from '../profiler.ts';
+import { UserError } from '../../core/errors.ts';
+import type { ModelToMeasure, Profiler } from '../profiler.ts';
+import type { LatencyStore } from '../store/latency-store.ts';
 import { invokeOverheadModel, layerModel } from './layer-models.ts';
+import { buildTable } from './table-build.ts';
+import type { Alongside, LutBuildProgress, LutBuildResult } from './table-build.ts';
 
-export interface LutBuildProgress {
-  type: 'lut-progress';
-  /** Entries of the table present now (already there + measured so far). */
-  done: number;
-  total: number;
-  measuredThisRun: number;
-  failedThisRun: number;
-  etaSec: number | null;
-  lastSignature?: string;
-}
+export type { LutBuildFailure, LutBuildProgress, LutBuildResult } from './table-build.ts';
 
 export interface LutBuildOptions {
   spec: NetworkSpec;
@@ -35,18 +29,14 @@ export interface LutBuildOptions {
   kernels?: (layer: SearchableLayer) => number[];
   /** Models per batch (one adb shell session on a phone). */
   batchSize?: number;
+  /** Measure again the entries that failed in earlier builds (default: skip them). */
+  retryFailed?: boolean;
   onProgress?: (progress: LutBuildProgress) => void;
   signal?: AbortSignal;
 }
 
-export interface LutBuildResult {
-  deviceId: string;
-  runtimeOptions: string;
-  total: number;
-  alreadyPresent: number;
-  measured: number;
-  failed: { signature: string; message: string }[];
-  cancelled: boolean;
+export interface MultiDeviceBuildOptions extends Omit<LutBuildOptions, 'profiler'> {
+  profilers: readonly Profiler[];
 }
 
 /** Records the profiler's device in the store (entries reference it). */
@@ -54,21 +44,54 @@ export function registerDevice(store: LatencyStore, profiler: Profiler): void {
   store.upsertDevice(profiler.deviceId, profiler.fingerprint as Record<string, unknown>, profiler.label);
 }
 
-export async function buildLatencyTable(options: LutBuildOptions): Promise<LutBuildResult> {
-  const { spec } = options;
-  const variants = enumerateLayerVariants(spec, {
+function variantsOf(options: Pick<LutBuildOptions, 'spec' | 'levels' | 'kernels'>): Map<string, ResolvedLayer> {
+  return enumerateLayerVariants(options.spec, {
     ...(options.levels ? { levels: options.levels } : {}),
     ...(options.kernels ? { kernels: options.kernels } : {}),
   });
-  return measureLayers({ ...options, layers: variants });
 }
 
-/** Measures whichever of `layers` (signature -> layer) the store lacks; shared by the builder and lazy profiling. */
+export async function buildLatencyTable(options: LutBuildOptions): Promise<LutBuildResult> {
+  return measureLayers({ ...options, layers: variantsOf(options) });
+}
+
+/**
+ * Builds one table per distinct (fingerprint, runtime options) among the profilers, all at once. A lost phone
+ * does not stop the others: its table's result says so in `interruptions`.
+ */
+export async function buildLatencyTables(options: MultiDeviceBuildOptions): Promise<LutBuildResult[]> {
+  const models = entryModels(variantsOf(options));
+  const groups = new Map<string, Profiler[]>();
+  for (const profiler of options.profilers) {
+    const key = `${profiler.deviceId}\n${profiler.runtimeOptions}`;
+    groups.set(key, [...(groups.get(key) ?? []), profiler]);
+  }
+  return Promise.all(
+    [...groups.values()].map((profilers) => {
+      registerDevice(options.store, profilers[0] as Profiler);
+      return buildTable({
+        profilers,
+        store: options.store,
+        models,
+        batchSize: Math.max(1, options.batchSize ?? 32),
+        retryFailed: options.retryFailed ?? false,
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    }),
+  );
+}
+
+/**
+ * Measures whichever of `layers` (signature -> layer) the store lacks on one profiler; shared by the builder and
+ * lazy profiling. Throws a resumable UserError when the device is lost.
+ */
 export async function measureLayers(options: {
   profiler: Profiler;
   store: LatencyStore;
   layers: ReadonlyMap<string, ResolvedLayer>;
   batchSize?: number;
+  retryFailed?: boolean;
   onProgress?: (progress: LutBuildProgress) => void;
   signal?: AbortSignal;
   /**
@@ -76,97 +99,38 @@ export async function measureLayers(options: {
    * sub-networks this way, so that a slow phase of the machine hits the entries and the whole models alike).
    * Their keys must not be layer signatures; their results go to `alongside.onResult`, not to the table.
    */
-  alongside?: { models: readonly ModelToMeasure[]; onResult: (key: string, measurement: Measurement) => void };
+  alongside?: Alongside;
 }): Promise<LutBuildResult> {
-  const { profiler, store, layers } = options;
+  const { profiler, store } = options;
   registerDevice(store, profiler);
-  // Every layer entry comes with the null-model entry of its input shape (see invokeOverheadSignature).
+  const models = entryModels(options.layers);
+  for (const model of options.alongside?.models ?? []) {
+    if (models.has(model.key)) throw new Error(`measureLayers: the extra model key ${model.key} is also a table entry`);
+  }
+  const result = await buildTable({
+    profilers: [profiler],
+    store,
+    models,
+    batchSize: Math.max(1, options.batchSize ?? 32),
+    retryFailed: options.retryFailed ?? false,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.alongside ? { alongside: options.alongside } : {}),
+  });
+  const [interruption] = result.interruptions;
+  if (interruption !== undefined) {
+    throw new UserError(`${interruption} (this run: ${result.measured} measured, ${result.failed.length} failed, ${result.notRun} not run)`);
+  }
+  return result;
+}
+
+/** Every layer entry comes with the null-model entry of its input shape (see invokeOverheadSignature). */
+function entryModels(layers: ReadonlyMap<string, ResolvedLayer>): Map<string, () => ModelToMeasure> {
   const models = new Map<string, () => ModelToMeasure>();
   for (const [signature, layer] of layers) {
     models.set(signature, () => layerModel(layer));
     const overhead = invokeOverheadSignature(signature);
     if (!models.has(overhead)) models.set(overhead, () => invokeOverheadModel(signature));
   }
-  const signatures = [...models.keys()];
-  const missing = store.missingSignatures(profiler.deviceId, profiler.runtimeOptions, signatures);
-  const total = signatures.length;
-  const alreadyPresent = total - missing.length;
-  const batchSize = Math.max(1, options.batchSize ?? 32);
-  const failed: LutBuildResult['failed'] = [];
-  let measured = 0;
-  const started = performance.now();
-  const report = (lastSignature?: string) => {
-    const handled = measured + failed.length;
-    const elapsed = (performance.now() - started) / 1000;
-    const remaining = missing.length - handled;
-    options.onProgress?.({
-      type: 'lut-progress',
-      done: alreadyPresent + measured,
-      total,
-      measuredThisRun: measured,
-      failedThisRun: failed.length,
-      etaSec: handled > 0 ? (elapsed / handled) * remaining : null,
-      ...(lastSignature ? { lastSignature } : {}),
-    });
-  };
-  report();
-  const alongside = options.alongside;
-  const alongsideKeys = new Set(alongside?.models.map((m) => m.key));
-  for (const key of alongsideKeys) {
-    if (models.has(key)) throw new Error(`measureLayers: the extra model key ${key} is also a table entry`);
-  }
-  const batches = Math.max(alongside && alongside.models.length > 0 ? 1 : 0, Math.ceil(missing.length / batchSize));
-  for (let b = 0; b < batches; b++) {
-    if (options.signal?.aborted) break;
-    const start = b * batchSize;
-    const batch = missing.slice(start, start + batchSize).map((signature) => (models.get(signature) as () => ModelToMeasure)());
-    const hashes = new Map(batch.map((m) => [m.key, sha256Hex(m.bytes)]));
-    if (b === 0 && alongside) batch.push(...alongside.models);
-    try {
-      await profiler.measure(batch, {
-        ...(options.signal ? { signal: options.signal } : {}),
-        onResult: (signature, m) => {
-          if (alongsideKeys.has(signature)) {
-            alongside?.onResult(signature, m);
-            return;
-          }
-          store.putEntry({
-            deviceId: profiler.deviceId,
-            signature,
-            runtimeOptions: profiler.runtimeOptions,
-            count: m.count,
-            meanUs: m.meanUs,
-            medianUs: m.medianUs,
-            stdUs: m.stdUs,
-            minUs: m.minUs,
-            maxUs: m.maxUs,
-            modelSha256: hashes.get(signature) ?? null,
-            flags: m.flags,
-          });
-          measured++;
-          report(signature);
-        },
-        onFailure: (signature, error) => {
-          if (alongsideKeys.has(signature)) throw error;
-          failed.push({ signature, message: error.message });
-          report(signature);
-        },
-      });
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new UserError(
-        `${profiler.label} failed while measuring entry ${alreadyPresent + measured + failed.length + 1}/${total}: ${reason}; ` +
-          `${alreadyPresent + measured} entries are saved — run the same command again to resume`,
-      );
-    }
-  }
-  return {
-    deviceId: profiler.deviceId,
-    runtimeOptions: profiler.runtimeOptions,
-    total,
-    alreadyPresent,
-    measured,
-    failed,
-    cancelled: options.signal?.aborted ?? false,
-  };
+  return models;
 }

@@ -20,7 +20,7 @@ export function layerModel(layer: ResolvedLayer): ModelToMeasure {
   const weights: FoldedWeights = new Map();
   const w = randomLayerWeights(layer, new Rng(seedOf(signature)));
   if (w) weights.set(layer.id, w);
-  return { key: signature, bytes: exportLayer(layer, weights, `NetAdapt Studio latency entry ${signature}`) };
+  return { key: signature, bytes: exportLayer(layer, weights, `NetAdapt Studio latency entry ${signature}`), macs: layer.macs };
 }
 
 /** The null model of a layer entry's input shape (see invokeOverheadSignature). */
@@ -31,5 +31,5 @@ export function invokeOverheadModel(layerSignatureText: string): ModelToMeasure 
   const builder = new TfliteModelBuilder({ description: `NetAdapt Studio invocation overhead ${key}` });
   const x = builder.input('input', shape);
   builder.output(builder.reshape(x, shape, { name: 'output' }));
-  return { key, bytes: builder.finish() };
+  return { key, bytes: builder.finish(), macs: 0 };
 }

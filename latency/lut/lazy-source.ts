@@ -92,6 +92,8 @@ export class StoreLatencySource implements LatencySource {
       layers,
       // One batch: on a phone, all missing entries of a search iteration run in one adb shell session.
       batchSize: Number.MAX_SAFE_INTEGER,
+      // The search needs these entries: ones that failed in an earlier build are tried again.
+      retryFailed: true,
       ...(alongside ? { alongside } : {}),
       ...(this.options.onProgress ? { onProgress: this.options.onProgress } : {}),
     });

@@ -128,3 +128,42 @@ export function canonicalFingerprint(fingerprint: string | Readonly<Record<strin
   }
   return canonicalJson(value);
 }
+
+/**
+ * A table entry the device could not measure (the benchmark hung, its output was cut off or unreadable, ...). A
+ * build skips failed entries unless asked to retry them; a later successful measurement removes the record.
+ */
+export interface EntryFailure {
+  readonly deviceId: string;
+  readonly runtimeOptions: string;
+  readonly signature: string;
+  /** Short machine-readable cause, e.g. 'timeout', 'cut-off', 'bad-output', 'exit-status'. */
+  readonly reason: string;
+  readonly message: string;
+  /** How many builds tried and failed. */
+  readonly attempts: number;
+  readonly failedAt: string;
+}
+
+export type EntryFailureInput = Omit<EntryFailure, 'attempts' | 'failedAt'> & { readonly failedAt?: string | Date };
+
+/** The phone's clock frequencies and temperatures around one measured batch, and what was done about them. */
+export interface BatchConditions {
+  readonly deviceId: string;
+  readonly runtimeOptions: string;
+  /** The adb serial of the phone that measured the batch (identical phones share one table). */
+  readonly serial: string;
+  readonly recordedAt: string;
+  readonly models: number;
+  /** 1 for the first measurement of the batch, 2 for its re-measurement after a cool-down, ... */
+  readonly attempt: number;
+  /** 'stable', 'throttled-remeasured' (the batch was measured again) or 'throttled-kept' (no attempt left). */
+  readonly verdict: string;
+  /** Why the batch counted as throttled; empty when stable. */
+  readonly reasons: readonly string[];
+  readonly before: Readonly<Record<string, unknown>>;
+  readonly after: Readonly<Record<string, unknown>>;
+  readonly cooldownMs: number;
+}
+
+export type BatchConditionsInput = Omit<BatchConditions, 'recordedAt'> & { readonly recordedAt?: string | Date };

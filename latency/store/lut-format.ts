@@ -3,8 +3,10 @@ import { FileFormatError, ValidationError } from '../../core/errors.ts';
 import { csvLine, CsvSyntaxError, parseCsv } from './csv.ts';
 import type { CsvRecord } from './csv.ts';
 import { canonicalRuntimeOptions } from './runtime-options.ts';
+import { isObsoleteSignature, upgradeSignature } from '../../core/arch/signature.ts';
 import { checkSignature } from './signature.ts';
 import { describeIssues, entryValuesSchema, jsonPath, timestampSchema } from './latency-types.ts';
+import { implausibleLatency, signatureProblem } from './plausibility.ts';
 
 /**
  * The shareable latency-table file, in two encodings:
@@ -35,7 +37,10 @@ const lutEntryKeySchema = z.object({
       checkSignature(s);
     } catch (error) {
       ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return;
     }
+    const problem = signatureProblem(s);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
   }),
   runtimeOptions: runtimeOptionsField,
 });
@@ -58,6 +63,16 @@ const deviceSchema = z.strictObject({
   fingerprint: z.record(z.string(), z.unknown()),
   label: z.string(),
 });
+
+/** A parsed file: each entry's place in it ("entries[3]", "line 5"), for messages that name the row. */
+export interface ParsedLutFile extends LutFile {
+  readonly rowNames: readonly string[];
+  /**
+   * Entries of an older signature version whose layer changed meaning since (e.g. v1 residual projections): left
+   * out — they would never be looked up — and counted in the import report.
+   */
+  readonly obsolete: readonly string[];
+}
 
 export interface LutFile {
   readonly format: typeof LUT_FORMAT;
@@ -127,7 +142,7 @@ export function lutToCsv(file: LutFile): string {
 }
 
 /** Parses an export file in either encoding (JSON when its first non-blank character is `{`). */
-export function parseLutText(text: string, source = 'the file'): LutFile {
+export function parseLutText(text: string, source = 'the file'): ParsedLutFile {
   const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
   if (body.trimStart().startsWith('{')) {
     let json: unknown;
@@ -141,7 +156,7 @@ export function parseLutText(text: string, source = 'the file'): LutFile {
   return parseLutCsv(body, source);
 }
 
-export function parseLutJson(json: unknown, source = 'the file'): LutFile {
+export function parseLutJson(json: unknown, source = 'the file'): ParsedLutFile {
   if (json !== null && typeof json === 'object' && 'format' in json && json.format !== LUT_FORMAT) {
     throw new FileFormatError(`${source} is not a NetAdapt latency table (format is ${JSON.stringify(json.format)}, expected "${LUT_FORMAT}")`);
   }
@@ -151,10 +166,15 @@ export function parseLutJson(json: unknown, source = 'the file'): LutFile {
   const shape = lutFileShape.safeParse(json);
   if (!shape.success) throw new ValidationError(`${source} is not a valid latency table`, describeIssues(shape.error, jsonPath));
   const problems: string[] = [];
+  const obsolete: string[] = [];
   const entries: LutEntry[] = [];
+  const rowNames: string[] = [];
   shape.data.entries.forEach((raw, index) => {
-    const entry = parseEntry(raw, (field) => `entries[${index}]${field === '' ? '' : `.${field}`}`, problems);
-    if (entry) entries.push(entry);
+    const entry = parseEntry(raw, (field) => `entries[${index}]${field === '' ? '' : `.${field}`}`, problems, obsolete);
+    if (entry) {
+      entries.push(entry);
+      rowNames.push(`entries[${index}]`);
+    }
   });
   const modelMeasurements: LutModelMeasurement[] = [];
   (shape.data.modelMeasurements ?? []).forEach((raw, index) => {
@@ -162,10 +182,24 @@ export function parseLutJson(json: unknown, source = 'the file'): LutFile {
     if (parsed.success) modelMeasurements.push(parsed.data);
     else problems.push(...describeIssues(parsed.error, (p) => `modelMeasurements[${index}].${jsonPath(p)}`));
   });
-  return finish(source, shape.data.device, entries, modelMeasurements, problems);
+  return finish(source, shape.data.device, entries, rowNames, modelMeasurements, problems, obsolete);
 }
 
-function parseEntry(raw: unknown, where: (field: string) => string, problems: string[]): LutEntry | undefined {
+/**
+ * One entry; a signature of an older version is upgraded (upgradeSignature) or, when its layer changed meaning,
+ * recorded in `obsolete` and left out.
+ */
+function parseEntry(input: unknown, where: (field: string) => string, problems: string[], obsolete: string[]): LutEntry | undefined {
+  let raw = input;
+  const original = (input as { signature?: unknown } | null)?.signature;
+  if (typeof original === 'string') {
+    const upgraded = upgradeSignature(original);
+    if (isObsoleteSignature(upgraded)) {
+      obsolete.push(original);
+      return undefined;
+    }
+    raw = { ...(input as object), signature: upgraded };
+  }
   const keys = lutEntryKeySchema.safeParse(raw);
   if (!keys.success) {
     problems.push(...describeIssues(keys.error, (p) => where(jsonPath(p))));
@@ -177,6 +211,11 @@ function parseEntry(raw: unknown, where: (field: string) => string, problems: st
     problems.push(...describeIssues(values.error, (p) => `${where(jsonPath(p))} (signature ${keys.data.signature})`));
     return undefined;
   }
+  const implausible = implausibleLatency(keys.data.signature, values.data.meanUs);
+  if (implausible) {
+    problems.push(`${where('meanUs')} (signature ${keys.data.signature}): ${implausible}`);
+    return undefined;
+  }
   return { ...values.data, signature: keys.data.signature, runtimeOptions: keys.data.runtimeOptions };
 }
 
@@ -184,9 +223,11 @@ function finish(
   source: string,
   device: LutFile['device'],
   entries: LutEntry[],
+  rowNames: string[],
   modelMeasurements: LutModelMeasurement[],
   problems: string[],
-): LutFile {
+  obsolete: readonly string[],
+): ParsedLutFile {
   const seen = new Set<string>();
   for (const e of entries) {
     const key = `${e.runtimeOptions}\n${e.signature}`;
@@ -198,10 +239,10 @@ function finish(
     if (problems.length > 20) shown.push(`... and ${problems.length - 20} more problems`);
     throw new ValidationError(`${source} has ${problems.length} invalid value(s); nothing was imported`, shown);
   }
-  return { format: LUT_FORMAT, version: LUT_VERSION, device, entries, modelMeasurements };
+  return { format: LUT_FORMAT, version: LUT_VERSION, device, entries, modelMeasurements, rowNames, obsolete };
 }
 
-export function parseLutCsv(text: string, source = 'the file'): LutFile {
+export function parseLutCsv(text: string, source = 'the file'): ParsedLutFile {
   let records: CsvRecord[];
   try {
     records = parseCsv(text);
@@ -222,7 +263,9 @@ export function parseLutCsv(text: string, source = 'the file'): LutFile {
   if (rows.length === 0) throw new ValidationError(`${source} has a header but no entries; nothing to import`);
   const index = Object.fromEntries(CSV_COLUMNS.map((c) => [c, columns.indexOf(c)])) as Record<(typeof CSV_COLUMNS)[number], number>;
   const problems: string[] = [];
+  const obsolete: string[] = [];
   const entries: LutEntry[] = [];
+  const rowNames: string[] = [];
   let device: LutFile['device'] | undefined;
   let deviceLine = 0;
   for (const row of rows) {
@@ -245,6 +288,11 @@ export function parseLutCsv(text: string, source = 'the file'): LutFile {
       problems.push(`line ${row.line}: the device differs from line ${deviceLine}'s; a CSV latency table holds one device`);
       continue;
     }
+    const overflowing = NUMBER_COLUMNS.filter((column) => Number.isNaN(Number(cell(column))) === false && !Number.isFinite(Number(cell(column))));
+    if (overflowing.length > 0) {
+      for (const column of overflowing) problems.push(`line ${row.line}, column ${column}: ${cell(column).trim()} is not a finite number`);
+      continue;
+    }
     const entry = parseEntry(
       {
         signature: cell('signature'),
@@ -261,13 +309,17 @@ export function parseLutCsv(text: string, source = 'the file'): LutFile {
       },
       where,
       problems,
+      obsolete,
     );
-    if (entry) entries.push(entry);
+    if (entry) {
+      entries.push(entry);
+      rowNames.push(`line ${row.line}`);
+    }
   }
   if (!device) {
     throw new ValidationError(`${source} has no valid rows; nothing was imported`, problems.slice(0, 20));
   }
-  return finish(source, device, entries, [], problems);
+  return finish(source, device, entries, rowNames, [], problems, obsolete);
 }
 
 function parseCsvDevice(
@@ -293,6 +345,8 @@ function parseCsvDevice(
 }
 
 /** A CSV number cell: empty or non-numeric text is kept as text, so validation reports "expected number". */
+const NUMBER_COLUMNS = ['count', 'mean_us', 'median_us', 'std_us', 'min_us', 'max_us'] as const;
+
 function csvNumber(text: string): number | string {
   const trimmed = text.trim();
   if (trimmed === '') return text;

@@ -145,18 +145,17 @@ export const latencyCoverageParams = z.strictObject({
 });
 
 /**
- * Delegates a latency table can be measured with. Only XNNPACK (TFLite's CPU delegate, on the host and on phones)
- * is wired to the profilers today; the menu offers what a device's details list (DeviceDetails.delegates).
+ * Delegates a latency table can be measured with (benchmark_model's --use_xnnpack / --use_gpu / --use_nnapi; cpu =
+ * TFLite's reference kernels). Which of them work on a device is DeviceSummary.delegates: the app offers those.
  */
-export const DELEGATES = ['xnnpack'] as const;
-export type Delegate = (typeof DELEGATES)[number];
+export const DELEGATES = ['xnnpack', 'cpu', 'gpu', 'nnapi'] as const;
 
 /** Runtime options of a latency table: which cores, threads and delegate the layers were measured with. */
 export const runtimeOptionsSchema = z.strictObject({
   threads: wholeNumber(1, 16).default(1),
   /** CPU cores to pin to (taskset mask bits); empty: let the OS choose. */
   cores: z.array(wholeNumber(0, 63)).max(64).default([]),
-  delegate: z.enum(DELEGATES, { error: `must be one of: ${DELEGATES.join(', ')} (the delegates measured today)` }).default('xnnpack'),
+  delegate: z.enum(DELEGATES, { error: `must be one of ${DELEGATES.join(', ')}` }).default('xnnpack'),
 });
 
 export const buildLatencyTableParams = z.strictObject({
@@ -169,6 +168,8 @@ export const buildLatencyTableParams = z.strictObject({
   warmupRuns: wholeNumber(0, 1000).default(5),
   /** Skip layers that already have an entry (resume); false re-measures everything. */
   resume: z.boolean().default(true),
+  /** Measure again the entries that failed in earlier builds (default: skip them). */
+  retryFailed: z.boolean().default(false),
   /** Only these width levels (each layer keeps those it allows): a quick, coarser table. Default: all. */
   levels: z.array(z.int().min(0).max(64)).min(1).optional(),
   /** Only these kernel sizes (each layer keeps those it allows). Default: all. */

@@ -3,12 +3,15 @@
  * (which imports this module's types only).
  */
 import type { ArchRow } from '../../../core/arch/table.ts';
-import type { DatasetChoice, Delegate, SubnetJsonInput } from './schemas.ts';
+import type { DatasetChoice, SubnetJsonInput } from './schemas.ts';
 
 export type DeviceKind = 'android' | 'host';
 /** adb states plus 'stored': known from the workspace but not attached now. */
 export type DeviceState = 'ready' | 'unauthorized' | 'offline' | 'stored';
 export type BenchmarkToolStatus = 'ready' | 'missing' | 'unknown' | 'not-needed';
+
+/** Kernels a latency table can be measured with (benchmark_model's --use_xnnpack / --use_gpu / --use_nnapi). */
+export type DelegateName = 'xnnpack' | 'cpu' | 'gpu' | 'nnapi';
 
 export interface DeviceSummary {
   id: string;
@@ -21,6 +24,13 @@ export interface DeviceSummary {
   fingerprintHash: string;
   benchmarkTool: BenchmarkToolStatus;
   lastSeen?: string;
+  /**
+   * The delegates that work on this device (tried once per fingerprint with a tiny model), so the app offers
+   * exactly those; absent when unknown (not attached, no benchmark tool).
+   */
+  delegates?: DelegateName[];
+  /** Why the other delegates do not work, one line each. */
+  delegateProblems?: string[];
 }
 
 export interface DeviceListing {
@@ -35,16 +45,9 @@ export interface LatencyTableInfo {
   newestMeasuredAt: string;
 }
 
-export interface DelegateInfo {
-  id: Delegate;
-  label: string;
-}
-
 export interface DeviceDetails extends DeviceSummary {
   fingerprint: Record<string, unknown>;
   tables: LatencyTableInfo[];
-  /** The delegates latency tables can be measured with on this device. */
-  delegates: DelegateInfo[];
   /** The id this device's latency tables are stored under (the host's is derived from its fingerprint). */
   tableDeviceId: string;
 }
@@ -106,6 +109,8 @@ export interface CoverageRow {
   present: number;
   missing: number;
   fraction: number;
+  /** Of the missing ones, entries that failed to measure (a build skips them unless asked to retry). */
+  failed: number;
 }
 
 export interface LatencyCoverage {
@@ -122,7 +127,14 @@ export interface LatencyTableBuild extends LatencyCoverage {
     alreadyPresent: number;
     measured: number;
     failed: number;
+    /** Failed in an earlier build and not retried. total = alreadyPresent + measured + failed + skippedFailed + notRun. */
+    skippedFailed: number;
+    notRun: number;
     cancelled: boolean;
+    /** The first failures, with the reason ('timeout', 'cut-off', 'bad-output', ...). */
+    failures: { signature: string; reason: string; message: string }[];
+    /** Why a phone stopped measuring (lost or frozen), with how to resume. */
+    interruptions: string[];
   };
 }
 

@@ -9,16 +9,18 @@ import { UserError } from '../../../core/errors.ts';
 import type { AttachedDevice } from '../../../latency/android/device/bridge.ts';
 import { BenchmarkRunner, TOOL_DOWNLOAD_HINT } from '../../../latency/android/benchmark/runner.ts';
 import { canonicalJson, readDeviceFingerprint } from '../../../latency/android/device/fingerprint.ts';
+import { WorkingDelegates } from '../../../latency/android/device/delegate-probe.ts';
+import { HOST_CAPABILITIES } from '../../../latency/host/host-profiler.ts';
 import type { ValidParamsOf } from '../contract/methods.ts';
-import type { BenchmarkToolStatus, DelegateInfo, DeviceDetails, DeviceListing, DeviceSummary } from '../contract/types.ts';
+import type { BenchmarkToolStatus, DeviceDetails, DeviceListing, DeviceSummary } from '../contract/types.ts';
 import type { JobContext } from '../engine.ts';
 import { NotFoundError } from '../errors.ts';
 import { errorText, type EngineContext } from './context.ts';
 
-/** What the profilers measure with today (app/api/contract/schemas.ts DELEGATES). */
-const DELEGATES: DelegateInfo[] = [{ id: 'xnnpack', label: 'XNNPACK (TFLite CPU delegate)' }];
-
 export class DeviceOperations {
+  /** Which delegates work on each phone (probed once per fingerprint). */
+  private readonly delegateSupport = new WorkingDelegates();
+
   constructor(private readonly ctx: EngineContext) {}
 
   async listDevices(): Promise<DeviceListing> {
@@ -57,12 +59,12 @@ export class DeviceOperations {
     const store = this.ctx.latencyStore();
     const tableDeviceId = params.deviceId === 'host' ? this.hostTableId() ?? 'host' : params.deviceId;
     const tables = store.listTables(tableDeviceId).map((t) => ({ runtimeOptions: t.runtimeOptions, entries: t.entries, newestMeasuredAt: t.newestMeasuredAt }));
-    if (params.deviceId === 'host') return { ...hostDevice(this.hostTableId()), fingerprint: hostFingerprint(), tables, delegates: DELEGATES, tableDeviceId };
+    if (params.deviceId === 'host') return { ...hostDevice(this.hostTableId()), fingerprint: hostFingerprint(), tables, tableDeviceId };
     const listing = await this.listDevices();
     const summary = listing.devices.find((d) => d.id === params.deviceId);
     if (!summary) throw new NotFoundError(`no device "${params.deviceId}": it is neither attached nor in the workspace`);
     const record = store.getDevice(params.deviceId);
-    return { ...summary, fingerprint: { ...(record?.fingerprint ?? {}) }, tables, delegates: DELEGATES, tableDeviceId };
+    return { ...summary, fingerprint: { ...(record?.fingerprint ?? {}) }, tables, tableDeviceId };
   }
 
   /** The id this computer's latency tables are stored under (host-<fingerprint>), once one was measured. */
@@ -135,7 +137,9 @@ export class DeviceOperations {
     }
     const ready = device.state === 'device' || device.state === 'emulator';
     const probe = ready ? await this.probeAttached(device.serial) : { fingerprintHash: '', benchmarkTool: 'unknown' as const };
+    const delegates = ready && probe.benchmarkTool === 'ready' && probe.fingerprintHash ? await this.delegateSupport.of(this.ctx.deviceBridge(), device.serial, probe.fingerprintHash) : undefined;
     return {
+      ...(delegates ? { delegates: delegates.delegates, delegateProblems: delegates.problems } : {}),
       id: device.serial,
       label: device.serial,
       kind: 'android',
@@ -196,6 +200,8 @@ function hostDevice(tableId?: string): DeviceSummary {
     description: `${String(fingerprint.cpu)} · ${String(fingerprint.cores)} cores · ${String(fingerprint.platform)}/${String(fingerprint.arch)}`,
     fingerprintHash: tableId?.replace(/^host-/, '') ?? shortHash(JSON.stringify(fingerprint)),
     benchmarkTool: 'not-needed',
+    delegates: [...HOST_CAPABILITIES.delegates],
+    delegateProblems: ['cpu, gpu, nnapi: the host runtime (LiteRT wasm) has XNNPACK only; measure them on a phone'],
   };
 }
 

@@ -1,7 +1,7 @@
 /** Latency tables: coverage of a network's layers per device, building a table (resumable), validating it. */
 import { networkSignatures, resolveNetwork } from '../../../core/arch/index.ts';
 import type { ValidParamsOf } from '../contract/methods.ts';
-import type { LatencyCoverage, LatencyTableBuild, LatencyValidationSummary } from '../contract/types.ts';
+import type { DelegateName, LatencyCoverage, LatencyTableBuild, LatencyValidationSummary } from '../contract/types.ts';
 import type { JobContext } from '../engine.ts';
 import {
   buildWithStore,
@@ -28,7 +28,8 @@ export class LatencyOperations {
       const tables = store.listTables(device.id);
       for (const table of tables.length > 0 ? tables : [{ runtimeOptions: '' }]) {
         const coverage = store.coverage(device.id, table.runtimeOptions, signatures);
-        rows.push({ deviceId: device.id, deviceLabel: device.label, runtimeOptions: table.runtimeOptions, ...coverage });
+        const failed = store.failedSignatures(device.id, table.runtimeOptions, signatures).size;
+        rows.push({ deviceId: device.id, deviceLabel: device.label, runtimeOptions: table.runtimeOptions, ...coverage, failed });
       }
     }
     return { network: spec.name, rows };
@@ -43,6 +44,7 @@ export class LatencyOperations {
       ...this.profilerTarget(params.deviceId, params.runtime, params.warmupRuns, params.runs),
       workspacePath: this.ctx.workspacePath,
       network: params.network,
+      retryFailed: params.retryFailed,
       ...(params.levels ? { levels: params.levels } : {}),
       ...(params.kernels ? { kernels: params.kernels } : {}),
     };
@@ -62,7 +64,11 @@ export class LatencyOperations {
         alreadyPresent: outcome.alreadyPresent,
         measured: outcome.measured,
         failed: outcome.failed,
+        skippedFailed: outcome.skippedFailed,
+        notRun: outcome.notRun,
         cancelled: outcome.cancelled,
+        failures: outcome.failures,
+        interruptions: outcome.interruptions,
       },
     };
   }
@@ -93,10 +99,11 @@ export class LatencyOperations {
   }
 
   /** The profiler to open for a device id of the API ('host' or an adb serial) and runtime options. */
-  private profilerTarget(deviceId: string, runtime?: { threads: number; cores: number[] }, warmupRuns?: number, numRuns?: number): ProfilerTarget {
+  private profilerTarget(deviceId: string, runtime?: { threads: number; cores: number[]; delegate: DelegateName }, warmupRuns?: number, numRuns?: number): ProfilerTarget {
     const { adbHost, adbPort } = this.ctx.options;
     return {
       deviceId,
+      ...(runtime ? { delegate: runtime.delegate } : {}),
       ...(adbHost !== undefined ? { adbHost } : {}),
       ...(adbPort !== undefined ? { adbPort } : {}),
       ...(runtime ? { threads: runtime.threads } : {}),

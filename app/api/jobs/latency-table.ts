@@ -10,6 +10,7 @@ import { buildLatencyTable, type LutBuildProgress, type LutBuildResult } from '.
 import { validateLatencyTable, type ValidationPair } from '../../../latency/lut/validate.ts';
 import { openProfiler } from '../../../latency/open-profiler.ts';
 import type { Profiler } from '../../../latency/profiler.ts';
+import type { Delegate } from '../../../latency/android/benchmark/delegates.ts';
 import { LatencyStore } from '../../../latency/store/latency-store.ts';
 import type { EngineEvent } from '../contract/types.ts';
 import type { WorkerJobContext } from '../worker-protocol.ts';
@@ -23,6 +24,7 @@ export interface ProfilerTarget {
   cpuMask?: string;
   warmupRuns?: number;
   numRuns?: number;
+  delegate?: Delegate;
 }
 
 export interface LatencyBuildTask extends ProfilerTarget {
@@ -33,6 +35,7 @@ export interface LatencyBuildTask extends ProfilerTarget {
   /** Kernel sizes to enumerate (each layer keeps the ones it allows; default: all). */
   kernels?: number[];
   batchSize?: number;
+  retryFailed?: boolean;
 }
 
 export interface LatencyValidateTask extends ProfilerTarget {
@@ -90,6 +93,7 @@ export async function buildWithStore(task: LatencyBuildTask, store: LatencyStore
       ...(task.levels ? { levels: restrictLevels(task.levels, spec.widthLevels) } : {}),
       ...(task.kernels ? { kernels: restrictKernels(task.kernels) } : {}),
       batchSize: task.batchSize ?? 16,
+      retryFailed: task.retryFailed ?? false,
       signal: ctx.signal,
       onProgress: (progress) => ctx.emit(progressEvent('measuring layers', progress)),
     });
@@ -142,6 +146,7 @@ async function openTarget(target: ProfilerTarget): Promise<Profiler> {
     ...(target.cpuMask !== undefined ? { cpuMask: target.cpuMask } : {}),
     ...(target.warmupRuns !== undefined ? { warmupRuns: target.warmupRuns } : {}),
     ...(target.numRuns !== undefined ? { numRuns: target.numRuns } : {}),
+    ...(target.delegate !== undefined ? { delegate: target.delegate } : {}),
   });
   return target.deviceId === 'host' ? oneModelAtATime(profiler) : profiler;
 }
@@ -193,6 +198,8 @@ function progressEvent(phase: string, progress: LutBuildProgress): EngineEvent {
     done: progress.done,
     total: progress.total,
     ...(progress.etaSec !== null ? { etaSeconds: Math.round(progress.etaSec) } : {}),
-    message: `${progress.measuredThisRun} measured this run${progress.failedThisRun > 0 ? `, ${progress.failedThisRun} failed` : ''}`,
+    message:
+      `${progress.measuredThisRun} measured this run${progress.failedThisRun > 0 ? `, ${progress.failedThisRun} failed` : ''}` +
+      (progress.waiting ? `; waiting ${progress.waiting.elapsedSec} s of ${progress.waiting.limitSec} s for ${progress.waiting.signature}` : ''),
   };
 }

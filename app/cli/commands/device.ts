@@ -4,6 +4,8 @@ import { DeviceBridge, defaultAdbPort } from '../../../latency/android/device/br
 import { fingerprintId, readDeviceFingerprint } from '../../../latency/android/device/fingerprint.ts';
 import type { DeviceFingerprint } from '../../../latency/android/device/fingerprint.ts';
 import { BenchmarkRunner } from '../../../latency/android/benchmark/runner.ts';
+import { probeDelegates } from '../../../latency/android/device/delegate-probe.ts';
+import type { DelegateSupport } from '../../../latency/android/device/delegate-probe.ts';
 
 export interface AdbCliOptions {
   adbPort?: string;
@@ -74,7 +76,7 @@ export function formatFingerprint(fingerprint: DeviceFingerprint): string[] {
 export async function deviceInfoCommand(
   bridge: DeviceBridge,
   serial: string,
-  options: { threads?: string; cpuMask?: string; json?: boolean },
+  options: { threads?: string; cpuMask?: string; json?: boolean; delegates?: boolean },
   print: Print,
 ): Promise<void> {
   const threads = options.threads === undefined ? 1 : Number(options.threads);
@@ -82,8 +84,25 @@ export async function deviceInfoCommand(
     threads,
     ...(options.cpuMask === undefined ? {} : { cpuMask: options.cpuMask }),
   });
-  if (options.json) print(JSON.stringify({ id: fingerprintId(fingerprint), fingerprint }, null, 2));
-  else for (const line of formatFingerprint(fingerprint)) print(line);
+  const delegates = options.delegates === false || fingerprint.benchmarkToolSha256 === null ? undefined : await probeDelegates(bridge, serial);
+  if (options.json) print(JSON.stringify({ id: fingerprintId(fingerprint), fingerprint, ...(delegates ? { delegates } : {}) }, null, 2));
+  else {
+    for (const line of formatFingerprint(fingerprint)) print(line);
+    if (delegates) print(`delegates        ${formatDelegates(delegates)}`);
+  }
+}
+
+export function formatDelegates(support: readonly DelegateSupport[]): string {
+  const works = support.filter((s) => s.works).map((s) => s.delegate);
+  const not = support.filter((s) => !s.works).map((s) => `${s.delegate}: ${s.reason ?? 'does not work'}`);
+  return `${works.join(', ') || 'none'}${not.length > 0 ? ` (not working: ${not.join('; ')})` : ''}`;
+}
+
+export async function connectDeviceCommand(bridge: DeviceBridge, address: string, print: Print): Promise<void> {
+  const serial = await bridge.connect(address);
+  const state = (await bridge.listDevices()).find((d) => d.serial === serial)?.state ?? 'not listed';
+  print(`connected ${serial} (${state}); measure on it with --device ${serial}`);
+  if (state !== 'device') print('it is not online yet: accept the debugging prompt on the phone, or check the address and port');
 }
 
 export function register(program: Command): void {
@@ -113,13 +132,22 @@ export function register(program: Command): void {
     });
 
   device
+    .command('connect')
+    .description('attach a phone over the network: adb connect host:port (adb tcpip, or a device farm such as DeviceFarmer STF)')
+    .argument('<host:port>', 'the address, e.g. 192.168.1.20:5555')
+    .action(async (address: string, _options: object, command: Command) => {
+      await connectDeviceCommand(bridgeFromOptions(adbOptions(command)), address, print);
+    });
+
+  device
     .command('info')
     .description('print the device fingerprint that latency tables are keyed by')
     .option('--serial <serial>', 'device serial (default: the only attached device)')
     .option('--threads <n>', 'benchmark threads', '1')
     .option('--cpu-mask <hex>', 'taskset mask (default: the fastest cluster)')
     .option('--json', 'print JSON')
-    .action(async (options: { serial?: string; threads?: string; cpuMask?: string; json?: boolean }, command: Command) => {
+    .option('--no-delegates', 'do not try which delegates work (a few benchmark runs)')
+    .action(async (options: { serial?: string; threads?: string; cpuMask?: string; json?: boolean; delegates?: boolean }, command: Command) => {
       const bridge = bridgeFromOptions(adbOptions(command));
       await deviceInfoCommand(bridge, await resolveSerial(bridge, options.serial), options, print);
     });

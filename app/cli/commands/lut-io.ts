@@ -87,6 +87,9 @@ export function registerLutIo(lut: Command): void {
           for (const signature of report.conflictExamples.slice(0, 5)) lines.push(`    conflict: ${signature}`);
         }
         if (report.modelMeasurementsInserted > 0) lines.push(`  ${report.modelMeasurementsInserted} whole-model measurements added`);
+        if (report.obsolete > 0) {
+          lines.push(`  ${report.obsolete} entries left out: measured for layer signatures of an earlier version whose layers changed meaning (re-measure them with \`netadapt lut build\`)`);
+        }
         process.stdout.write(`${lines.join('\n')}\n`);
       });
     });

@@ -1,11 +1,15 @@
 import type { Command } from 'commander';
-import { loadNetwork, resolveNetwork, searchSpace, enumerateLayerVariants } from '../../../core/arch/index.ts';
+import { loadNetwork } from '../../../core/arch/index.ts';
 import type { SearchableLayer } from '../../../core/arch/layers.ts';
 import { ValidationError } from '../../../core/errors.ts';
 import { defaultWorkspacePath, openWorkspace } from '../../../core/store/workspace.ts';
 import { LatencyStore } from '../../../latency/store/latency-store.ts';
-import { openProfiler } from '../../../latency/open-profiler.ts';
-import { buildLatencyTable } from '../../../latency/lut/build.ts';
+import { openProfiler, openProfilers } from '../../../latency/open-profiler.ts';
+import { buildLatencyTables } from '../../../latency/lut/build.ts';
+import type { LutBuildProgress, LutBuildResult } from '../../../latency/lut/build.ts';
+import { DELEGATES, parseDelegate } from '../../../latency/android/benchmark/delegates.ts';
+import type { Delegate } from '../../../latency/android/benchmark/delegates.ts';
+import { registerLutShow } from './lut-show.ts';
 import { validateLatencyTable } from '../../../latency/lut/validate.ts';
 import { ProgressLine } from '../progress.ts';
 import { lutCommand, registerLutIo } from './lut-io.ts';
@@ -20,6 +24,9 @@ interface DeviceOptions {
   repeats?: string;
   threads: string;
   cpuMask?: string;
+  delegate?: string;
+  modelTimeout?: string;
+  pinFrequency?: string | boolean;
 }
 
 function withDeviceOptions(command: Command): Command {
@@ -32,23 +39,39 @@ function withDeviceOptions(command: Command): Command {
     .option('--warmup <n>', 'warm-up runs per model', '5')
     .option('--repeats <n>', 'phone: independent repeats per model (the median one is kept); host: rounds the samples are spread over')
     .option('--threads <n>', 'inference threads (phone)', '1')
-    .option('--cpu-mask <hex>', 'taskset CPU mask on the phone (default: the fastest cluster)');
+    .option('--cpu-mask <hex>', 'taskset CPU mask on the phone (default: the fastest cluster)')
+    .option('--delegate <name>', `kernels that run the layers: ${DELEGATES.join(', ')} (the host has xnnpack only)`, 'xnnpack')
+    .option('--model-timeout <seconds>', 'phone: time limit per model run (default: from the model\'s expected cost)')
+    .option('--pin-frequency [kHz]', 'rooted phone: pin the measured cores to their highest (or this) frequency');
 }
 
-async function open(options: DeviceOptions) {
-  const workspace = openWorkspace(options.workspace ?? defaultWorkspacePath());
-  const store = new LatencyStore(workspace);
-  const profiler = await openProfiler({
-    device: options.device,
+function profilerOptions(options: DeviceOptions) {
+  return {
     adbHost: options.adbHost ?? '127.0.0.1',
     adbPort: positive(options.adbPort ?? process.env['ANDROID_ADB_SERVER_PORT'] ?? '5037', '--adb-port'),
     numRuns: positive(options.runs, '--runs'),
     warmupRuns: positive(options.warmup, '--warmup', 0),
     threads: positive(options.threads, '--threads'),
+    delegate: delegateOption(options.delegate),
     ...(options.repeats === undefined ? {} : { repeats: positive(options.repeats, '--repeats') }),
     ...(options.cpuMask === undefined ? {} : { cpuMask: options.cpuMask }),
-  });
-  return { workspace, store, profiler };
+    ...(options.modelTimeout === undefined ? {} : { modelTimeoutMs: positive(options.modelTimeout, '--model-timeout') * 1000 }),
+    ...(options.pinFrequency === undefined ? {} : { pinFrequency: options.pinFrequency === true ? true : positive(String(options.pinFrequency), '--pin-frequency') }),
+  };
+}
+
+function delegateOption(text: string | undefined): Delegate {
+  try {
+    return parseDelegate(text ?? 'xnnpack');
+  } catch {
+    throw new ValidationError(`--delegate must be one of ${DELEGATES.join(', ')}, got "${text}"`);
+  }
+}
+
+async function open(options: DeviceOptions) {
+  const profiler = await openProfiler({ device: options.device, ...profilerOptions(options) });
+  const workspace = openWorkspace(options.workspace ?? defaultWorkspacePath());
+  return { workspace, store: new LatencyStore(workspace), profiler };
 }
 
 function positive(text: string, name: string, min = 1): number {
@@ -75,80 +98,51 @@ export function register(program: Command): void {
   withDeviceOptions(
     lut
       .command('build')
-      .description('measure every distinct layer of a network\'s search space on a device (resumable: run again to continue)')
+      .description('measure every distinct layer of a network\'s search space on one or more devices (resumable: run again to continue)')
       .requiredOption('--network <network>', 'zoo name or network .json'),
   )
     .option('--widths <n>', 'width levels to enumerate per layer (default: all of the network\'s levels)')
     .option('--kernels <list>', 'kernel sizes to enumerate, e.g. 3,5 (default: all)')
     .option('--batch <n>', 'models per batch (one adb shell session)', '32')
-    .action(async (options: DeviceOptions & { network: string; widths?: string; kernels?: string; batch: string }) => {
+    .option('--retry-failed', 'measure again the entries that failed in earlier builds (default: skip them)')
+    .addHelpText('after', '\n--device takes a list (A,B) or "all": every phone measures at once, one table per fingerprint; identical phones share one table\'s entries.')
+    .action(async (options: DeviceOptions & { network: string; widths?: string; kernels?: string; batch: string; retryFailed?: boolean }) => {
       const spec = loadNetwork(options.network);
-      const { workspace, store, profiler } = await open(options);
       const widths = options.widths === undefined ? undefined : positive(options.widths, '--widths', 2);
       const kernelList = options.kernels?.split(',').map((k) => positive(k.trim(), '--kernels'));
       const subset = levelSubset(widths);
+      const batchSize = positive(options.batch, '--batch');
+      const profilers = await openProfilers({ devices: options.device, ...profilerOptions(options) });
+      const workspace = openWorkspace(options.workspace ?? defaultWorkspacePath());
       const controller = new AbortController();
       const stop = () => controller.abort();
       process.once('SIGINT', stop);
-      const progress = new ProgressLine();
+      const progress = new MultiProgress(profilers.length > 1);
       try {
-        console.log(`building the latency table of ${spec.name} on ${profiler.label} [${profiler.runtimeOptions}]`);
-        const result = await buildLatencyTable({
+        for (const profiler of profilers) console.log(`building the latency table of ${spec.name} on ${profiler.label} [${profiler.runtimeOptions}]`);
+        const results = await buildLatencyTables({
           spec,
-          profiler,
-          store,
-          batchSize: positive(options.batch, '--batch'),
+          profilers,
+          store: new LatencyStore(workspace),
+          batchSize,
+          retryFailed: options.retryFailed === true,
           ...(subset ? { levels: (layer: SearchableLayer) => subset(layer, spec.widthLevels) } : {}),
           ...(kernelList ? { kernels: (layer: SearchableLayer) => layer.kernels.filter((k) => kernelList.includes(k)).concat(kernelList.some((k) => layer.kernels.includes(k)) ? [] : [layer.fullKernel]) } : {}),
           signal: controller.signal,
-          onProgress: (p) => progress.update(p.done, p.total, `measured ${p.measuredThisRun}${p.failedThisRun ? `, ${p.failedThisRun} failed` : ''}`, p.etaSec),
+          onProgress: (p) => progress.update(p),
         });
         progress.done();
-        console.log(
-          `${result.total} entries (layers and their invocation-overhead entries): ${result.alreadyPresent} were already measured, ` +
-            `${result.measured} measured now, ${result.failed.length} failed${result.cancelled ? ' — interrupted; run the same command again to resume' : ''}`,
-        );
-        for (const f of result.failed.slice(0, 10)) console.log(`  failed: ${f.signature}: ${f.message}`);
-        console.log(`device id: ${result.deviceId}`);
-        if (result.failed.length > 0) process.exitCode = 1;
+        for (const result of results) printBuildSummary(result, profilers.length > 1);
+        if (results.some((r) => r.failed.length > 0 || r.interruptions.length > 0 || r.notRun > 0)) process.exitCode = 1;
       } finally {
         process.off('SIGINT', stop);
         progress.done();
-        await profiler.close?.();
+        for (const profiler of profilers) await profiler.close?.();
         workspace.close();
       }
     });
 
-  lut
-    .command('show')
-    .description('list the latency tables of the workspace, or the coverage of one network on one device')
-    .option('--device <id>', 'device fingerprint id')
-    .option('--network <network>', 'zoo name or network .json: coverage of its search space')
-    .option('--workspace <path>', 'workspace file')
-    .action((options: { device?: string; network?: string; workspace?: string }) => {
-      const workspace = openWorkspace(options.workspace ?? defaultWorkspacePath());
-      try {
-        const store = new LatencyStore(workspace);
-        const devices = new Map(store.listDevices().map((d) => [d.id, d]));
-        const tables = store.listTables(options.device);
-        if (tables.length === 0) console.log('no latency tables in this workspace yet (netadapt lut build --network NAME --device host)');
-        for (const table of tables) {
-          const device = devices.get(table.deviceId);
-          console.log(`${table.deviceId}  ${device?.label ?? ''}`);
-          console.log(`  options ${table.runtimeOptions}: ${table.entries} entries, newest ${table.newestMeasuredAt}`);
-          const stats = store.stats(table.deviceId, table.runtimeOptions);
-          console.log(`  ${JSON.stringify(stats)}`);
-          if (options.network) {
-            const spec = loadNetwork(options.network);
-            const signatures = [...enumerateLayerVariants(spec).keys()];
-            const coverage = store.coverage(table.deviceId, table.runtimeOptions, signatures);
-            console.log(`  coverage of ${spec.name} (${searchSpace(spec).layers.length} searchable layers, ${(resolveNetwork(spec).macs / 1e6).toFixed(1)}M MACs): ${JSON.stringify(coverage)}`);
-          }
-        }
-      } finally {
-        workspace.close();
-      }
-    });
+  registerLutShow(lut);
 
   withDeviceOptions(
     lut
@@ -187,4 +181,44 @@ export function register(program: Command): void {
         workspace.close();
       }
     });
+}
+
+/** One table's account: every entry is already measured, measured now, failed, skipped as failed before, or not run. */
+export function printBuildSummary(result: LutBuildResult, several: boolean): void {
+  const skipped = result.skippedFailed > 0 ? `, ${result.skippedFailed} skipped (failed before; --retry-failed measures them again)` : '';
+  const notRun = result.notRun > 0 || result.cancelled ? `, ${result.notRun} not run` : '';
+  const where = several ? `${result.devices.join(' + ')} [${result.runtimeOptions}]: ` : '';
+  console.log(
+    `${where}${result.total} entries (layers and their invocation-overhead entries): ${result.alreadyPresent} were already measured, ` +
+      `${result.measured} measured now, ${result.failed.length} failed${skipped}${notRun}` +
+      `${result.cancelled ? ' — interrupted; run the same command again to resume' : ''}`,
+  );
+  for (const f of result.failed.slice(0, 10)) console.log(`  failed (${f.reason}): ${f.signature}: ${f.message}`);
+  if (result.failed.length > 10) console.log(`  ... and ${result.failed.length - 10} more (netadapt lut show --device ${result.deviceId} lists them)`);
+  for (const interruption of result.interruptions) console.log(`  ${interruption}`);
+  console.log(`device id: ${result.deviceId}`);
+}
+
+/** The progress line; with several phones each event names its phone, and waits show which model is slow. */
+class MultiProgress {
+  private readonly line = new ProgressLine();
+  private readonly perDevice = new Map<string, LutBuildProgress>();
+
+  constructor(private readonly several: boolean) {}
+
+  update(p: LutBuildProgress): void {
+    const key = p.device ?? '';
+    if (!p.waiting) this.perDevice.set(key, p);
+    const all = [...this.perDevice.values()];
+    const done = all.reduce((sum, q) => sum + q.done, 0);
+    const total = all.reduce((sum, q) => sum + q.total, 0);
+    const measured = all.reduce((sum, q) => sum + q.measuredThisRun, 0);
+    const failed = all.reduce((sum, q) => sum + q.failedThisRun, 0);
+    const waiting = p.waiting ? ` — ${this.several && p.device ? `${p.device}: ` : ''}waiting ${p.waiting.elapsedSec}s of ${p.waiting.limitSec}s for ${p.waiting.signature.slice(0, 48)}` : '';
+    this.line.update(done, total, `measured ${measured}${failed ? `, ${failed} failed` : ''}${waiting}`, p.etaSec, p.waiting !== undefined);
+  }
+
+  done(): void {
+    this.line.done();
+  }
 }

@@ -49,8 +49,13 @@ export function mbconv(
   act: Activation,
   se: number | null,
   T?: BypassLimit,
+  expandT?: BypassLimit,
 ): UnitInput {
-  return { type: 'mbconv', name, expand, kernel, stride, out, act, se, ...(T === undefined ? {} : { T }) };
+  return {
+    type: 'mbconv', name, expand, kernel, stride, out, act, se,
+    ...(T === undefined ? {} : { T }),
+    ...(expandT === undefined ? {} : { expandT }),
+  };
 }
 
 /** Spatial size after a sequence of stride-2 steps with SAME padding. */

@@ -2,7 +2,7 @@
 import type { NetworkSpecInput } from '../spec.ts';
 import type { ZooOptions } from './common.ts';
 import { fastDepth } from './fastdepth.ts';
-import { mobilenetV1 } from './mobilenet-v1.ts';
+import { mobilenetV1, mobilenetV1Cifar } from './mobilenet-v1.ts';
 import { mobilenetV2 } from './mobilenet-v2.ts';
 import { mobilenetV3Demo, mobilenetV3DemoCbc, mobilenetV3DemoDeep, mobilenetV3Large, netadaptV2Latency, netadaptV2Macs } from './mobilenet-v3.ts';
 
@@ -22,7 +22,9 @@ const ZOO: Record<string, ZooEntry> = {
   'netadaptv2-latency': { build: netadaptV2Latency, options: {}, summary: 'NetAdaptV2 latency-guided initial network (App. A.1)' },
   'netadaptv2-macs': { build: netadaptV2Macs, options: {}, summary: 'NetAdaptV2 MAC-guided initial network (App. A.1)' },
   fastdepth: { build: fastDepth, options: {}, summary: 'FastDepth (MobileNetV1 encoder, NNConv5 decoder), 224×224' },
-  'mobilenet-v1-32': { build: mobilenetV1, options: SMALL, summary: 'MobileNetV1 0.5, 32×32 input, 10 classes' },
+  'mobilenet-v1-32': { build: mobilenetV1, options: SMALL, summary: 'MobileNetV1 0.5, 32×32 input, 10 classes (ImageNet strides: ends at 1×1)' },
+  'mobilenet-v1-cifar-32': { build: mobilenetV1Cifar, options: { inputSize: 32, classes: 10 }, summary: 'MobileNetV1 0.25 with a stride-1 stem (CIFAR form, ends at 2×2), no bypass: App. D baseline' },
+  'mobilenet-v1-cifar-cbc-32': { build: (o) => mobilenetV1Cifar({ ...o, cbc: true }), options: { inputSize: 32, classes: 10 }, summary: 'the CIFAR-form MobileNetV1 with channel-level bypass (T per resolution), for the CBC ablation' },
   'mobilenet-v2-32': { build: mobilenetV2, options: SMALL, summary: 'MobileNetV2 0.5, 32×32 input, 10 classes' },
   'mobilenet-v3-large-32': { build: mobilenetV3Large, options: SMALL, summary: 'MobileNetV3-Large 0.5, 32×32 input, 10 classes' },
   'netadaptv2-latency-32': { build: netadaptV2Latency, options: SMALL, summary: 'latency-guided initial network 0.5, 32×32, 10 classes' },

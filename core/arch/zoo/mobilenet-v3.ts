@@ -9,6 +9,8 @@ export interface Bneck {
   se: boolean;
   act: Activation;
   stride: 1 | 2;
+  /** SE reduce width when the network fixes it per block (else the layout's `seWidth` of the expansion width). */
+  seFilters?: number;
 }
 
 const RE = 'relu' as const;
@@ -41,6 +43,13 @@ interface V3Layout {
   /** Stride of the stem convolution (2 unless given). */
   stemStride?: 1 | 2;
   blocks: readonly Bneck[];
+  /**
+   * The first block gets a 1×1 expansion layer even when its expansion width equals its input width (MobileNetV3
+   * omits it; NetAdaptV2's Table 8 shrinks it).
+   */
+  firstBlockExpands?: boolean;
+  /** CBC limit of the expansion layers (default: the block's T). */
+  expandLimit?: BypassLimit;
   /** SE reduce width from the SE layer's input width. */
   seWidth: (channels: number) => number;
   head: number;
@@ -63,9 +72,9 @@ function buildV3(layout: V3Layout): NetworkSpecInput {
   layout.blocks.forEach((b, i) => {
     outputStride *= b.stride;
     // The first MobileNetV3 block has expansion width = input width and no expansion layer.
-    const expand = b.expand === channels && i === 0 ? null : b.expand;
-    const se = b.se ? layout.seWidth(b.expand) : null;
-    layers.push(mbconv(`b${i + 1}`, expand, b.kernel, b.stride, b.out, b.act, se, T()));
+    const expand = b.expand === channels && i === 0 && layout.firstBlockExpands !== true ? null : b.expand;
+    const se = b.se ? (b.seFilters ?? layout.seWidth(b.expand)) : null;
+    layers.push(mbconv(`b${i + 1}`, expand, b.kernel, b.stride, b.out, b.act, se, T(), expand === null ? undefined : layout.expandLimit));
     channels = b.out;
   });
   const headT = T();
@@ -123,24 +132,62 @@ function withExtraBlocks(blocks: readonly Bneck[], atOutputStrides: readonly num
 }
 
 /**
- * The latency-guided initial network of NetAdaptV2 (App. A.1): MobileNetV3-Large with every width rounded up to a
- * power of 2, one extra block at 28×28 and one at 14×14 input, depthwise kernels +2, one T per input resolution
- * (Table 8: 8, 16, 32, 64, 128; 1024 for the conv after pooling), T = ∞ for depthwise layers, 9 width levels.
+ * What App. A.1 says of NetAdaptV2's initial networks, and what it leaves open (chosen here so that the paper's own
+ * discovered networks, Tables 8 and 9, are sub-networks: core/arch/zoo/paper/table8.json, table9.json).
+ *
+ * Stated by the paper: start from MobileNetV3-Large; round every width up to a power of 2; add one block at 28×28 and
+ * one at 14×14 input (a copy of the stage's last block, stride 1); depthwise kernels +2; one T per input resolution,
+ * inversely proportional to it (Table 8: 8 at 112×112 … 128 at 7×7, 1024 for the conv after pooling), T = ∞ for
+ * depthwise layers; 9 width levels. The MAC-guided network: all widths ×1.25 (every layer, the last conv included:
+ * 2048 → 2560, of which Table 9 keeps 2048), one more block at 7×7, 11 width levels, the same T rule.
+ *
+ * Left open, and read off the two tables:
+ * - SE placement: MobileNetV3-Large's (its blocks 4–6 and 11–15) plus its blocks 2, 7 and 9, where both tables have
+ *   an SE layer. MobileNetV3's blocks 1, 3, 8 and 10 keep none: both tables show "-" at the first three, and both
+ *   remove the fourth (Table 8 and 9 block 12), so nothing there tells; we keep MobileNetV3's choice.
+ * - SE width: a quarter of the widest expansion of its MobileNetV3 stage (the blocks MobileNetV3 gives one output
+ *   width: 24, 40, 80, 112, 160). A per-block quarter (MobileNetV3's rule) cannot hold Table 8's SE 256 / Table 9's
+ *   320 in the block at 14×14 whose expansion is 512 / 640 (MobileNetV3's block 11); the stage's widest expansion is
+ *   1024 / 1280, a quarter of which is exactly the tables' value.
+ * - First block: Table 8 shrinks an expansion layer in it (8 filters), so the latency-guided network gives it one of
+ *   16 (MobileNetV3 has none: its expansion width equals the input width). Table 9 shows "-" there, so the MAC-guided
+ *   network keeps MobileNetV3's form without it.
+ * - T of the expansion layers: ∞, like the depthwise layers' (Table 8 prints one T per block, which we give to the
+ *   projection). It matters in one place only, Table 8's first block (expansion 8 of 16 input channels): with T = ∞ the
+ *   expansion bypasses the other 8 and the network has 224.7M MACs (the paper: 225M); with T = 8 the depthwise and
+ *   projection layers would read 8 channels only, 223.1M. An expansion that may drop below its input width would
+ *   also make a bottleneck where MobileNetV3 puts none. T of the head conv before pooling: the T of its resolution (128), as Table 8 prints.
  */
+const NETADAPTV2_EXTRA_SE = new Set([2, 7, 9]);
+
+/** MobileNetV3-Large reshaped for NetAdaptV2 (widths, kernels +2, SE placement and widths as stated above). */
+function netadaptV2Blocks(width: (c: number) => number, seOf: (widestExpansion: number) => number, extraAt: readonly number[]): Bneck[] {
+  const widest = new Map<number, number>();
+  for (const b of MOBILENET_V3_LARGE) widest.set(b.out, Math.max(widest.get(b.out) ?? 0, width(b.expand)));
+  const blocks = MOBILENET_V3_LARGE.map((b, i) => ({
+    ...b,
+    kernel: b.kernel + 2,
+    expand: width(b.expand),
+    out: width(b.out),
+    se: b.se || NETADAPTV2_EXTRA_SE.has(i + 1),
+    seFilters: seOf(widest.get(b.out) as number),
+  }));
+  return withExtraBlocks(blocks, extraAt);
+}
+
+/** The latency-guided initial network of NetAdaptV2 (App. A.1; see the note above). */
 export function netadaptV2Latency(options: ZooOptions = {}): NetworkSpecInput {
   const { inputSize = 224, widthMultiplier: m = 1, classes = 1000 } = options;
   const width = (c: number) => scaled(nextPowerOfTwo(c), m);
-  const blocks = withExtraBlocks(
-    MOBILENET_V3_LARGE.map((b) => ({ ...b, kernel: b.kernel + 2, expand: width(b.expand), out: width(b.out) })),
-    [8, 16],
-  );
   return buildV3({
     name: inputSize === 224 && m === 1 ? 'netadaptv2-latency' : `netadaptv2-latency-${m}-${inputSize}`,
     description: `NetAdaptV2 latency-guided initial network (App. A.1) ${m}-${inputSize}`,
     inputSize,
     stem: width(16),
-    blocks,
-    seWidth: (c) => makeDivisible(nextPowerOfTwo(c / 4)),
+    blocks: netadaptV2Blocks(width, (c) => makeDivisible(c / 4), [8, 16]),
+    firstBlockExpands: true,
+    expandLimit: 'inf',
+    seWidth: (c) => makeDivisible(c / 4),
     head: width(960),
     lastConv: scaled(2048, m),
     classes,
@@ -150,26 +197,21 @@ export function netadaptV2Latency(options: ZooOptions = {}): NetworkSpecInput {
   });
 }
 
-/**
- * The MAC-guided initial network (App. A.1): the latency-guided one with widths ×1.25 (multiples of 8), one more
- * block at 7×7, 11 width levels.
- */
+/** The MAC-guided initial network (App. A.1): the latency-guided one with every width ×1.25 (multiples of 8), one more
+ * block at 7×7, 11 width levels, no expansion layer in the first block (see the note above). */
 export function netadaptV2Macs(options: ZooOptions = {}): NetworkSpecInput {
   const { inputSize = 224, widthMultiplier: m = 1, classes = 1000 } = options;
   const width = (c: number) => makeDivisible(nextPowerOfTwo(c) * 1.25 * m);
-  const blocks = withExtraBlocks(
-    MOBILENET_V3_LARGE.map((b) => ({ ...b, kernel: b.kernel + 2, expand: width(b.expand), out: width(b.out) })),
-    [8, 16, 32],
-  );
   return buildV3({
     name: inputSize === 224 && m === 1 ? 'netadaptv2-macs' : `netadaptv2-macs-${m}-${inputSize}`,
     description: `NetAdaptV2 MAC-guided initial network (App. A.1) ${m}-${inputSize}`,
     inputSize,
     stem: width(16),
-    blocks,
+    blocks: netadaptV2Blocks(width, (c) => makeDivisible(c / 4), [8, 16, 32]),
+    expandLimit: 'inf',
     seWidth: (c) => makeDivisible(c / 4),
     head: width(960),
-    lastConv: makeDivisible(2048 * m),
+    lastConv: makeDivisible(2048 * 1.25 * m),
     classes,
     widthLevels: 11,
     limits: limitsByResolution(m),

@@ -9,6 +9,8 @@
  */
 import { ValidationError } from '../../../core/errors.ts';
 import { shellQuote } from '../device/shell-quote.ts';
+import { delegateFlags, DELEGATES } from './delegates.ts';
+import type { Delegate } from './delegates.ts';
 
 export interface BenchmarkInvocation {
   toolPath: string;
@@ -19,6 +21,7 @@ export interface BenchmarkInvocation {
   warmupRuns: number;
   numRuns: number;
   cooldownMs: number;
+  delegate: Delegate;
 }
 
 const TOKEN_PATTERN = /^[0-9a-f]{8,64}$/;
@@ -33,6 +36,7 @@ function checkInvocation(invocation: BenchmarkInvocation): void {
   if (!Number.isFinite(invocation.cooldownMs) || invocation.cooldownMs < 0 || invocation.cooldownMs > 600_000) {
     throw new ValidationError(`cooldownMs must be 0..600000, got ${invocation.cooldownMs}`);
   }
+  if (!DELEGATES.includes(invocation.delegate)) throw new ValidationError(`delegate must be one of ${DELEGATES.join(', ')}, got ${JSON.stringify(invocation.delegate)}`);
   if (invocation.cpuMask !== undefined && !/^[0-9a-f]+$/.test(invocation.cpuMask)) {
     throw new ValidationError(`cpu mask must be lower-case hex, got ${JSON.stringify(invocation.cpuMask)}`);
   }
@@ -43,12 +47,28 @@ function benchmarkCommand(invocation: BenchmarkInvocation, graphWord: string): s
   const pin = invocation.cpuMask === undefined ? '' : `taskset ${invocation.cpuMask} `;
   return (
     `${pin}${shellQuote(invocation.toolPath)} --graph=${graphWord} --num_threads=${invocation.threads} ` +
-    `--warmup_runs=${invocation.warmupRuns} --warmup_min_secs=0 --num_runs=${invocation.numRuns} --min_secs=0`
+    `--warmup_runs=${invocation.warmupRuns} --warmup_min_secs=0 --num_runs=${invocation.numRuns} --min_secs=0 ` +
+    delegateFlags(invocation.delegate).join(' ')
   );
 }
 
 function cooldown(invocation: BenchmarkInvocation): string {
   return invocation.cooldownMs > 0 ? `; sleep ${(invocation.cooldownMs / 1000).toFixed(3)}` : '';
+}
+
+/** The path benchmark_model is given for a model (and prints back in its `Graph: [...]` line). */
+export function modelPath(invocation: Pick<BenchmarkInvocation, 'modelDir'>, token: string): string {
+  return `${invocation.modelDir}/${modelFileName(token)}`;
+}
+
+/**
+ * Ends the processes of a model run that outlived its session (a hung benchmark_model). The bracket keeps the
+ * pattern from matching the command line of the shell that runs pkill itself.
+ */
+export function killModelCommand(invocation: Pick<BenchmarkInvocation, 'modelDir'>, token: string): string {
+  const path = modelPath(invocation, token);
+  const slash = path.lastIndexOf('/');
+  return `pkill -9 -f ${shellQuote(`${path.slice(0, slash)}[/]${path.slice(slash + 1)}`)}; true`;
 }
 
 export function modelFileName(token: string): string {
@@ -81,7 +101,15 @@ export interface Section {
   index: number;
   output: string;
   exitCode: number;
+  /**
+   * The tool's output did not end with a newline: the end marker was printed on its last line, so the process
+   * was killed (or crashed) while writing and the output is incomplete.
+   */
+  cutOff: boolean;
 }
+
+const BEGIN = /__NETADAPT_BEGIN ([0-9a-f]+)__$/;
+const END = /__NETADAPT_END ([0-9a-f]+) rc=(\d+)__$/;
 
 export class SectionSplitter {
   private current: { token: string; lines: string[] } | undefined;
@@ -89,21 +117,29 @@ export class SectionSplitter {
   /** Lines outside any section (should stay empty; kept to explain failures). */
   readonly strayLines: string[] = [];
 
-  constructor(private readonly onSection: (section: Section) => void) {}
+  constructor(
+    private readonly onSection: (section: Section) => void,
+    private readonly onBegin: (token: string) => void = () => undefined,
+  ) {}
 
   /** Feed one output line (without its line ending). */
   line(line: string): void {
-    const begin = /^__NETADAPT_BEGIN ([0-9a-f]+)__$/.exec(line);
+    const begin = BEGIN.exec(line);
     if (begin) {
+      const before = line.slice(0, begin.index);
+      if (before !== '') (this.current?.lines ?? this.strayLines).push(before);
       if (this.current) this.strayLines.push(...this.current.lines);
       this.current = { token: begin[1] ?? '', lines: [] };
+      this.onBegin(this.current.token);
       return;
     }
-    const end = /^__NETADAPT_END ([0-9a-f]+) rc=(\d+)__$/.exec(line);
+    const end = END.exec(line);
     if (end && this.current && end[1] === this.current.token) {
+      const before = line.slice(0, end.index);
       const { token, lines } = this.current;
+      if (before !== '') lines.push(before);
       this.current = undefined;
-      this.onSection({ token, index: this.sectionCount++, output: lines.join('\n'), exitCode: Number(end[2]) });
+      this.onSection({ token, index: this.sectionCount++, output: lines.join('\n'), exitCode: Number(end[2]), cutOff: before !== '' });
       return;
     }
     if (this.current) this.current.lines.push(line);

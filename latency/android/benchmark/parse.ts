@@ -27,7 +27,18 @@ export interface EmptyStats {
   count: 0;
 }
 
+/** A delegate the tool reported on: created (coverage unknown) or applied to all, part or none of the graph. */
+export interface DelegateReport {
+  /** As the tool names it: 'XNNPACK', 'GPU', 'NNAPI', ... */
+  name: string;
+  coverage: 'complete' | 'partial' | 'none' | 'unknown';
+}
+
 export interface BenchmarkMeasurement extends BenchmarkStats {
+  /** The model path of the `Graph: [...]` parameter line, when the log has one. */
+  graph?: string;
+  /** Delegates the log reports (empty when it says nothing about them). */
+  delegates: DelegateReport[];
   /** The warm-up phase's stats, when the output had them. */
   warmup?: BenchmarkStats | EmptyStats;
   initUs?: number;
@@ -199,7 +210,9 @@ export function parseBenchmarkOutput(output: string): BenchmarkMeasurement {
   }
   const inference = parseStatLine(inferenceLine ?? '', output);
   if (inference.count === 0) throw new BenchmarkOutputError('the timed phase made no runs (count=0)', output);
-  const result: BenchmarkMeasurement = { ...(inference as BenchmarkStats) };
+  const result: BenchmarkMeasurement = { ...(inference as BenchmarkStats), delegates: delegateReports(lines) };
+  const graph = lines.map((line) => /^Graph: \[(.*)\]\s*$/.exec(line)?.[1]).find((path) => path !== undefined);
+  if (graph !== undefined) result.graph = graph;
   if (warmupLine !== undefined) result.warmup = parseStatLine(warmupLine, output);
   if (timings) {
     const [, init = '', first = '', warmupAvg = '', inferenceAvg = ''] = timings;
@@ -210,4 +223,25 @@ export function parseBenchmarkOutput(output: string): BenchmarkMeasurement {
     }
   }
   return result;
+}
+
+const APPLIED = /Explicitly applied (\w+) delegate, and the model graph will be (completely|partially) executed/;
+const NOT_EXECUTED = /Though (\w+) delegate is explicitly applied, the model graph will not be executed/;
+const CREATED = /Created TensorFlow Lite (XNNPACK )?delegate for (\w+)/;
+
+/** The delegate lines of a log; an "Explicitly applied" line overrides the "Created" line of the same delegate. */
+function delegateReports(lines: readonly string[]): DelegateReport[] {
+  const reports = new Map<string, DelegateReport>();
+  for (const line of lines) {
+    const applied = APPLIED.exec(line);
+    const notExecuted = NOT_EXECUTED.exec(line);
+    const created = CREATED.exec(line);
+    if (applied?.[1]) reports.set(applied[1].toUpperCase(), { name: applied[1].toUpperCase(), coverage: applied[2] === 'completely' ? 'complete' : 'partial' });
+    else if (notExecuted?.[1]) reports.set(notExecuted[1].toUpperCase(), { name: notExecuted[1].toUpperCase(), coverage: 'none' });
+    else if (created) {
+      const name = created[1] ? 'XNNPACK' : (created[2] ?? '').toUpperCase();
+      if (!reports.has(name)) reports.set(name, { name, coverage: 'unknown' });
+    }
+  }
+  return [...reports.values()];
 }

@@ -1,37 +1,43 @@
 /**
  * BenchmarkRunner: measures the latency of many .tflite models on a phone with TFLite's benchmark_model.
- * Models are pushed once (named by content hash, skipped when already there), then run in one shell
- * session per batch (a device-side for loop with begin/end delimiters), or one session per model for
- * comparison. Per-model failures are reported without losing the other models' results.
+ * Models are pushed once (named by content hash, skipped when already there), then run in one shell session per
+ * batch (a device-side for loop with begin/end markers, see batch-script.ts), or one session per model for
+ * comparison. Every model run has its own time limit (time-limits.ts): a run over it is closed, its leftover
+ * process killed and the model failed alone, and the batch goes on; a phone that stops answering altogether is
+ * reported as frozen. Every model of a batch comes back measured, failed (with the reason) or not run.
  */
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { FileFormatError, UserError, ValidationError } from '../../../core/errors.ts';
 import type { DeviceBridge, PushItem, RemoteEntry, RemoteFileStat } from '../device/bridge.ts';
-import { DeviceDisconnectedError } from '../device/errors.ts';
+import { DeviceDisconnectedError, DeviceTimeoutError } from '../device/errors.ts';
 import { readDeviceFingerprint, BENCHMARK_TOOL_PATH } from '../device/fingerprint.ts';
 import { normalizeCpuMask } from '../device/cpu-mask.ts';
-import { buildBatchScript, buildSingleCommand, modelFileName, SectionSplitter } from './batch-script.ts';
-import type { BenchmarkInvocation, Section } from './batch-script.ts';
-import { BenchmarkOutputError, parseBenchmarkOutput } from './parse.ts';
-import type { BenchmarkMeasurement } from './parse.ts';
-import { median, relativeStd } from '../../../core/stats.ts';
+import { buildBatchScript, buildSingleCommand, killModelCommand, modelFileName, modelPath } from './batch-script.ts';
+import type { BenchmarkInvocation } from './batch-script.ts';
+import { interleave, loadModels, takeSession, withoutDone } from './batch-plan.ts';
+import type { ModelToMeasure } from './batch-plan.ts';
+import type { Delegate } from './delegates.ts';
+import { ResultCollector } from './result-collector.ts';
+import type { BatchResult, PreparedModel, ProgressEvent } from './result-collector.ts';
+import { TimeLimits } from './time-limits.ts';
+import { runWatchedSession } from './watched-session.ts';
+import type { WaitingEvent } from './watched-session.ts';
+
+export type { ModelToMeasure } from './batch-plan.ts';
+export type { BatchResult, FailureReason, ModelFailure, ModelLatency, ProgressEvent } from './result-collector.ts';
+export type { WaitingEvent } from './watched-session.ts';
 
 export const MODEL_DIR = '/data/local/tmp/netadapt';
 export const TOOL_DOWNLOAD_HINT =
   "download TensorFlow Lite's prebuilt nightly benchmark_model for android_aarch64 " +
   '(linked from the TensorFlow Lite performance measurement docs, https://www.tensorflow.org/lite/performance/measurement)';
 
-export interface ModelToMeasure {
-  key: string;
-  bytes?: Uint8Array;
-  localPath?: string;
-}
-
 export interface MeasureOptions {
   threads?: number;
   /** Hex taskset mask; default: the device's fastest cluster (read once per serial from its fingerprint). */
   cpuMask?: string;
+  delegate?: Delegate;
   warmupRuns?: number;
   numRuns?: number;
   /** Device-side sleep after each model run, to let the SoC cool down. */
@@ -42,53 +48,11 @@ export interface MeasureOptions {
   maxRelativeStd?: number;
   /** Longest shell session, in characters (old devices accept 4 KiB service names). */
   maxScriptLength?: number;
+  /** A fixed time limit per model run (ms) instead of one derived from its cost. */
+  modelTimeoutMs?: number;
   onProgress?: (event: ProgressEvent) => void;
-}
-
-export interface ModelLatency {
-  key: string;
-  sha256: string;
-  /** Median over repeats of each repeat's average inference time, in microseconds. */
-  latencyUs: number;
-  /** Average inference time of each successful repeat. */
-  repeatsUs: number[];
-  /** Relative std across repeats. */
-  repeatRelativeStd: number;
-  /** Median over repeats of benchmark_model's own std/avg. */
-  runRelativeStd: number;
-  /** True when either relative std exceeds maxRelativeStd. */
-  unstable: boolean;
-  failedRepeats: number;
-  measurements: BenchmarkMeasurement[];
-}
-
-export type FailureReason = 'bad-output' | 'exit-status' | 'disconnected';
-
-export interface ModelFailure {
-  key: string;
-  reason: FailureReason;
-  message: string;
-  exitCode?: number;
-  /** The tail of what the device printed for this model. */
-  output?: string;
-}
-
-export interface ProgressEvent {
-  key: string;
-  repeat: number;
-  /** Model runs finished so far (all keys, all repeats) and how many there are. */
-  completed: number;
-  total: number;
-  measurement?: BenchmarkMeasurement;
-  failure?: ModelFailure;
-}
-
-export interface BatchResult {
-  results: ModelLatency[];
-  failures: ModelFailure[];
-  /** Shell sessions used for the benchmark runs. */
-  shellSessions: number;
-  cpuMask: string;
+  /** Called every few seconds while a model run takes long, with the keys of that model. */
+  onWaiting?: (event: WaitingEvent & { keys: string[] }) => void;
 }
 
 export interface ToolStatus {
@@ -101,30 +65,28 @@ export interface ToolStatus {
 /** benchmark_model is missing or not executable on the device. */
 export class BenchmarkToolMissingError extends UserError {}
 
-/** The device disconnected mid-batch; `partial` holds every model that finished before. */
+/** The device was lost mid-batch (disconnected, or frozen); `partial` holds every model that finished before. */
 export class BatchInterruptedError extends DeviceDisconnectedError {
   constructor(
     message: string,
     readonly partial: BatchResult,
     partialOutput: string,
+    readonly frozen = false,
   ) {
     super(message, partialOutput, [
-      `${partial.results.length} model(s) finished before the disconnect and are kept`,
+      `${partial.results.length} model(s) finished before and are kept`,
       'reconnect the phone and run again: finished models need not be measured again',
     ]);
   }
 }
 
-interface PreparedModel {
-  key: string;
-  sha256: string;
-  token: string;
-  bytes: Buffer;
-}
-
-const TOKEN_LENGTH = 32;
 const DEFAULT_MAX_SCRIPT_LENGTH = 3500;
-const OUTPUT_TAIL_LINES = 12;
+/** Silence allowed outside a model run: starting the shell, the end marker, the cool-down between runs. */
+const GAP_LIMIT_MS = 15_000;
+/** A trivial command on a phone that is alive answers well within this. */
+const PROBE_TIMEOUT_MS = 10_000;
+/** A session that goes silent between runs of a responsive phone is retried this many times. */
+const STALL_RETRIES = 1;
 
 export class BenchmarkRunner {
   private readonly defaultMasks = new Map<string, string>();
@@ -180,30 +142,56 @@ export class BenchmarkRunner {
   /** Benchmark all models in as few shell sessions as the script length allows. */
   async measureBatch(serial: string, models: readonly ModelToMeasure[], options: MeasureOptions = {}): Promise<BatchResult> {
     const { prepared, invocation, repeats } = await this.prepare(serial, models, options);
-    const order = interleave(prepared, repeats);
-    const sessions = splitIntoSessions(order, invocation, options.maxScriptLength ?? DEFAULT_MAX_SCRIPT_LENGTH);
-    const collector = new ResultCollector(prepared, repeats, options);
+    const limits = new TimeLimits(invocation, options.modelTimeoutMs === undefined ? {} : { fixedMs: options.modelTimeoutMs });
+    const collector = this.collector(prepared, repeats, invocation, limits, options);
+    const queue = interleave(prepared, repeats);
+    const maxLength = options.maxScriptLength ?? DEFAULT_MAX_SCRIPT_LENGTH;
     let shellSessions = 0;
-    for (const tokens of sessions) {
-      const splitter = new SectionSplitter((section) => collector.section(section));
+    let stalls = 0;
+    const interrupted = (message: string, output: string, frozen = false): BatchInterruptedError =>
+      new BatchInterruptedError(message, collector.result(shellSessions, invocation.cpuMask ?? ''), output, frozen);
+    while (queue.length > 0) {
+      const tokens = takeSession(queue, invocation, maxLength);
+      const done: string[] = [];
       shellSessions++;
-      try {
-        await this.bridge.shell(serial, buildBatchScript(tokens, invocation), {
-          timeoutMs: sessionTimeout(tokens.length, invocation),
-          onOutputLine: (line) => splitter.line(line),
-        });
-      } catch (error) {
-        if (!(error instanceof DeviceDisconnectedError)) throw error;
-        const unfinished = splitter.unfinished;
-        collector.disconnected(unfinished?.token, unfinished?.output);
-        const partial = collector.result(shellSessions, invocation.cpuMask ?? '', true);
-        throw new BatchInterruptedError(
-          `device ${serial} disconnected during the benchmark batch after ${collector.completed} of ${collector.total} model runs`,
-          partial,
-          error.partialOutput,
+      const outcome = await runWatchedSession(this.bridge, serial, buildBatchScript(tokens, invocation), {
+        limitMs: (token) => limits.limitMs(token, collector.macsOf(token)),
+        gapLimitMs: GAP_LIMIT_MS + invocation.cooldownMs,
+        onSection: (section) => {
+          done.push(section.token);
+          collector.section(section);
+        },
+        onWaiting: (event) => options.onWaiting?.({ ...event, keys: collector.keysOf(event.token) }),
+      });
+      const left = withoutDone(tokens, done);
+      if (outcome.kind === 'completed') {
+        for (const token of left) collector.failRun(token, 'not-reported', 'the batch script ended without a result for this model', outcome.strayOutput);
+        continue;
+      }
+      if (outcome.kind === 'disconnected') {
+        throw interrupted(`device ${serial} disconnected during the benchmark batch after ${collector.completed} of ${collector.total} model runs`, outcome.error.partialOutput);
+      }
+      const silentSec = Math.round((outcome.kind === 'model-timeout' ? outcome.elapsedMs : outcome.silentMs) / 1000);
+      if (!(await this.responsive(serial))) {
+        throw interrupted(
+          `device ${serial} stopped answering: no output for ${silentSec} s and no answer to a test command within ${PROBE_TIMEOUT_MS / 1000} s ` +
+            `(frozen?) after ${collector.completed} of ${collector.total} model runs`,
+          outcome.kind === 'model-timeout' ? outcome.output : '',
+          true,
         );
       }
-      collector.sessionEnded(tokens, splitter.completedSections, splitter.strayLines);
+      if (outcome.kind === 'model-timeout') {
+        await this.killLeftover(serial, invocation, outcome.token);
+        collector.failRun(
+          outcome.token,
+          'timeout',
+          `benchmark_model gave no result within its time limit of ${Math.round(outcome.limitMs / 1000)} s (the phone still answers: the model hangs); ` +
+            'set a longer limit with --model-timeout if the model is just slow',
+          outcome.output,
+        );
+        queue.unshift(...withoutDone(left, [outcome.token]));
+      } else if (++stalls <= STALL_RETRIES) queue.unshift(...left);
+      else for (const token of left) collector.failRun(token, 'not-reported', `the batch script went silent for ${silentSec} s before running this model`);
     }
     return collector.result(shellSessions, invocation.cpuMask ?? '');
   }
@@ -215,8 +203,9 @@ export class BenchmarkRunner {
    */
   async measureOneByOne(serial: string, models: readonly ModelToMeasure[], options: MeasureOptions = {}): Promise<BatchResult> {
     const { prepared, invocation, repeats } = await this.prepare(serial, models, options, { push: false });
+    const limits = new TimeLimits(invocation, options.modelTimeoutMs === undefined ? {} : { fixedMs: options.modelTimeoutMs });
     const byToken = new Map(prepared.map((model) => [model.token, model]));
-    const collector = new ResultCollector(prepared, repeats, options);
+    const collector = this.collector(prepared, repeats, invocation, limits, options);
     let shellSessions = 0;
     for (const token of interleave(prepared, repeats)) {
       shellSessions++;
@@ -224,22 +213,58 @@ export class BenchmarkRunner {
       let exitCode: number;
       try {
         const bytes = byToken.get(token)?.bytes ?? Buffer.alloc(0);
-        await this.bridge.push(serial, bytes, `${this.modelDir}/${modelFileName(token)}`, 0o644);
+        await this.bridge.push(serial, bytes, modelPath(invocation, token), 0o644);
         ({ stdout, exitCode } = await this.bridge.shell(serial, buildSingleCommand(token, invocation), {
-          timeoutMs: sessionTimeout(1, invocation),
+          timeoutMs: limits.limitMs(token, collector.macsOf(token)) + GAP_LIMIT_MS,
         }));
       } catch (error) {
+        if (error instanceof DeviceTimeoutError) {
+          collector.failRun(token, 'timeout', 'benchmark_model gave no result within its time limit', error.partialOutput);
+          continue;
+        }
         if (!(error instanceof DeviceDisconnectedError)) throw error;
-        collector.disconnected(token, error.partialOutput);
         throw new BatchInterruptedError(
           `device ${serial} disconnected after ${collector.completed} of ${collector.total} model runs`,
-          collector.result(shellSessions, invocation.cpuMask ?? '', true),
+          collector.result(shellSessions, invocation.cpuMask ?? ''),
           error.partialOutput,
         );
       }
-      collector.section({ token, index: collector.completed, output: stdout, exitCode });
+      collector.section({ token, index: collector.completed, output: stdout.replace(/\n$/, ''), exitCode, cutOff: stdout !== '' && !stdout.endsWith('\n') });
     }
     return collector.result(shellSessions, invocation.cpuMask ?? '');
+  }
+
+  private collector(prepared: PreparedModel[], repeats: number, invocation: BenchmarkInvocation, limits: TimeLimits, options: MeasureOptions): ResultCollector {
+    return new ResultCollector(
+      prepared,
+      repeats,
+      { numRuns: invocation.numRuns, warmupRuns: invocation.warmupRuns, delegate: invocation.delegate, graphOf: (token) => modelPath(invocation, token) },
+      limits,
+      {
+        ...(options.maxRelativeStd !== undefined ? { maxRelativeStd: options.maxRelativeStd } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      },
+    );
+  }
+
+  /** Whether the phone still runs a trivial command (a hung model) or not (a frozen phone). */
+  private async responsive(serial: string): Promise<boolean> {
+    try {
+      const { stdout } = await this.bridge.shell(serial, 'echo __NETADAPT_ALIVE__', { timeoutMs: PROBE_TIMEOUT_MS });
+      return stdout.includes('__NETADAPT_ALIVE__');
+    } catch (error) {
+      if (error instanceof DeviceTimeoutError) return false;
+      throw error;
+    }
+  }
+
+  /** A hung benchmark_model may outlive its closed session (and keep a core busy): end it. */
+  private async killLeftover(serial: string, invocation: BenchmarkInvocation, token: string): Promise<void> {
+    try {
+      await this.bridge.shell(serial, killModelCommand(invocation, token), { timeoutMs: PROBE_TIMEOUT_MS });
+    } catch (error) {
+      if (!(error instanceof DeviceTimeoutError)) throw error;
+    }
   }
 
   private async prepare(
@@ -250,6 +275,8 @@ export class BenchmarkRunner {
   ): Promise<{ prepared: PreparedModel[]; invocation: BenchmarkInvocation; repeats: number }> {
     const repeats = options.repeats ?? 1;
     if (!Number.isInteger(repeats) || repeats < 1 || repeats > 100) throw new ValidationError(`repeats must be 1..100, got ${repeats}`);
+    const timeout = options.modelTimeoutMs;
+    if (timeout !== undefined && (!Number.isFinite(timeout) || timeout < 1000)) throw new ValidationError(`the model time limit must be at least 1 s, got ${timeout} ms`);
     const threads = options.threads ?? 1;
     const prepared = await loadModels(models);
     const invocation: BenchmarkInvocation = {
@@ -260,6 +287,7 @@ export class BenchmarkRunner {
       warmupRuns: options.warmupRuns ?? 5,
       numRuns: options.numRuns ?? 30,
       cooldownMs: options.cooldownMs ?? 0,
+      delegate: options.delegate ?? 'xnnpack',
     };
     // Validate the invocation before touching the device.
     if (prepared.length > 0) buildSingleCommand(prepared[0]?.token ?? '', invocation);
@@ -288,170 +316,6 @@ export class BenchmarkRunner {
     const unique = new Map(models.map((model) => [model.token, model]));
     return [...unique.values()]
       .filter((model) => present.get(modelFileName(model.token)) !== model.bytes.length)
-      .map((model) => ({ source: model.bytes, remotePath: `${this.modelDir}/${modelFileName(model.token)}`, mode: 0o644 }));
-  }
-}
-
-async function loadModels(models: readonly ModelToMeasure[]): Promise<PreparedModel[]> {
-  const seen = new Set<string>();
-  const prepared: PreparedModel[] = [];
-  for (const model of models) {
-    if (typeof model.key !== 'string' || model.key === '') throw new ValidationError('every model needs a non-empty key');
-    if (seen.has(model.key)) throw new ValidationError(`duplicate model key ${JSON.stringify(model.key)}`);
-    seen.add(model.key);
-    let bytes: Buffer;
-    if (model.bytes !== undefined) bytes = Buffer.from(model.bytes);
-    else if (model.localPath !== undefined) {
-      try {
-        bytes = await readFile(model.localPath);
-      } catch (error) {
-        throw new FileFormatError(`cannot read model ${model.key} from ${model.localPath}: ${(error as Error).message}`);
-      }
-    } else throw new ValidationError(`model ${JSON.stringify(model.key)} has neither bytes nor localPath`);
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
-    prepared.push({ key: model.key, sha256, token: sha256.slice(0, TOKEN_LENGTH), bytes });
-  }
-  return prepared;
-}
-
-/** Each distinct model file once per repeat, repeats interleaved (a b c a b c) so drift hits all models alike. */
-function interleave(models: readonly PreparedModel[], repeats: number): string[] {
-  const tokens = [...new Set(models.map((model) => model.token))];
-  const order: string[] = [];
-  for (let repeat = 0; repeat < repeats; repeat++) order.push(...tokens);
-  return order;
-}
-
-function splitIntoSessions(order: readonly string[], invocation: BenchmarkInvocation, maxLength: number): string[][] {
-  const sessions: string[][] = [];
-  let current: string[] = [];
-  for (const token of order) {
-    const candidate = [...current, token];
-    if (current.length > 0 && buildBatchScript(candidate, invocation).length > maxLength) {
-      sessions.push(current);
-      current = [token];
-    } else current = candidate;
-  }
-  if (current.length > 0) sessions.push(current);
-  return sessions;
-}
-
-function sessionTimeout(runs: number, invocation: BenchmarkInvocation): number {
-  // Generous: a large model can take seconds per inference on a slow core.
-  return 60_000 + runs * (30_000 + (invocation.warmupRuns + invocation.numRuns) * 2_000 + invocation.cooldownMs);
-}
-
-function tail(output: string): string {
-  return output.split('\n').slice(-OUTPUT_TAIL_LINES).join('\n');
-}
-
-/** Gathers per-section outcomes into per-key results. */
-class ResultCollector {
-  private readonly byToken = new Map<string, PreparedModel[]>();
-  private readonly measurements = new Map<string, BenchmarkMeasurement[]>();
-  private readonly failuresByToken = new Map<string, ModelFailure[]>();
-  private readonly repeatIndex = new Map<string, number>();
-  completed = 0;
-  readonly total: number;
-
-  constructor(
-    private readonly models: readonly PreparedModel[],
-    private readonly repeats: number,
-    private readonly options: MeasureOptions,
-  ) {
-    for (const model of models) this.byToken.set(model.token, [...(this.byToken.get(model.token) ?? []), model]);
-    this.total = this.byToken.size * repeats;
-  }
-
-  section(section: Section): void {
-    const keys = this.byToken.get(section.token);
-    if (!keys) return;
-    const repeat = this.repeatIndex.get(section.token) ?? 0;
-    this.repeatIndex.set(section.token, repeat + 1);
-    this.completed++;
-    let measurement: BenchmarkMeasurement | undefined;
-    let failure: Omit<ModelFailure, 'key'> | undefined;
-    if (section.exitCode !== 0) {
-      const errorLine = section.output.split('\n').find((line) => /ERROR|not found|Permission denied/.test(line));
-      failure = {
-        reason: 'exit-status',
-        exitCode: section.exitCode,
-        message: `benchmark_model exited with status ${section.exitCode}${errorLine ? `: ${errorLine.trim()}` : ''}`,
-        output: tail(section.output),
-      };
-    } else {
-      try {
-        measurement = parseBenchmarkOutput(section.output);
-      } catch (error) {
-        if (!(error instanceof BenchmarkOutputError)) throw error;
-        failure = { reason: 'bad-output', message: error.message, output: tail(section.output) };
-      }
-    }
-    if (measurement) this.measurements.set(section.token, [...(this.measurements.get(section.token) ?? []), measurement]);
-    if (failure) this.failuresByToken.set(section.token, [...(this.failuresByToken.get(section.token) ?? []), ...keys.map((m) => ({ ...failure, key: m.key }))]);
-    for (const model of keys) {
-      this.options.onProgress?.({
-        key: model.key,
-        repeat,
-        completed: this.completed,
-        total: this.total,
-        ...(measurement ? { measurement } : {}),
-        ...(failure ? { failure: { ...failure, key: model.key } } : {}),
-      });
-    }
-  }
-
-  /** Sections the script should have printed but did not (e.g. the loop was cut short). */
-  sessionEnded(tokens: readonly string[], completedSections: number, strayLines: readonly string[]): void {
-    for (const token of tokens.slice(completedSections)) {
-      this.section({ token, index: -1, output: strayLines.join('\n'), exitCode: 255 });
-    }
-  }
-
-  disconnected(token: string | undefined, output: string | undefined): void {
-    if (token === undefined) return;
-    const keys = this.byToken.get(token) ?? [];
-    this.failuresByToken.set(token, [
-      ...(this.failuresByToken.get(token) ?? []),
-      ...keys.map((model) => ({
-        key: model.key,
-        reason: 'disconnected' as const,
-        message: 'the device disconnected while this model was running',
-        ...(output ? { output: tail(output) } : {}),
-      })),
-    ]);
-  }
-
-  /** With `interrupted`, models that never ran are reported as 'disconnected' failures. */
-  result(shellSessions: number, cpuMask: string, interrupted = false): BatchResult {
-    const maxRelativeStd = this.options.maxRelativeStd ?? 0.1;
-    const results: ModelLatency[] = [];
-    const failures: ModelFailure[] = [];
-    for (const model of this.models) {
-      const measured = this.measurements.get(model.token) ?? [];
-      const failed = (this.failuresByToken.get(model.token) ?? []).filter((failure) => failure.key === model.key);
-      if (measured.length === 0) {
-        if (failed[0]) failures.push(failed[0]);
-        else if (interrupted) {
-          failures.push({ key: model.key, reason: 'disconnected', message: 'not measured: the device disconnected before this model ran' });
-        }
-        continue;
-      }
-      const repeatsUs = measured.map((m) => m.avgUs);
-      const repeatRelativeStd = relativeStd(repeatsUs);
-      const runRelativeStd = median(measured.map((m) => (m.avgUs > 0 ? m.stdUs / m.avgUs : 0)));
-      results.push({
-        key: model.key,
-        sha256: model.sha256,
-        latencyUs: median(repeatsUs),
-        repeatsUs,
-        repeatRelativeStd,
-        runRelativeStd,
-        unstable: repeatRelativeStd > maxRelativeStd || runRelativeStd > maxRelativeStd,
-        failedRepeats: failed.length,
-        measurements: measured,
-      });
-    }
-    return { results, failures, shellSessions, cpuMask };
+      .map((model) => ({ source: model.bytes, remotePath: modelPath({ modelDir: this.modelDir }, model.token), mode: 0o644 }));
   }
 }

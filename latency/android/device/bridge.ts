@@ -6,19 +6,18 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import { createRequire } from 'node:module';
 import type { Client, Device, DeviceClient } from '@devicefarmer/adbkit';
 import type * as AdbkitModule from '@devicefarmer/adbkit';
 import type { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { FileFormatError, ValidationError } from '../../../core/errors.ts';
+import { ShellSessionReader } from './shell-session.ts';
 import {
   AdbUnavailableError,
   DeviceCommandError,
   DeviceDisconnectedError,
   DeviceNotFoundError,
-  DeviceTimeoutError,
 } from './errors.ts';
 import { validateRemotePath, validateSerial } from './shell-quote.ts';
 
@@ -41,17 +40,16 @@ export interface AttachedDevice {
 export type DeviceEvent = { type: 'added' | 'removed' | 'changed'; device: AttachedDevice };
 
 export interface ShellOptions {
-  /** Close the session and throw DeviceTimeoutError after this long (default: no limit). */
+  /** Close the session and throw DeviceTimeoutError after this long, opening included (default: no limit). */
   timeoutMs?: number;
+  /** Closes the session; the call rejects with ShellAbortedError carrying the output so far. */
+  signal?: AbortSignal;
   /** Called with each complete output line (without its line ending) as it arrives. */
   onOutputLine?: (line: string) => void;
 }
 
-export interface ShellResult {
-  /** stdout and stderr, merged as the device's legacy shell service delivers them. */
-  stdout: string;
-  exitCode: number;
-}
+export type { ShellResult } from './shell-session.ts';
+import type { ShellResult } from './shell-session.ts';
 
 export interface RemoteFileStat {
   /** Permission bits, e.g. 0o755. */
@@ -129,6 +127,26 @@ export class DeviceBridge {
     this.client = adbkit.Adb.createClient({ host: this.host, port: this.port, bin: this.bin });
   }
 
+  /**
+   * `adb connect host:port`: attach a phone reachable over TCP (a phone in `adb tcpip` mode on the network, or one
+   * lent by a device farm such as DeviceFarmer STF, whose "Remote debug" shows this address). Returns its serial.
+   */
+  async connect(address: string): Promise<string> {
+    const match = /^([A-Za-z0-9.-]{1,253}|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(address.trim());
+    const port = Number(match?.[2]);
+    if (!match || port < 1 || port > 65535) {
+      throw new ValidationError(`not a phone address: ${JSON.stringify(address)}`, ['give host:port, e.g. 192.168.1.20:5555 or stf.example.com:7401']);
+    }
+    const host = match[1] as string;
+    await this.wrap<string>(undefined, () => this.client.connect(host, port));
+    return `${host}:${port}`;
+  }
+
+  async disconnect(serial: string): Promise<void> {
+    const [host, port] = [serial.slice(0, serial.lastIndexOf(':')), Number(serial.slice(serial.lastIndexOf(':') + 1))];
+    await this.wrap(serial, () => this.client.disconnect(host, port));
+  }
+
   async listDevices(): Promise<AttachedDevice[]> {
     const devices = await this.wrap<Device[]>(undefined, () => this.client.listDevices());
     return devices.map((device) => ({ serial: device.id, state: device.type }));
@@ -153,7 +171,10 @@ export class DeviceBridge {
     };
   }
 
-  /** Run a command in the device shell and return its output and exit status. */
+  /**
+   * Run a command in the device shell and return its output and exit status. The time limit covers opening the
+   * session too (a frozen phone never answers the open), and `signal` closes the session early.
+   */
   async shell(serial: string, command: string, options: ShellOptions = {}): Promise<ShellResult> {
     const device = this.device(serial);
     const body = command.trim();
@@ -161,63 +182,10 @@ export class DeviceBridge {
     const marker = `${EXIT_MARKER_PREFIX}${randomBytes(6).toString('hex')}=`;
     // A subshell, so `exit N` in the command cannot skip the marker; the newline ends a trailing comment.
     const wrapped = `(${body}\n); echo "${marker}$?__"`;
-    const stream = await this.wrap<Duplex>(serial, () => device.shell(wrapped));
-
-    return new Promise<ShellResult>((resolve, reject) => {
-      const decoder = new StringDecoder('utf8');
-      let output = '';
-      let pendingLine = '';
-      let settled = false;
-      const emitLines = (text: string, final: boolean): void => {
-        if (!options.onOutputLine) return;
-        pendingLine += text;
-        const lines = pendingLine.split('\n');
-        pendingLine = final ? '' : (lines.pop() ?? '');
-        for (const raw of lines) {
-          const line = raw.replace(/\r$/, '');
-          if (!line.startsWith(marker) && !(final && line === '')) options.onOutputLine(line);
-        }
-      };
-      const finish = (error?: Error): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (error) reject(error);
-        else {
-          const result = splitExitMarker(output, marker);
-          if (!result) {
-            reject(
-              new DeviceDisconnectedError(
-                `device ${serial} disconnected while running a command (no exit status received)`,
-                output,
-                ['check the USB cable and `adb devices`, then run again; completed work is kept'],
-              ),
-            );
-          } else resolve(result);
-        }
-      };
-      const timer =
-        options.timeoutMs === undefined
-          ? undefined
-          : setTimeout(() => {
-              stream.destroy();
-              finish(new DeviceTimeoutError(`command on ${serial} did not finish within ${options.timeoutMs} ms`, output));
-            }, options.timeoutMs);
-      stream.on('data', (chunk: Buffer) => {
-        const text = decoder.write(chunk);
-        output += text;
-        emitLines(text, false);
-      });
-      stream.on('end', () => {
-        const rest = decoder.end();
-        output += rest;
-        emitLines(rest, true);
-        finish();
-      });
-      stream.on('error', (error: Error) => {
-        finish(new DeviceDisconnectedError(`connection to ${serial} failed: ${error.message}`, output));
-      });
-    });
+    const session = new ShellSessionReader(serial, marker, options);
+    if (options.signal?.aborted) throw session.abortError(options.signal.reason);
+    const opening = this.wrap<Duplex>(serial, () => device.shell(wrapped));
+    return session.run(opening);
   }
 
   async getProperties(serial: string): Promise<Record<string, string>> {
@@ -474,11 +442,4 @@ function toRemoteStat(mode: number, size: number, mtime: Date): RemoteFileStat {
   return { permissions: mode & 0o7777, isDirectory: (mode & S_IFMT) === S_IFDIR, size, mtime };
 }
 
-/** Split `…output<marker><status>__\n` into output and status; undefined when the marker is missing. */
-export function splitExitMarker(output: string, marker: string): ShellResult | undefined {
-  const index = output.lastIndexOf(marker);
-  if (index === -1) return undefined;
-  const status = /^(\d{1,3})__\r?\n?$/.exec(output.slice(index + marker.length));
-  if (!status) return undefined;
-  return { stdout: output.slice(0, index), exitCode: Number(status[1]) };
-}
+export { splitExitMarker } from './shell-session.ts';

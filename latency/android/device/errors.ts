@@ -32,3 +32,20 @@ export class AdbUnavailableError extends UserError {}
 
 /** The device refused an operation (push failed, path unreadable, …). */
 export class DeviceCommandError extends UserError {}
+
+/** A shell session closed on purpose by its caller (e.g. a benchmark over its time limit). */
+export class ShellAbortedError extends UserError {
+  constructor(
+    message: string,
+    readonly partialOutput = '',
+    readonly reason?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The phone stopped answering without closing the connection (frozen, or stopped in a debugger): nothing arrived
+ * within the time limit and a trivial command got no answer either.
+ */
+export class DeviceFrozenError extends DeviceDisconnectedError {}

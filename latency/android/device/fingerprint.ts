@@ -31,12 +31,18 @@ export interface DeviceFingerprint {
   threads: number;
   /** Hex taskset mask of the cores the benchmark is pinned to. */
   cpuMask: string;
+  /**
+   * The frequency the measured cores were pinned to (userspace governor, see frequency-pin.ts). Absent when not
+   * pinned, so the ids of unpinned phones stay what they were.
+   */
+  pinnedFreqKHz?: number;
 }
 
 export interface FingerprintOptions {
   threads?: number;
   /** Hex mask; default: the fastest cluster (see defaultCpuMask). */
   cpuMask?: string;
+  pinnedFreqKHz?: number;
 }
 
 const SECTION = '__NETADAPT_SECTION';
@@ -133,6 +139,7 @@ export function parseFingerprintOutput(output: string, options: FingerprintOptio
     benchmarkToolSha256: sha ?? null,
     threads,
     cpuMask,
+    ...(options.pinnedFreqKHz !== undefined ? { pinnedFreqKHz: options.pinnedFreqKHz } : {}),
   };
 }
 

@@ -46,6 +46,10 @@ describe.skipIf(!adbBinary)('default engine with an emulated phone', () => {
     const events: EngineEvent[] = [];
     const details = await engine.deviceSetup({ deviceId: env.serial, force: false, toolPath: binary }, jobContext(events));
     expect(details.benchmarkTool).toBe('ready');
+    // With the tool there, the listing tells which delegates work (the emulated phone has a GPU, no NNAPI driver).
+    expect(details.delegates).toEqual(['xnnpack', 'cpu', 'gpu']);
+    expect(details.delegateProblems).toEqual([expect.stringMatching(/^nnapi: the NNAPI delegate is not available on this phone: NNAPI acceleration is unsupported/)]);
+    expect(before?.delegates).toBeUndefined();
     expect(env.device.fs.stat(BENCHMARK_TOOL_PATH)?.perm).toBe(0o755);
     expect(events).toContainEqual(expect.objectContaining({ kind: 'progress', done: 1, total: 1 }));
     // The fingerprint includes the tool's hash: installing it changes the fingerprint.
@@ -61,6 +65,7 @@ describe.skipIf(!adbBinary)('default engine with an emulated phone', () => {
       runs: 2,
       warmupRuns: 0,
       resume: true,
+      retryFailed: false,
       levels: [spec.widthLevels - 1],
       kernels: [3],
     };

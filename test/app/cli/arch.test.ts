@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { TABLE_8, TABLE_9, paperMismatches } from '../../core/arch/paper-tables.ts';
 
 const run = promisify(execFile);
 const cli = ['--import', 'tsx', 'app/cli/main.ts'];
@@ -22,7 +23,7 @@ describe('netadapt arch', () => {
   it('prints the Table-8-style architecture table with totals', async () => {
     const { code, stdout } = await netadapt('arch', 'mobilenet-v1');
     expect(code).toBe(0);
-    expect(stdout).toMatch(/#\s+name\s+type\s+T\s+k\s+s\s+exp\s+dw\s+pw\s+se\s+output\s+MACs\s+params/);
+    expect(stdout).toMatch(/#\s+name\s+type\s+T\s+k\s+s\s+BN\s+act\s+exp\s+dw\s+pw\s+se\s+output\s+MACs\s+params/);
     expect(stdout).toContain('total: 568.74M MACs');
   });
 
@@ -33,6 +34,19 @@ describe('netadapt arch', () => {
     const { code, stdout } = await netadapt('arch', 'mobilenet-v3-large-32', '--subnet', file);
     expect(code).toBe(0);
     expect(stdout).toMatch(/b3\s+mnv3 block \(res\) \[removed\]/);
+  });
+
+  it.each([
+    ['netadaptv2-latency', 'table8.json', TABLE_8, 225e6, 0.01],
+    ['netadaptv2-macs', 'table9.json', TABLE_9, 314e6, 0.02],
+  ] as const)('%s --subnet core/arch/zoo/paper/%s --json: the paper\'s table, row by row, and its MACs', async (network, file, table, macs, tolerance) => {
+    const { code, stdout } = await netadapt('arch', network, '--subnet', `core/arch/zoo/paper/${file}`, '--json');
+    expect(code).toBe(0);
+    const printed = JSON.parse(stdout) as { rows: Parameters<typeof paperMismatches>[0]; totals: { macs: number } };
+    expect(Math.abs(printed.totals.macs - macs) / macs).toBeLessThan(tolerance);
+    expect(paperMismatches(printed.rows, table)).toEqual([]);
+    const text = await netadapt('arch', network, '--subnet', `core/arch/zoo/paper/${file}`);
+    expect(text.stdout).toMatch(/12\s+b11\s+mnv3 block \(res\) \[removed\]\s+64\s+0\s+1\s+✓\s+HS\s+0\s+0\s+0/);
   });
 
   it('bad JSON: one line per problem, non-zero exit, no stack trace', async () => {

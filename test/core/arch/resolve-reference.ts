@@ -90,7 +90,7 @@ export function resolveNetwork(spec: NetworkSpec, subnet?: SubnetConfig): Resolv
     }
     return { filters: widthAtLevel(layer.fullFilters, space.widthLevels, level), kernel };
   };
-  const layers = walk(spec, choose);
+  const layers = withoutDeadBranches(walk(spec, choose));
   const last = layers[layers.length - 1] as ResolvedLayer;
   let macs = 0;
   let params = 0;
@@ -99,6 +99,21 @@ export function resolveNetwork(spec: NetworkSpec, subnet?: SubnetConfig): Resolv
     params += layer.params;
   }
   return { spec, space, layers, output: last.output, macs, params };
+}
+
+/**
+ * A residual block whose projection has M = 0 outputs its input: whatever its other layers compute is read by nobody,
+ * so they do no work in this sub-network (identity, no MACs, no parameters, no latency entry, not exported).
+ */
+function withoutDeadBranches(layers: ResolvedLayer[]): ResolvedLayer[] {
+  for (const project of layers) {
+    if (!project.residual || project.filters !== 0) continue;
+    for (let i = 0; i < layers.length; i++) {
+      const layer = layers[i] as ResolvedLayer;
+      if (layer.unitIndex === project.unitIndex && !layer.identity) layers[i] = { ...layer, identity: true, macs: 0, params: 0 };
+    }
+  }
+  return layers;
 }
 
 function resolvedLimit(spec: NetworkSpec, limit: BypassLimit | undefined, fallback: number): number {
@@ -150,7 +165,7 @@ function walkFrontier(
     const next: WalkState[] = [];
     for (const state of frontier) {
       for (const choice of choices) {
-        const layer = emit(resolveConvLayer(spec, decl, unitIndex, unit, searchIndex, state.shape, choice, residual ? state.block : undefined));
+        const layer = emit(resolveConvLayer(decl, unitIndex, unit, searchIndex, state.shape, choice, residual ? state.block : undefined));
         next.push({ shape: layer.output, block: state.block });
       }
     }
@@ -199,11 +214,12 @@ function walkFrontier(
         const limit = (fallback: number) => resolvedLimit(spec, unit.T, fallback);
         let full = fullChannels;
         if (unit.expand !== null) {
+          const expandLimit = resolvedLimit(spec, unit.expandT ?? unit.T, unit.expand);
           conv(unitIndex, unit.name, {
             id: `${unit.name}.expand`, role: 'expand', op: 'conv', fullFilters: unit.expand, fullKernel: 1, stride: 1,
-            act: unit.act, bn: true, limit: limit(unit.expand), searchable: unit.searchable,
+            act: unit.act, bn: true, limit: expandLimit, searchable: unit.searchable,
           });
-          full = cbcFull(spec, full, limit(unit.expand), unit.expand);
+          full = cbcFull(spec, full, expandLimit, unit.expand);
         }
         conv(unitIndex, unit.name, depthwiseDecl(spec, `${unit.name}.dw`, 'dw', full, {
           kernel: unit.kernel, stride: unit.stride, act: unit.act, bn: true, searchable: unit.searchable,
@@ -309,7 +325,6 @@ function range(from: number, to: number): number[] {
 
 /** The CBC arithmetic of one conv-type layer for a given input and choice (docs/forward-semantics.md). */
 function resolveConvLayer(
-  spec: NetworkSpec,
   decl: ConvDecl,
   unitIndex: number,
   unit: string,
@@ -326,9 +341,9 @@ function resolveConvLayer(
     channels = input.channels;
     bypass = 0;
   } else if (residualFrom) {
-    // The residual covers every output channel the block input has: Z = max(min(Cb, T), M), R = min(Cb, Z).
-    channels = spec.cbc ? Math.max(Math.min(residualFrom.channels, decl.limit), filters) : filters;
-    bypass = Math.min(residualFrom.channels, channels);
+    // The residual carries every block-input channel: Z = max(Cb, M), R = Cb.
+    channels = Math.max(residualFrom.channels, filters);
+    bypass = residualFrom.channels;
   } else {
     channels = cbcOutputChannels(input.channels, decl.limit, filters);
     bypass = cbcBypassedChannels(input.channels, decl.limit, filters);
@@ -361,11 +376,8 @@ function resolveConvLayer(
     scale: 1,
     dropout: 0,
     removed,
-    // A removed residual projection outputs the block input (first R channels): it is a no-op when R covers it all.
-    identity:
-      removed &&
-      (decl.op === 'se' ||
-        (residualFrom ? channels === residualFrom.channels : stride === 1 && channels === input.channels)),
+    // A removed residual projection outputs the block input.
+    identity: removed && (decl.op === 'se' || residualFrom !== undefined || (stride === 1 && channels === input.channels)),
   };
 }
 

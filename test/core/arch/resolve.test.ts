@@ -128,14 +128,73 @@ describe('shape inference', () => {
   });
 });
 
+describe('residual blocks carry every channel of the block input (y = x + f(x))', () => {
+  const withoutUnit = (spec: ReturnType<typeof parseNetworkSpec>, unit: string) =>
+    parseNetworkSpec({ ...spec, name: `${spec.name}-without-${unit}`, layers: spec.layers.filter((u) => u.name !== unit) });
+  const removedBlock = (spec: ReturnType<typeof parseNetworkSpec>, unit: string): SubnetConfig => {
+    const space = searchSpace(spec);
+    const config = fullSubnet(space);
+    space.layers.forEach((layer, i) => {
+      if (layer.unit === unit) config.levels[i] = 0;
+    });
+    return config;
+  };
+
+  it('removing only b11 of the full netadaptv2-latency network keeps its 14×14×128 stream', () => {
+    const spec = loadNetwork('netadaptv2-latency');
+    const net = resolveNetwork(spec, removedBlock(spec, 'b11'));
+    expect(net.layers.find((l) => l.id === 'b11.project')?.output).toEqual({ height: 14, width: 14, channels: 128 });
+    expect(net.layers.find((l) => l.id === 'b12.expand')?.input.channels).toBe(128);
+    const without = resolveNetwork(withoutUnit(spec, 'b11'));
+    expect(net.macs).toBe(without.macs);
+    expect(net.params).toBe(without.params);
+  });
+
+  it('every residual block of several zoo networks, removed, costs what the network without it costs', () => {
+    for (const name of ['netadaptv2-macs', 'mobilenet-v3-large-32', 'mobilenet-v3-demo-deep-cbc-32']) {
+      const spec = loadNetwork(name);
+      const residualUnits = resolveNetwork(spec).layers.filter((l) => l.residual && l.limit > 0).map((l) => l.unit);
+      expect(residualUnits.length).toBeGreaterThan(2);
+      for (const unit of residualUnits) {
+        const net = resolveNetwork(spec, removedBlock(spec, unit));
+        const without = resolveNetwork(withoutUnit(spec, unit));
+        expect(net.layers.filter((l) => l.unit === unit).every((l) => l.identity)).toBe(true);
+        expect([net.macs, net.params, net.output]).toEqual([without.macs, without.params, without.output]);
+      }
+    }
+  });
+
+  it('a projection narrower than the block input (M < Cb, also below T) outputs max(Cb, M) channels', () => {
+    // netadaptv2-latency b11: Cb = 128, T = 64, M = 32 of 128 -> 128 channels: 32 filtered + residual, 96 residual only.
+    const spec = loadNetwork('netadaptv2-latency');
+    const net = resolveNetwork(spec, parseSubnet(spec, { layers: { 'b11.project': { filters: 32 } } }));
+    const project = net.layers.find((l) => l.id === 'b11.project');
+    expect(project?.limit).toBe(64);
+    expect([project?.filters, project?.output.channels, project?.bypassChannels]).toEqual([32, 128, 128]);
+  });
+
+  it('without bypass (T = 0) a residual block still keeps its input width when its projection shrinks', () => {
+    const spec = loadNetwork('mobilenet-v3-demo-deep-32');
+    const space = searchSpace(spec);
+    const config = fullSubnet(space);
+    const index = space.layers.findIndex((l) => l.id === 'b3.project');
+    config.levels[index] = 1;
+    const project = resolveNetwork(spec, config).layers[space.layers.length] && resolveNetwork(spec, config).layers.find((l) => l.id === 'b3.project');
+    expect(project?.residual).toBe(true);
+    expect(project?.limit).toBe(0);
+    expect(project?.output.channels).toBe(project?.blockInput?.channels);
+    expect(project?.filters).toBeLessThan(project?.blockInput?.channels ?? 0);
+  });
+});
+
 describe('layer signatures', () => {
   it('are stable strings that capture the latency-relevant configuration', () => {
     const spec = parseNetworkSpec(tiny);
     const net = resolveNetwork(spec);
     const stem = net.layers[0];
-    expect(stem && layerSignature(stem)).toBe('v1;op=conv;in=16x16x3;f=8;out=8;k=3;s=2;act=relu;bn=1;byp=0;res=0');
+    expect(stem && layerSignature(stem)).toBe('v2;op=conv;in=16x16x3;f=8;out=8;k=3;s=2;act=relu;bn=1;byp=0;res=0');
     const project = net.layers.find((l) => l.id === 'b1.project');
-    expect(project && layerSignature(project)).toBe('v1;op=conv;in=8x8x32;f=8;out=8;k=1;s=1;act=none;bn=1;byp=8;res=1');
+    expect(project && layerSignature(project)).toBe('v2;op=conv;in=8x8x32;f=8;out=8;k=1;s=1;act=none;bn=1;byp=8;res=1');
   });
 
   it('identical layers in different places share a signature (dedupe for the LUT)', () => {

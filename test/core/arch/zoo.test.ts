@@ -62,6 +62,40 @@ describe('model zoo MACs and parameters (BN folded, conventions in core/arch/cos
     expect(mac.macs).toBeGreaterThan(lat.macs);
   });
 
+  it('NetAdaptV2 initial networks hold the tables: SE where either table has one, stage-wide SE widths, expansions', () => {
+    const lat = resolveNetwork(loadNetwork('netadaptv2-latency'));
+    const mac = resolveNetwork(loadNetwork('netadaptv2-macs'));
+    const seOf = (n: typeof lat) => n.layers.filter((l) => l.role === 'project').map((p) => n.layers.find((l) => l.id === `${p.unit}.se`)?.fullFilters ?? 0);
+    // b1..b17: MobileNetV3-Large's SE blocks plus its blocks 2, 7 and 9 (our b2, b8, b10); none at b1, b3, b9, b11.
+    expect(seOf(lat)).toEqual([0, 32, 0, 32, 32, 32, 32, 64, 0, 64, 0, 256, 256, 256, 256, 256, 256]);
+    expect(seOf(mac)).toEqual([0, 40, 0, 40, 40, 40, 40, 80, 0, 80, 0, 320, 320, 320, 320, 320, 320, 320]);
+    const b1 = (n: typeof lat) => n.layers.find((l) => l.id === 'b1.expand');
+    expect([b1(lat)?.fullFilters, b1(lat)?.limit]).toEqual([16, Number.POSITIVE_INFINITY]);
+    expect(b1(mac)).toBeUndefined();
+    for (const n of [lat, mac]) {
+      for (const l of n.layers.filter((x) => x.role === 'expand')) expect(l.limit).toBe(Number.POSITIVE_INFINITY);
+    }
+    expect(mac.layers.find((l) => l.id === 'conv_last')?.fullFilters).toBe(2560);
+    expect(lat.layers.find((l) => l.id === 'conv_last')?.fullFilters).toBe(2048);
+  });
+
+  it('CIFAR-form MobileNetV1: stride-1 stem, 2×2 before pooling, about the MACs of mobilenet-v1-32; with and without bypass', () => {
+    const imagenetShaped = resolveNetwork(loadNetwork('mobilenet-v1-32'));
+    expect(imagenetShaped.layers.find((l) => l.id === 'pool')?.input).toMatchObject({ height: 1, width: 1 });
+    for (const name of ['mobilenet-v1-cifar-32', 'mobilenet-v1-cifar-cbc-32']) {
+      const n = resolveNetwork(loadNetwork(name));
+      expect(n.layers[0]?.stride).toBe(1);
+      expect(n.layers.find((l) => l.id === 'pool')?.input).toEqual({ height: 2, width: 2, channels: 256 });
+      expect(relErr(n.macs, imagenetShaped.macs)).toBeLessThan(0.15);
+    }
+    const plain = resolveNetwork(loadNetwork('mobilenet-v1-cifar-32'));
+    expect(plain.space.layers.every((l) => l.minLevel === 1)).toBe(true);
+    const cbc = resolveNetwork(loadNetwork('mobilenet-v1-cifar-cbc-32'));
+    expect(cbc.space.layers.every((l) => l.minLevel === 0)).toBe(true);
+    const limitAt = (size: number) => [...new Set(cbc.layers.filter((l) => l.op === 'conv' && l.output.height === size && l.id !== 'classifier').map((l) => l.limit))];
+    expect([32, 16, 8, 4, 2].map(limitAt)).toEqual([[4], [8], [16], [32], [64]]);
+  });
+
   it('FastDepth: MobileNetV1 encoder, decoder with nearest upsampling back to the input size, Table 10 T', () => {
     const n = resolveNetwork(loadNetwork('fastdepth'));
     expect(n.output).toEqual({ height: 224, width: 224, channels: 1 });

@@ -60,6 +60,45 @@ describe('MCD sample generation', () => {
     expect(fewer).toBeGreaterThan(0);
   });
 
+  it("'every-chosen-layer' changes all L layers even when one step would meet the target", async () => {
+    const stop = await planFor({ samplesPerIteration: 30, layersPerSample: 10, mcdShrink: 'stop-at-target' }, 0.002);
+    const every = await planFor({ samplesPerIteration: 30, layersPerSample: 10, mcdShrink: 'every-chosen-layer' }, 0.002);
+    expect(stop.plan.samples.some((s) => s.changed.length < 10)).toBe(true);
+    expect(every.plan.samples.length).toBeGreaterThan(10);
+    for (const sample of every.plan.samples) {
+      expect(sample.changed.length).toBe(10);
+      for (const layer of sample.changed) expect(oneStep(every.space, every.parent, sample.config, layer)).toBe(true);
+      expect(sample.resource).toBeLessThanOrEqual(every.input.target);
+    }
+    // The same draws: each 'every' sample is its 'stop' slot's layers and moves carried on to all ten layers.
+    const meanResource = (p: typeof stop) => p.plan.samples.reduce((sum, s) => sum + s.resource, 0) / p.plan.samples.length;
+    expect(meanResource(every)).toBeLessThan(meanResource(stop));
+  });
+
+  it("'every-chosen-layer' continues round-robin while the target is not met (some layer takes a second step)", async () => {
+    const { plan, metric, input } = await planFor({ samplesPerIteration: 16, layersPerSample: 4, mcdShrink: 'every-chosen-layer' }, 0.08);
+    expect(plan.samples.length).toBeGreaterThan(0);
+    for (const sample of plan.samples) {
+      expect(sample.changed.length).toBe(4);
+      expect(sample.resource).toBeLessThanOrEqual(input.target);
+    }
+    expect(plan.samples.some((s) => s.config.levels.some((level, i) => level < (input.parent.levels[i] as number) - 1))).toBe(true);
+    expect(metric.batches[1]).toBe(16); // the first measurement: every slot, after its four first-round steps
+  });
+
+  it('a run stored before mcdShrink existed (no field) plans exactly what stop-at-target plans', async () => {
+    const { mcdShrink: _omitted, ...withoutField } = params({ samplesPerIteration: 20, layersPerSample: 6 });
+    const space = searchSpace(mobilenet());
+    const metric = new CountingMetric(mobilenet());
+    const parent = fullSubnet(space);
+    const [resource] = await metric.measure([parent]);
+    const base = { space, metric, iteration: 2, parent, parentResource: resource as number, target: (resource as number) * 0.99 };
+    const legacy = await planMcdIteration({ ...base, params: withoutField });
+    const explicit = await planMcdIteration({ ...base, params: { ...withoutField, mcdShrink: 'stop-at-target' } });
+    expect(legacy.samples.map((s) => subnetKey(s.config))).toEqual(explicit.samples.map((s) => subnetKey(s.config)));
+    expect(legacy.samples.length).toBeGreaterThan(0);
+  });
+
   it('drops duplicates within an iteration', async () => {
     const { plan } = await planFor({ samplesPerIteration: 40, layersPerSample: 1, maxAttempts: 2 }, 0.05, tinySpec());
     const keys = plan.samples.map((s) => subnetKey(s.config));

@@ -29,6 +29,7 @@ describe('search outputs', () => {
     const markdown = readFileSync(files.markdown, 'utf8');
     expect(markdown).toContain('| # | name | type | T | k | s | exp | dw | pw | se | output | MACs | params |');
     expect(markdown).toMatch(/\| 1 \| conv1 \| conv/);
+    expect(markdown).toContain('L = 4 (chosen layers shrunk one step at a time, round-robin, stopping once the iteration target is met: a sample may change fewer than L layers)');
     const trajectoryRows = markdown.split('\n').filter((l) => /^\| (initial|\d+) \| .* \| \d+ \|$/.test(l) && !/conv|dw|pw|pool|fc/.test(l));
     expect(trajectoryRows.length).toBe(result.trajectory.length);
     expect(markdown).toBe(renderMarkdownReport(input));

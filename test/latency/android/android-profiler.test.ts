@@ -62,7 +62,7 @@ describe.skipIf(!adbBinary)('Android profiler through adb and the emulated devic
     expect(again.deviceId).toBe(first.deviceId);
     expect(first.label).toBe(`NetAdapt Emulated Phone (${env.serial})`);
     // Default mask: the single prime core (core 7) of the Snapdragon 865-like layout.
-    expect(first.runtimeOptions).toBe('mask=80;runs=5;threads=1;warmup=1');
+    expect(first.runtimeOptions).toBe('delegate=xnnpack;mask=80;runs=5;threads=1;warmup=1');
     expect(first.fingerprint.model).toBe('NetAdapt Emulated Phone');
 
     const twin = await connectedDevice({});
@@ -73,12 +73,12 @@ describe.skipIf(!adbBinary)('Android profiler through adb and the emulated devic
     const otherSoc = await connectedDevice({ coreMaxFreqKHz: [1800000, 1800000, 2400000, 2400000] });
     const otherProfiler = await createAndroidProfiler({ ...options, serial: otherSoc.serial });
     expect(otherProfiler.deviceId).not.toBe(first.deviceId);
-    expect(otherProfiler.runtimeOptions).toBe('mask=c;runs=5;threads=1;warmup=1');
+    expect(otherProfiler.runtimeOptions).toBe('delegate=xnnpack;mask=c;runs=5;threads=1;warmup=1');
 
     const twoThreads = await createAndroidProfiler({ ...options, threads: 2 });
     expect(twoThreads.deviceId).not.toBe(first.deviceId);
     // The two fastest cores: the prime core 7 and the first big core 4.
-    expect(twoThreads.runtimeOptions).toBe('mask=90;runs=5;threads=2;warmup=1');
+    expect(twoThreads.runtimeOptions).toBe('delegate=xnnpack;mask=90;runs=5;threads=2;warmup=1');
   });
 
   it('measures exported single layers of mobilenet-v1-32 in one batch and reports each one', async () => {

@@ -3,7 +3,7 @@ import { measurementFromRepeats } from '../../../latency/android/measurement.ts'
 import type { BenchmarkMeasurement } from '../../../latency/android/benchmark/parse.ts';
 
 function repeat(avgUs: number, stdUs: number, minUs: number, maxUs: number, count = 10): BenchmarkMeasurement {
-  return { count, currUs: avgUs, minUs, maxUs, avgUs, stdUs };
+  return { count, currUs: avgUs, minUs, maxUs, avgUs, stdUs, delegates: [] };
 }
 
 describe('measurementFromRepeats', () => {

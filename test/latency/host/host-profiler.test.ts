@@ -57,3 +57,16 @@ describe('host profiler', () => {
     expect(results.get(big.key)!.meanUs).toBeGreaterThan(2 * results.get(small.key)!.meanUs);
   }, 60_000);
 });
+
+describe('host profiler capabilities', () => {
+  it('says clearly which runtime options it cannot measure with, and keys its tables by the delegate it has', async () => {
+    await expect(createHostProfiler({ delegate: 'gpu' })).rejects.toThrow(
+      'the host profiler (LiteRT wasm on this computer) cannot measure with the gpu delegate (it has XNNPACK only)',
+    );
+    const error = (await createHostProfiler({ threads: 4, cpuMask: 'f0', pinFrequency: true }).catch((e: unknown) => e)) as Error & { details: string[] };
+    expect(error.message).toMatch(/cannot measure with 4 threads \(LiteRT's wasm build runs one\), a CPU mask \(f0\): the host does not pin cores, frequency pinning$/);
+    expect(error.details).toContain('measure these options on a phone: --device <adb serial>');
+    const host = await createHostProfiler({ delegate: 'xnnpack', threads: 1 });
+    expect(host.runtimeOptions).toContain('delegate=xnnpack');
+  });
+});

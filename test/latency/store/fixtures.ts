@@ -12,7 +12,7 @@ export const PIXEL_FINGERPRINT = {
 };
 
 export function signature(i: number, op = 'conv'): string {
-  return `v1;op=${op};in=${8 + (i % 32)}x${8 + (i % 32)}x16;f=${16 + i};out=${8 + (i % 32)};k=3;s=1;act=hswish;bn=1;byp=0;res=0`;
+  return `v2;op=${op};in=${8 + (i % 32)}x${8 + (i % 32)}x16;f=${16 + i};out=${8 + (i % 32)};k=3;s=1;act=hswish;bn=1;byp=0;res=0`;
 }
 
 /** A valid entry whose values depend on i (so two different i give different values). */

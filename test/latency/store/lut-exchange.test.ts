@@ -99,13 +99,13 @@ describe('import conflicts and devices', () => {
     const target = freshStore();
     target.importTable(file);
     // Change two entries in the target, remove one.
-    target.putEntry(entry('fp-1', 2, { meanUs: 500, medianUs: 500, minUs: 400, maxUs: 600 }));
+    target.putEntry(entry('fp-1', 2, { meanUs: 50, medianUs: 50, minUs: 40, maxUs: 60 }));
     target.putEntry(entry('fp-1', 3, { flags: ['re-measured'] }));
     target.workspace.db.prepare('DELETE FROM latency_entries WHERE signature = ?').run(signature(4));
     const kept = target.importTable(file);
     expect(kept).toMatchObject({ inserted: 1, skipped: 8, conflicts: 2, overwritten: 0 });
     expect([...kept.conflictExamples].sort()).toEqual([signature(2), signature(3)].sort());
-    expect(target.getEntry('fp-1', OPTIONS, signature(2))?.meanUs).toBe(500);
+    expect(target.getEntry('fp-1', OPTIONS, signature(2))?.meanUs).toBe(50);
     const replaced = target.importTable(file, { overwrite: true });
     expect(replaced).toMatchObject({ inserted: 0, skipped: 9, conflicts: 2, overwritten: 2 });
     expect(target.exportTable('fp-1').entries).toEqual(file.entries);

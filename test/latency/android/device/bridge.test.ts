@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../../core/errors.ts';
 import { DeviceBridge, splitExitMarker } from '../../../../latency/android/device/bridge.ts';
 import type { DeviceEvent } from '../../../../latency/android/device/bridge.ts';
-import { DeviceCommandError, DeviceDisconnectedError, DeviceTimeoutError } from '../../../../latency/android/device/errors.ts';
+import { DeviceCommandError, DeviceDisconnectedError, DeviceTimeoutError, ShellAbortedError } from '../../../../latency/android/device/errors.ts';
 import { shellQuote } from '../../../../latency/android/device/shell-quote.ts';
 import { adbBinary, adbSkipReason, AdbTestEnvironment } from '../adb-harness.ts';
 
@@ -178,6 +178,28 @@ describe.skipIf(!adbBinary)('DeviceBridge through a real adb server and the emul
 
   it('times out a command that runs too long', async () => {
     await expect(env.bridge.shell(env.serial, 'echo started; sleep 5', { timeoutMs: 300 })).rejects.toBeInstanceOf(DeviceTimeoutError);
+  });
+
+  it('counts the time to open the session too (a frozen phone never answers it), and closes a session on abort', async () => {
+    env.device.freeze();
+    const started = Date.now();
+    await expect(env.bridge.shell(env.serial, 'echo hi', { timeoutMs: 500 })).rejects.toBeInstanceOf(DeviceTimeoutError);
+    expect(Date.now() - started).toBeLessThan(3000);
+    env.device.thaw();
+    const stop = new AbortController();
+    const lines: string[] = [];
+    const running = env.bridge.shell(env.serial, 'echo started; sleep 5; echo never', {
+      signal: stop.signal,
+      onOutputLine: (line) => {
+        lines.push(line);
+        stop.abort('enough');
+      },
+    });
+    const error = await running.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ShellAbortedError);
+    expect((error as ShellAbortedError).message).toMatch(/was stopped: enough/);
+    expect((error as ShellAbortedError).partialOutput).toBe('started\n');
+    expect(lines).toEqual(['started']);
   });
 
   it('reports an unplug mid-command as DeviceDisconnectedError with the partial output, then sees the device come back', async () => {

@@ -3,7 +3,8 @@
  * (CNXN/OPEN/OKAY/WRTE/CLSE, AOSP adb/protocol.txt) so a real `adb` server can `adb connect` to it.
  * It offers the legacy `shell:` service (banner features=cmd, no shell_v2) backed by a small sh
  * interpreter over an in-memory filesystem, and the `sync:` file service. Faults: unplug mid-command,
- * garbage benchmark output, missing benchmark binary.
+ * garbage benchmark output, missing benchmark binary, a benchmark that hangs, output cut off mid-line, a frozen
+ * phone (connection open, nothing answered), changing clock frequencies and temperatures.
  */
 import net from 'node:net';
 import {
@@ -24,6 +25,7 @@ import type { DeviceState } from './shell-interpreter.ts';
 import { SyncService } from './sync-service.ts';
 import { sizeDerivedExecuteModel } from './fake-benchmark-model.ts';
 import type { ExecuteModel, OpenModel } from './fake-benchmark-model.ts';
+import { ProcessTable } from './processes.ts';
 
 export type { ExecuteModel, ExecuteModelOptions, LoadedBenchmarkModel, OpenModel } from './fake-benchmark-model.ts';
 export { sizeDerivedExecuteModel } from './fake-benchmark-model.ts';
@@ -47,6 +49,12 @@ export interface EmulatedDeviceOptions {
   openModel?: OpenModel;
   /** Old adbd ran legacy shell commands on a pty, turning "\n" into "\r\n". */
   ptyLineEndings?: boolean;
+  /** Accelerator delegates benchmark_model can create here (default: a GPU, no NNAPI driver). */
+  delegates?: { gpu: boolean; nnapi: boolean };
+  /** adbd runs as root (a userdebug build after `adb root`). */
+  rooted?: boolean;
+  /** Thermal zones (type and temperature in m°C) under /sys/class/thermal (default: cpu and battery at 35/30 °C). */
+  thermalZones?: { type: string; milliCelsius: number }[];
   /** Max payload this device advertises in its CNXN (adb 29 hosts offer 256K; old devices 4096). */
   maxPayload?: number;
   /** 0x01000000 (payload checksums checked) or 0x01000001 (not checked, the default). */
@@ -80,6 +88,9 @@ export class EmulatedAdbDevice {
   private readonly connections = new Set<AdbdConnection>();
   private fault: UnplugFault | undefined;
   private accepting = true;
+  /** While frozen nothing is read from or written to any connection (a SIGSTOPped adbd). */
+  frozen = false;
+  private readonly thawWaiters: (() => void)[] = [];
 
   private constructor(
     private readonly server: net.Server,
@@ -117,7 +128,7 @@ export class EmulatedAdbDevice {
         ...options.properties,
       }),
     );
-    setUpSysfs(fs, cores, options.governor ?? 'schedutil');
+    setUpSysfs(fs, cores, options.governor ?? 'schedutil', options.thermalZones ?? DEFAULT_THERMAL_ZONES);
     fs.mkdir('/data/local/tmp', { parents: true });
     fs.mkdir('/system/bin', { parents: true });
     if (options.withBenchmarkTool !== false) fs.writeFile(BENCHMARK_TOOL_PATH, FAKE_BENCHMARK_TOOL_BYTES, 0o755);
@@ -128,6 +139,10 @@ export class EmulatedAdbDevice {
       executeModel: options.executeModel ?? sizeDerivedExecuteModel,
       openModel: options.openModel,
       garbageBenchmarkOutput: false,
+      processes: new ProcessTable(),
+      delegates: options.delegates ?? { gpu: true, nnapi: false },
+      faults: {},
+      rooted: options.rooted ?? false,
     };
     const banner = `device::ro.product.name=${productName};ro.product.model=${model};ro.product.device=${deviceName};features=cmd`;
     const server = net.createServer();
@@ -171,6 +186,51 @@ export class EmulatedAdbDevice {
 
   setExecuteModel(executeModel: ExecuteModel): void {
     this.state.executeModel = executeModel;
+  }
+
+  /** benchmark_model hangs on models whose path matches (until killed); undefined clears the fault. */
+  hangBenchmarkOn(matches: ((graph: string) => boolean) | undefined): void {
+    if (matches) this.state.faults.hang = matches;
+    else delete this.state.faults.hang;
+  }
+
+  /** Every `every`-th benchmark run from now is killed mid-write (see BenchmarkFaults.cut); 0 clears the fault. */
+  cutBenchmarkOutputEvery(every: number, exitCode = 137): void {
+    if (every > 0) this.state.faults.cut = { every, exitCode, runs: 0 };
+    else delete this.state.faults.cut;
+  }
+
+  /** Command lines of the processes running now (benchmark runs, including hung ones). */
+  runningProcesses(): string[] {
+    return this.state.processes.list();
+  }
+
+  /** Freeze the phone: connections stay open, but nothing is answered or sent until thaw(). */
+  freeze(): void {
+    this.frozen = true;
+  }
+
+  thaw(): void {
+    this.frozen = false;
+    for (const resume of this.thawWaiters.splice(0)) resume();
+  }
+
+  /** Runs `work` once the phone is not frozen. */
+  whenThawed(work: () => void): void {
+    if (this.frozen) this.thawWaiters.push(work);
+    else work();
+  }
+
+  /** Write scaling_cur_freq of the given cores (default: all). */
+  setCurrentFreqKHz(khz: number, cores?: readonly number[]): void {
+    for (const core of cores ?? Array.from({ length: this.state.cpuCount }, (_, i) => i)) {
+      this.fs.writeFile(`${CPU_BASE}/cpu${core}/cpufreq/scaling_cur_freq`, `${khz}\n`);
+    }
+  }
+
+  /** Write the temperature (m°C) of a thermal zone. */
+  setTemperature(zone: number, milliCelsius: number): void {
+    this.fs.writeFile(`${THERMAL_BASE}/thermal_zone${zone}/temp`, `${Math.round(milliCelsius)}\n`);
   }
 
   /**
@@ -226,8 +286,15 @@ export class EmulatedAdbDevice {
   }
 }
 
-function setUpSysfs(fs: MemoryFs, coresKHz: readonly number[], governor: string): void {
-  const base = '/sys/devices/system/cpu';
+const CPU_BASE = '/sys/devices/system/cpu';
+const THERMAL_BASE = '/sys/class/thermal';
+const DEFAULT_THERMAL_ZONES = [
+  { type: 'cpu-1-0-usr', milliCelsius: 35_000 },
+  { type: 'battery', milliCelsius: 30_000 },
+];
+
+function setUpSysfs(fs: MemoryFs, coresKHz: readonly number[], governor: string, zones: readonly { type: string; milliCelsius: number }[]): void {
+  const base = CPU_BASE;
   fs.mkdir(base, { parents: true });
   const last = coresKHz.length - 1;
   fs.writeFile(`${base}/possible`, `0-${last}\n`);
@@ -239,6 +306,16 @@ function setUpSysfs(fs: MemoryFs, coresKHz: readonly number[], governor: string)
     fs.writeFile(`${dir}/cpuinfo_max_freq`, `${maxKHz}\n`);
     fs.writeFile(`${dir}/cpuinfo_min_freq`, '300000\n');
     fs.writeFile(`${dir}/scaling_governor`, `${governor}\n`);
+    fs.writeFile(`${dir}/scaling_cur_freq`, `${maxKHz}\n`);
+    fs.writeFile(`${dir}/scaling_max_freq`, `${maxKHz}\n`);
+    fs.writeFile(`${dir}/scaling_available_frequencies`, `300000 ${Math.round(maxKHz / 2)} ${maxKHz}\n`);
+    fs.writeFile(`${dir}/scaling_setspeed`, '<unsupported>\n');
+  });
+  fs.mkdir(THERMAL_BASE, { parents: true });
+  zones.forEach((zone, index) => {
+    fs.mkdir(`${THERMAL_BASE}/thermal_zone${index}`, { parents: true });
+    fs.writeFile(`${THERMAL_BASE}/thermal_zone${index}/type`, `${zone.type}\n`);
+    fs.writeFile(`${THERMAL_BASE}/thermal_zone${index}/temp`, `${zone.milliCelsius}\n`);
   });
 }
 
@@ -258,12 +335,15 @@ class AdbdConnection {
     this.decoder = new PacketDecoder(Math.max(device.options.maxPayload, 1024 * 1024));
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
+      let packets: AdbPacket[];
       try {
-        for (const packet of this.decoder.push(chunk)) this.handle(packet);
+        packets = this.decoder.push(chunk);
       } catch {
         // A corrupt packet closes the connection, as the protocol requires.
         this.destroy();
+        return;
       }
+      for (const packet of packets) this.device.whenThawed(() => this.handle(packet));
     });
     socket.on('close', () => this.teardown());
     socket.on('error', () => this.teardown());
@@ -274,7 +354,9 @@ class AdbdConnection {
   }
 
   send(packet: AdbPacket): void {
-    if (!this.destroyed) this.socket.write(encodePacket(packet));
+    this.device.whenThawed(() => {
+      if (!this.destroyed) this.socket.write(encodePacket(packet));
+    });
   }
 
   destroy(): void {

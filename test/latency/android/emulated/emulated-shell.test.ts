@@ -79,11 +79,12 @@ describe('emulated shell', () => {
       warmupRuns: 1,
       numRuns: 2,
       cooldownMs: 0,
+      delegate: 'xnnpack',
     });
     const result = spawnSync('sh', ['-c', script], { encoding: 'utf8' });
     expect(result.stdout).toBe(
       '__NETADAPT_BEGIN 0123456789abcdef__\n' +
-        '--graph=/data/local/tmp/netadapt/0123456789abcdef.tflite --num_threads=1 --warmup_runs=1 --warmup_min_secs=0 --num_runs=2 --min_secs=0\n' +
+        '--graph=/data/local/tmp/netadapt/0123456789abcdef.tflite --num_threads=1 --warmup_runs=1 --warmup_min_secs=0 --num_runs=2 --min_secs=0 --use_xnnpack=true\n' +
         '__NETADAPT_END 0123456789abcdef rc=0__\n',
     );
   });

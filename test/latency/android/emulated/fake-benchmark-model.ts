@@ -5,12 +5,17 @@
  */
 import { createHash } from 'node:crypto';
 import { formatCppDouble } from './cpp-format.ts';
+import type { ProcessTable } from './processes.ts';
+
+export type EmulatedDelegate = 'xnnpack' | 'cpu' | 'gpu' | 'nnapi';
 
 export interface ExecuteModelOptions {
   runs: number;
   threads: number;
   /** CPU indices the process is pinned to, or null when not pinned. */
   affinity: readonly number[] | null;
+  /** Which kernels run the model (from --use_xnnpack / --use_gpu / --use_nnapi). */
+  delegate?: EmulatedDelegate;
 }
 
 /** Runs a .tflite model `runs` times and returns each run's wall time in microseconds. */
@@ -20,9 +25,12 @@ export type ExecuteModel = (model: Uint8Array, options: ExecuteModelOptions) => 
  * Stand-in until the host TFLite runtime exists: a time derived from the model size, with a small
  * deterministic per-run jitter seeded by the model bytes (a colder first run, like a real phone).
  */
-export const sizeDerivedExecuteModel: ExecuteModel = async (model, { runs }) => {
+/** How much faster (< 1) or slower each delegate runs the stand-in models than XNNPACK. */
+const DELEGATE_SPEED: Record<EmulatedDelegate, number> = { xnnpack: 1, cpu: 2.5, gpu: 0.45, nnapi: 0.7 };
+
+export const sizeDerivedExecuteModel: ExecuteModel = async (model, { runs, delegate }) => {
   const seed = createHash('sha256').update(model).digest();
-  const baseUs = 40 + model.length / 50;
+  const baseUs = (40 + model.length / 50) * DELEGATE_SPEED[delegate ?? 'xnnpack'] + (delegate === 'gpu' ? 120 : 0);
   const times: number[] = [];
   for (let run = 0; run < runs; run++) {
     const byte = seed[run % seed.length] ?? 0;
@@ -46,6 +54,17 @@ export interface LoadedBenchmarkModel {
  */
 export type OpenModel = (model: Uint8Array, options: Omit<ExecuteModelOptions, 'runs'>) => Promise<LoadedBenchmarkModel>;
 
+/** Faults of the emulated tool, set by tests through EmulatedAdbDevice. */
+export interface BenchmarkFaults {
+  /** Runs on a model whose path matches print their start and then nothing, until killed (a hung benchmark). */
+  hang?: (graph: string) => boolean;
+  /**
+   * Every `every`-th run (counted over the device's life) is killed while writing: its output stops in the middle
+   * of its last line, without the final newline, and it exits with `exitCode`.
+   */
+  cut?: { every: number; exitCode: number; runs: number };
+}
+
 export interface BenchmarkToolIo {
   stdout(text: string): void;
   stderr(text: string): void;
@@ -55,6 +74,10 @@ export interface BenchmarkToolIo {
   affinity: readonly number[] | null;
   garbageOutput: boolean;
   signal: AbortSignal;
+  /** Which accelerator delegates this phone has (default: none). */
+  delegates?: { gpu: boolean; nnapi: boolean };
+  processes?: ProcessTable;
+  faults?: BenchmarkFaults;
 }
 
 const MAX_RUNS_PER_PHASE = 100_000;
@@ -70,14 +93,43 @@ interface Flags {
 }
 
 export async function runFakeBenchmarkModel(args: readonly string[], io: BenchmarkToolIo): Promise<number> {
+  const proc = io.processes?.start(['/data/local/tmp/benchmark_model', ...args]);
+  const cut = io.faults?.cut;
+  const cutThisRun = cut !== undefined && ++cut.runs % cut.every === 0;
+  let written = '';
+  const write = cutThisRun ? (text: string): void => void (written += text) : io.stderr;
+  try {
+    const status = await runTool(args, { ...io, stderr: write }, proc?.killed);
+    if (!cutThisRun) return status;
+    // Killed while writing: the last line stops half way and the final newline never comes.
+    const body = written.replace(/\n$/, '');
+    const lastLine = body.lastIndexOf('\n') + 1;
+    io.stderr(body.slice(0, lastLine + Math.max(1, Math.floor((body.length - lastLine) / 2))));
+    return cut.exitCode;
+  } finally {
+    proc?.exit();
+  }
+}
+
+const BOOLEAN_FLAGS = ['use_xnnpack', 'use_gpu', 'use_nnapi'] as const;
+
+async function runTool(args: readonly string[], io: BenchmarkToolIo, killed: Promise<number> | undefined): Promise<number> {
   const log = (line: string): void => io.stderr(`${line}\n`);
   const flags: Flags = { num_runs: 50, min_secs: 1, max_secs: 150, num_threads: -1, warmup_runs: 1, warmup_min_secs: 0.5 };
+  const switches: Partial<Record<(typeof BOOLEAN_FLAGS)[number], boolean>> = {};
   const unconsumed: string[] = [];
   for (const arg of args) {
     const match = /^--([a-z_]+)=(.*)$/s.exec(arg);
     const name = match?.[1];
     const value = match?.[2] ?? '';
     if (name === 'graph') flags.graph = value;
+    else if ((BOOLEAN_FLAGS as readonly string[]).includes(name ?? '')) {
+      if (!['true', 'false', '1', '0'].includes(value)) {
+        log(`ERROR: Couldn't parse value for --${name}: ${value}`);
+        return 1;
+      }
+      switches[name as (typeof BOOLEAN_FLAGS)[number]] = value === 'true' || value === '1';
+    }
     else if (name !== undefined && name in flags && name !== 'graph') {
       const number = Number(value);
       if (value === '' || !Number.isFinite(number)) {
@@ -113,8 +165,14 @@ export async function runFakeBenchmarkModel(args: readonly string[], io: Benchma
     io.stdout(garbageFor(model));
     return 0;
   }
+  if (io.faults?.hang?.(flags.graph) && killed) {
+    log('INFO: The input model file size (MB): 0.01');
+    return 128 + (await killed);
+  }
+  const delegate = applyDelegate(switches, io.delegates ?? { gpu: false, nnapi: false }, log);
+  if (delegate === undefined) return 1;
   log(`INFO: The input model file size (MB): ${formatCppDouble(model.length / 1e6)}`);
-  const options = { threads, affinity: io.affinity };
+  const options = { threads, affinity: io.affinity, delegate };
   let initUs: number;
   let execute: (runs: number) => Promise<number[]>;
   let close = (): void => undefined;
@@ -225,4 +283,44 @@ class Stat {
 function garbageFor(model: Uint8Array): string {
   const digest = createHash('sha256').update(model).digest('base64');
   return `Segmentation fault\n\u0000\u0001${digest}\ncount=?? avg=NaNus\n`;
+}
+
+/**
+ * Creates the delegate the flags ask for and prints what the real tool prints (tensorflow/lite/tools/delegates):
+ * "Created TensorFlow Lite ... delegate for ..." and, once the graph is prepared, "Explicitly applied ...". A GPU
+ * the phone lacks fails the run; an NNAPI without drivers falls back to the CPU with a warning, as the real tool
+ * does. Returns the kernels the model runs on, or undefined when the run fails.
+ */
+function applyDelegate(
+  switches: Partial<Record<(typeof BOOLEAN_FLAGS)[number], boolean>>,
+  available: { gpu: boolean; nnapi: boolean },
+  log: (line: string) => void,
+): EmulatedDelegate | undefined {
+  const applied = (name: string): void => log(`INFO: Explicitly applied ${name} delegate, and the model graph will be completely executed by the delegate.`);
+  if (switches.use_gpu) {
+    if (!available.gpu) {
+      log('ERROR: Failed to create GPU delegate: no OpenCL or OpenGL ES 3.1 device');
+      log('ERROR: Failed to apply GPU delegate.');
+      log('ERROR: Benchmarking failed.');
+      return undefined;
+    }
+    log('INFO: Created TensorFlow Lite delegate for GPU.');
+    applied('GPU');
+    return 'gpu';
+  }
+  if (switches.use_nnapi) {
+    if (available.nnapi) {
+      log('INFO: Created TensorFlow Lite delegate for NNAPI.');
+      applied('NNAPI');
+      return 'nnapi';
+    }
+    log('WARN: NNAPI acceleration is unsupported on this platform.');
+  }
+  // Recent tools apply XNNPACK by default unless --use_xnnpack=false.
+  if (switches.use_xnnpack !== false && !(switches.use_nnapi && available.nnapi)) {
+    log('INFO: Created TensorFlow Lite XNNPACK delegate for CPU.');
+    applied('XNNPACK');
+    return 'xnnpack';
+  }
+  return 'cpu';
 }

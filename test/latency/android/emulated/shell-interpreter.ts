@@ -8,7 +8,8 @@ import type { MemoryFs } from './memory-fs.ts';
 import { parseScript, ShellSyntaxError } from './shell-parser.ts';
 import type { AndOr, Command, CommandList, SimpleCommand, Word } from './shell-parser.ts';
 import { runFakeBenchmarkModel } from './fake-benchmark-model.ts';
-import type { ExecuteModel, OpenModel } from './fake-benchmark-model.ts';
+import type { BenchmarkFaults, ExecuteModel, OpenModel } from './fake-benchmark-model.ts';
+import type { ProcessTable } from './processes.ts';
 
 export interface DeviceState {
   fs: MemoryFs;
@@ -19,6 +20,12 @@ export interface DeviceState {
   openModel?: OpenModel | undefined;
   /** When true the benchmark tool prints unparseable output (a corrupted or wrong binary). */
   garbageBenchmarkOutput: boolean;
+  processes: ProcessTable;
+  /** Accelerator delegates the phone's benchmark_model can create. */
+  delegates: { gpu: boolean; nnapi: boolean };
+  faults: BenchmarkFaults;
+  /** adbd runs as root (`adb root` on a userdebug build): `id -u` prints 0 and sysfs writes are allowed. */
+  rooted: boolean;
 }
 
 export type OutputSink = (fd: 1 | 2, text: string) => void;
@@ -173,6 +180,9 @@ export class ShellSession {
       affinity: this.affinity,
       garbageOutput: this.device.garbageBenchmarkOutput,
       signal: this.signal,
+      delegates: this.device.delegates,
+      processes: this.device.processes,
+      faults: this.device.faults,
     });
   }
 
@@ -607,7 +617,43 @@ COMMANDS.set('taskset', async (io) => {
   }
 });
 
-const TOYBOX_APPLETS = ['cat', 'grep', 'sha256sum', 'nproc', 'ls', 'stat', 'chmod', 'mkdir', 'rm', 'touch', 'mv', 'taskset', 'sleep', 'echo', 'true', 'false', 'getprop'];
+const SIGNALS: Record<string, number> = { HUP: 1, INT: 2, KILL: 9, TERM: 15 };
+
+COMMANDS.set('pkill', (io) => {
+  let signal = 15;
+  let full = false;
+  const operands: string[] = [];
+  for (const arg of io.args.slice(1)) {
+    if (arg === '-f') full = true;
+    else if (/^-\d+$/.test(arg)) signal = Number(arg.slice(1));
+    else if (/^-[A-Z]+$/.test(arg) && SIGNALS[arg.slice(1)] !== undefined) signal = SIGNALS[arg.slice(1)] as number;
+    else operands.push(arg);
+  }
+  const [pattern] = operands;
+  if (pattern === undefined || operands.length > 1) {
+    io.stderr('pkill: needs 1 pattern\n');
+    return 2;
+  }
+  let regex: RegExp;
+  try {
+    regex = new RegExp(full ? pattern : `^${pattern}`);
+  } catch {
+    io.stderr(`pkill: bad regex '${pattern}'\n`);
+    return 2;
+  }
+  // Without -f the pattern matches the process name (here: the path's base name).
+  const matcher = full ? regex : { test: (line: string) => regex.test(baseName(line.split(' ')[0] ?? '')) };
+  return io.session.device.processes.kill(matcher as RegExp, signal) > 0 ? 0 : 1;
+});
+
+COMMANDS.set('id', (io) => {
+  const root = io.session.device.rooted;
+  if (io.args[1] === '-u') io.stdout(`${root ? 0 : 2000}\n`);
+  else io.stdout(root ? 'uid=0(root) gid=0(root)\n' : 'uid=2000(shell) gid=2000(shell)\n');
+  return 0;
+});
+
+const TOYBOX_APPLETS = ['pkill', 'id', 'cat', 'grep', 'sha256sum', 'nproc', 'ls', 'stat', 'chmod', 'mkdir', 'rm', 'touch', 'mv', 'taskset', 'sleep', 'echo', 'true', 'false', 'getprop'];
 
 COMMANDS.set('toybox', (io) => {
   const applet = io.args[1];
