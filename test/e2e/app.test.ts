@@ -199,7 +199,20 @@ describe.skipIf(missing !== undefined)('browser mode (netadapt ui)', () => {
     }
     const before = progress.length;
     await expect.poll(() => progress.length, { timeout: 30_000 }).toBeGreaterThan(before); // training was still running
+    // The jobs bar names the job in words, and a reload restores it from the server.
+    const bar = page.locator('.jobs [data-job-method=trainSupernet]');
+    await expect.poll(() => bar.locator('.job-name').textContent()).toBe('Training a super-network of mobilenet-v1-32');
+    await page.reload();
+    await expect.poll(() => bar.locator('.job-name').textContent(), { timeout: 15_000 }).toBe('Training a super-network of mobilenet-v1-32');
     ws.send(JSON.stringify({ id: 2, method: 'cancelJob', params: { jobId } }));
+    // Ended jobs can be dismissed, for every window and across reloads.
+    await expect.poll(() => bar.getAttribute('class'), { timeout: 60_000 }).toContain('status-cancelled');
+    await bar.getByRole('button', { name: /^Dismiss/ }).click();
+    await expect.poll(() => bar.count()).toBe(0);
+    await page.reload();
+    await page.waitForSelector('[data-testid=device-table]');
+    await page.waitForTimeout(1000); // the restored list has arrived by now
+    expect(await bar.count()).toBe(0);
     ws.close();
     const sorted = [...timings].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)] as number;

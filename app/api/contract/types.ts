@@ -372,6 +372,8 @@ export interface ProgressEvent {
   /** Seconds left, when the job can estimate it. */
   etaSeconds?: number;
   message?: string;
+  /** done/total is a share, not a count of things: show only the percentage. */
+  percentOnly?: boolean;
 }
 
 /** Phases of a search job, in order (pipeline/job.ts). */

@@ -129,9 +129,10 @@ class EventTranslator {
     const elapsed = (Date.now() - this.startedAt) / 1000;
     return {
       kind: 'progress',
-      phase: 'search: resource toward the target',
+      phase: 'search: the way from the initial resource to the target',
       done: Math.round(fraction * 1000),
       total: 1000,
+      percentOnly: true,
       ...(fraction > 0.02 && fraction < 1 ? { etaSeconds: Math.round((elapsed * (1 - fraction)) / fraction) } : {}),
     };
   }
