@@ -129,7 +129,7 @@ class EventTranslator {
     const elapsed = (Date.now() - this.startedAt) / 1000;
     return {
       kind: 'progress',
-      phase: 'search: the way from the initial resource to the target',
+      phase: 'search, resource toward the target',
       done: Math.round(fraction * 1000),
       total: 1000,
       percentOnly: true,

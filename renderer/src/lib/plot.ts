@@ -1,4 +1,6 @@
 /** Scales for the SVG plots (Plot.svelte); ticks and their labels come from the one units module. */
+import { axisUnitOf, type AxisUnit } from '../../../app/api/contract/units.ts';
+
 export { axisTitle, axisUnitOf, niceTicks, tickLabels, type AxisUnit } from '../../../app/api/contract/units.ts';
 
 export interface Point {
@@ -49,4 +51,14 @@ export function smooth(points: readonly Point[], weight = 0.9): Point[] {
     value = value === undefined ? p.y : weight * value + (1 - weight) * p.y;
     return { x: p.x, y: value };
   });
+}
+
+/** The x axis of a resource in its metric's unit (latency in ms/µs, MACs, params). */
+export function resourceAxis(unit: string): { xLabel: string; xUnit: AxisUnit } {
+  return { xLabel: unit === 'ms' ? 'latency' : unit, xUnit: axisUnitOf(unit) };
+}
+
+/** The y axis of a run's scores: accuracies as percentages, a dry run's synthetic score as a plain number. */
+export function scoreAxis(kind: string): { yLabel: string; yUnit: AxisUnit } {
+  return kind === 'synthetic' ? { yLabel: 'synthetic score', yUnit: 'plain' } : { yLabel: 'held-out top-1', yUnit: 'percent' };
 }
