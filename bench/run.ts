@@ -12,6 +12,8 @@ const benches: Bench[] = [
   { name: 'supernet', run: async () => (await import('./supernet.ts')).runSupernetBench() },
   { name: 'adb-batching', run: async () => (await import('./adb-batching.ts')).runAdbBatchingBench() },
   { name: 'lut-estimate', run: async () => (await import('./lut-estimate.ts')).runLutEstimateBench() },
+  // int8 tables, int8 vs float latency, and a search on int8 latency with a trained demo super-network (~15 min).
+  { name: 'int8', run: async () => (await import('./int8.ts')).runInt8Bench([]) },
   // The paper's ablations with trained super-networks (~75 min on 2 cores: (c) alone ~40 min) and the ranking bench
   // (~17 min).
   { name: 'ablation', run: async () => (await import('./ablation.ts')).runAblationBench() },

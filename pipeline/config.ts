@@ -46,6 +46,8 @@ export const searchConfigSchema = z.strictObject({
       /** One device; with "deviceTargets" the devices come from there. */
       device: z.string().min(1).optional(),
       runtimeOptions: z.string().optional(),
+      /** The table's models: float32 (default) or int8 (the latency of the int8 model that ships). */
+      dtype: z.enum(['float32', 'int8']).optional(),
       statistic: z.enum(['mean', 'median']).optional(),
       lazyProfiling: z.boolean().default(false),
     })
@@ -58,7 +60,7 @@ export const searchConfigSchema = z.strictObject({
    * device). Replaces "target" and "latency.device".
    */
   deviceTargets: z
-    .array(z.strictObject({ device: z.string().min(1), target: targetValue, runtimeOptions: z.string().optional() }))
+    .array(z.strictObject({ device: z.string().min(1), target: targetValue, runtimeOptions: z.string().optional(), dtype: z.enum(['float32', 'int8']).optional() }))
     .min(2, 'needs at least two devices (one device: "latency": {"device": …} and "target")')
     .optional(),
   algorithm: z.enum(['mcd', 'scd']).default('mcd'),
@@ -118,6 +120,19 @@ export const searchConfigSchema = z.strictObject({
       ...trainingSettings.shape,
     })
     .optional(),
+  /**
+   * After the final training: the discovered network exported as int8 (post-training quantization, calibrated on
+   * "calibrationImages" training images; "calibration" percentile 99.99 unless given) and as float, both scored in
+   * LiteRT on the test split. On by default when the latency table is int8; {"enabled": false} turns it off.
+   */
+  int8: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      calibrationImages: positiveInt.optional(),
+      calibration: z.enum(['minmax', 'percentile']).optional(),
+      percentile: z.number().gt(50).max(100).optional(),
+    })
+    .optional(),
 });
 
 export type SearchConfig = z.infer<typeof searchConfigSchema>;
@@ -157,6 +172,7 @@ export function parseSearchConfig(value: unknown, source = 'search config', base
   if (final && config.checkpoint === undefined && (final.mode !== 'scratch' || final.distill)) {
     throw new ValidationError(`${source}: "finalTraining" in mode "${final.mode}"${final.distill ? ' with distillation' : ''} needs "checkpoint" (the super-network)`);
   }
+  if (config.int8?.enabled && !final) throw new ValidationError(`${source}: "int8" exports the final-trained network: it needs "finalTraining"`);
   if (final?.epochs !== undefined && final.steps !== undefined) {
     throw new ValidationError(`${source}: give "finalTraining.epochs" or "finalTraining.steps", not both`);
   }

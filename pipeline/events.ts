@@ -5,7 +5,7 @@ import type { FinalTrainingEvent } from '../core/supernet/training/final-trainin
 import type { TrainEvent } from '../core/supernet/training/supernet-trainer.ts';
 import type { SearchOutputFiles, SearchReportInput } from '../core/search/report.ts';
 
-export type JobPhase = 'supernet' | 'search' | 'final-training' | 'test' | 'export' | 'report';
+export type JobPhase = 'supernet' | 'search' | 'final-training' | 'int8' | 'test' | 'export' | 'report';
 
 export type PipelineEvent =
   | { type: 'phase'; phase: JobPhase; status: 'started' | 'done' | 'skipped' | 'interrupted'; message?: string }

@@ -16,6 +16,7 @@ import type { SearchConfig } from './config.ts';
 import type { PipelineListener } from './events.ts';
 import { openSearchParts, type GivenParts, type SearchParts } from './search-parts.ts';
 import { runFinalTrainingStep } from './steps/final-training.ts';
+import { int8StepWanted, runInt8Step } from './steps/int8.ts';
 import { reportStep } from './steps/report.ts';
 import { runSearchStep } from './steps/search.ts';
 import { testScoreStep } from './steps/test-score.ts';
@@ -160,6 +161,9 @@ export async function runSearchJob(input: SearchJobInput, deps: SearchJobDeps = 
     if (!summary) {
       outcome.finalTrainingInterrupted = true;
       return outcome;
+    }
+    if (int8StepWanted(config)) {
+      summary.int8 = await runInt8Step({ config, spec: parts.spec, subnet: result.best.config, weightsPath: summary.weightsPath, outputDir, ...(deps.onEvent ? { onEvent: deps.onEvent } : {}) });
     }
     outcome.finalTraining = summary;
     report(summary);

@@ -6,7 +6,7 @@
 import type { NetworkSpec } from '../core/arch/index.ts';
 import { resolveNetwork } from '../core/arch/resolve.ts';
 import { UserError } from '../core/errors.ts';
-import { exportNetwork } from '../core/export/network.ts';
+import { exportNetwork, NOMINAL_RANGES } from '../core/export/network.ts';
 import { randomFoldedWeights } from '../core/export/random-weights.ts';
 import type { LatencySource, ModelMeasurer } from '../core/metrics/types.ts';
 import { defaultWorkspacePath, openWorkspace } from '../core/store/workspace.ts';
@@ -14,6 +14,7 @@ import { StoreLatencySource } from '../latency/lut/lazy-source.ts';
 import { openProfiler } from '../latency/open-profiler.ts';
 import type { Profiler } from '../latency/profiler.ts';
 import { LatencyStore } from '../latency/store/latency-store.ts';
+import { modelDtypeOf, type ModelDtype } from '../latency/store/runtime-options.ts';
 import type { SearchConfig } from './config.ts';
 
 /** One device's latency source: which device, which of its tables, whether missing entries are measured there. */
@@ -21,18 +22,26 @@ export interface DeviceLatency {
   device: string;
   runtimeOptions?: string;
   lazyProfiling?: boolean;
+  /** float32 (default) or int8 models: an int8 table is a table of its own. */
+  dtype?: ModelDtype;
 }
 
 /** The devices a configuration's latency metric reads: "latency.device", or every entry of "deviceTargets". */
 export function configuredDevices(config: Pick<SearchConfig, 'latency' | 'deviceTargets'>): DeviceLatency[] {
   const lazy = config.latency?.lazyProfiling ? { lazyProfiling: true } : {};
   if (config.deviceTargets) {
-    return config.deviceTargets.map((t) => ({ device: t.device, ...(t.runtimeOptions !== undefined ? { runtimeOptions: t.runtimeOptions } : {}), ...lazy }));
+    return config.deviceTargets.map((t) => ({
+      device: t.device,
+      ...(t.runtimeOptions !== undefined ? { runtimeOptions: t.runtimeOptions } : {}),
+      ...(t.dtype !== undefined ? { dtype: t.dtype } : {}),
+      ...lazy,
+    }));
   }
   const device = config.latency?.device;
   if (device === undefined) throw new UserError('a latency metric needs "latency": {"device": "host" | "<adb serial>" | "<device id>"}');
   const runtimeOptions = config.latency?.runtimeOptions;
-  return [{ device, ...(runtimeOptions !== undefined ? { runtimeOptions } : {}), ...lazy }];
+  const dtype = config.latency?.dtype;
+  return [{ device, ...(runtimeOptions !== undefined ? { runtimeOptions } : {}), ...(dtype !== undefined ? { dtype } : {}), ...lazy }];
 }
 
 export interface OpenedLatencySource {
@@ -54,12 +63,12 @@ export async function openLatencySource(spec: NetworkSpec, latency: DeviceLatenc
   try {
     const known = store.getDevice(latency.device);
     if (known) {
-      const tables = store.listTables(known.id);
+      const tables = store.listTables(known.id).filter((t) => latency.dtype === undefined || modelDtypeOf(t.runtimeOptions) === latency.dtype);
       const runtimeOptions = latency.runtimeOptions ?? tables[0]?.runtimeOptions;
-      if (runtimeOptions === undefined) throw new UserError(`device ${known.id} (${known.label}) has no latency table in this workspace`);
+      if (runtimeOptions === undefined) throw new UserError(`device ${known.id} (${known.label}) has no ${latency.dtype ?? ''}${latency.dtype ? ' ' : ''}latency table in this workspace`);
       return { source: new StoreLatencySource({ spec, store, deviceId: known.id, runtimeOptions }), label: `${known.label} (${known.id})`, close };
     }
-    profiler = await openProfiler({ device: latency.device });
+    profiler = await openProfiler({ device: latency.device, ...(latency.dtype ? { dtype: latency.dtype } : {}) });
     const source = new StoreLatencySource({
       spec,
       store,
@@ -92,10 +101,11 @@ export interface OpenedModelMeasurer {
 
 /** Whole-model latency on `latency.device`: each sub-network exported (random weights) and timed there. */
 export async function openModelMeasurer(spec: NetworkSpec, latency: DeviceLatency): Promise<OpenedModelMeasurer> {
-  const profiler = await openProfiler({ device: latency.device });
+  const profiler = await openProfiler({ device: latency.device, ...(latency.dtype ? { dtype: latency.dtype } : {}) });
+  const quantization = latency.dtype === 'int8' ? { quantization: { ranges: NOMINAL_RANGES } } : {};
   const measure: ModelMeasurer = async (subnet) => {
     const network = resolveNetwork(spec, subnet);
-    const bytes = exportNetwork(network, randomFoldedWeights(network, 1));
+    const bytes = exportNetwork(network, randomFoldedWeights(network, 1), quantization);
     let result: number | undefined;
     await profiler.measure([{ key: 'model', bytes }], { onResult: (_key, m) => (result = m.meanUs) });
     if (result === undefined) throw new UserError(`${profiler.label} returned no measurement for the sub-network`);

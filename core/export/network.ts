@@ -1,26 +1,95 @@
 /**
  * TFLite export of whole sub-networks and of single layers, following docs/forward-semantics.md. Shapes come from
  * core/arch's ResolvedNetwork; every operator's output shape from the builder is checked against it.
+ *
+ * With `quantization` the model is written full-integer int8 (tflite/quantize.ts): every activation tensor of the
+ * float graph is tagged with the forward-semantics point it holds (core/weights/activation-ranges.ts), and its
+ * calibrated range sets its scale and zero point.
  */
 import type { ResolvedLayer, Shape3 } from '../arch/layers.ts';
 import type { ResolvedNetwork } from '../arch/resolve.ts';
 import { ValidationError } from '../errors.ts';
+import { INPUT_RANGE_KEY, rangeKey, type ActivationRanges, type RangePoint } from '../weights/activation-ranges.ts';
 import type { ConvWeights, FoldedWeights, LayerWeights, SqueezeExciteWeights } from '../weights/folded.ts';
 import { TfliteModelBuilder, type FusedActivation, type TensorHandle } from './tflite/builder.ts';
+import { quantizeModel, type QuantizedIo } from './tflite/quantize.ts';
+import type { ValueRange } from './tflite/quantize-math.ts';
+import { serializeTfliteModel } from './tflite/serialize.ts';
+
+export interface QuantizationOptions {
+  /** Calibrated activation ranges of exactly this sub-network (core/supernet/calibrate.ts), by range key. */
+  ranges: Pick<ActivationRanges, 'get'>;
+  /** 'float' (default): float input and output with QUANTIZE / DEQUANTIZE at the edges; 'int8': int8 ones. */
+  io?: QuantizedIo;
+}
 
 export interface ExportOptions {
   /** Append SOFTMAX to a classifier's logits (default true: what an app deploys). */
   softmax?: boolean;
   description?: string;
+  /** Write a full-integer int8 model (default: float32). */
+  quantization?: QuantizationOptions;
+}
+
+/**
+ * Which range keys each float tensor holds. `factor` scales the range (relu6(x + 3) is 6 · hard-sigmoid); `clip`
+ * narrows it where the only consumer saturates outside it (relu6(x + 3) is 0 or 6 outside [−3, 3]), so the 256
+ * levels are not spent on values that all give the same result.
+ */
+interface Tag {
+  readonly key: string;
+  readonly factor: number;
+  readonly clip?: ValueRange;
+}
+
+class Emitter {
+  readonly tags = new Map<number, Tag[]>();
+
+  constructor(
+    readonly b: TfliteModelBuilder,
+    readonly weights: FoldedWeights,
+  ) {}
+
+  tag(t: TensorHandle, layer: ResolvedLayer, point: RangePoint, factor = 1, clip?: ValueRange): TensorHandle {
+    return this.tagKey(t, rangeKey(layer.id, point), factor, clip);
+  }
+
+  tagKey(t: TensorHandle, key: string, factor = 1, clip?: ValueRange): TensorHandle {
+    this.tags.set(t.index, [...(this.tags.get(t.index) ?? []), { key, factor, ...(clip ? { clip } : {}) }]);
+    return t;
+  }
+
+  finish(quantization: QuantizationOptions | undefined): Uint8Array {
+    const ir = this.b.toIr();
+    if (!quantization) return serializeTfliteModel(ir);
+    const ranges = new Map<number, ValueRange>();
+    for (const [index, tags] of this.tags) {
+      const found = tags.map((tag) => {
+        const range = quantization.ranges.get(tag.key);
+        if (!range) {
+          throw new ValidationError(`cannot quantize: the calibrated ranges have no entry "${tag.key}" (tensor ${ir.tensors[index]?.name}); they belong to another sub-network`);
+        }
+        const lo = range.min * tag.factor;
+        const hi = range.max * tag.factor;
+        return tag.clip ? { min: Math.max(lo, tag.clip.min), max: Math.min(hi, tag.clip.max) } : { min: lo, max: hi };
+      });
+      ranges.set(index, { min: Math.min(...found.map((r) => r.min)), max: Math.max(...found.map((r) => r.max)) });
+    }
+    return serializeTfliteModel(quantizeModel(ir, { ranges, ...(quantization.io ? { io: quantization.io } : {}) }));
+  }
 }
 
 /** The whole (sub-)network as a .tflite model with input [1, H, W, C]. */
 export function exportNetwork(network: ResolvedNetwork, weights: FoldedWeights, options: ExportOptions = {}): Uint8Array {
   const { spec } = network;
-  const builder = new TfliteModelBuilder({
-    description: options.description ?? `NetAdapt Studio: ${spec.name}, ${network.macs} MACs, ${network.params} params`,
-  });
-  let x = builder.input('input', [1, spec.input.height, spec.input.width, spec.input.channels]);
+  const kind = options.quantization ? 'int8' : 'float32';
+  const e = new Emitter(
+    new TfliteModelBuilder({
+      description: options.description ?? `NetAdapt Studio: ${spec.name}, ${network.macs} MACs, ${network.params} params, ${kind}`,
+    }),
+    weights,
+  );
+  let x = e.tagKey(e.b.input('input', [1, spec.input.height, spec.input.width, spec.input.channels]), INPUT_RANGE_KEY);
   let blockInput: TensorHandle | undefined;
   let currentUnit = -1;
   for (const layer of network.layers) {
@@ -28,56 +97,96 @@ export function exportNetwork(network: ResolvedNetwork, weights: FoldedWeights, 
       currentUnit = layer.unitIndex;
       blockInput = x;
     }
-    x = emitLayer(builder, layer, x, blockInput, weights);
+    x = emitLayer(e, layer, x, blockInput);
   }
-  if (spec.task === 'classification' && options.softmax !== false) x = builder.softmax(x, { name: 'probabilities' });
-  builder.output(x);
-  return builder.finish();
+  if (spec.task === 'classification' && options.softmax !== false) x = e.b.softmax(x, { name: 'probabilities' });
+  e.b.output(x);
+  return e.finish(options.quantization);
 }
 
 /**
  * One layer as it sits in the network, for a per-layer latency entry: its input shape, its folded weights,
- * activation and bypass. A residual projection has a second input, the block input.
+ * activation and bypass. A residual projection has a second input, the block input. Quantized, the inputs take the
+ * ranges of the previous layer's output (`<previous id>:output`, or `input`) and of the block input, given under the
+ * keys `<id>:input` and `<id>:block_input`.
  */
-export function exportLayer(layer: ResolvedLayer, weights: FoldedWeights, description?: string): Uint8Array {
-  const builder = new TfliteModelBuilder({ description: description ?? `NetAdapt Studio layer ${layer.id}` });
-  const x = builder.input(`${layer.id}/input`, nhwc(layer.input));
-  const blockInput = layer.residual && layer.blockInput ? builder.input(`${layer.id}/block_input`, nhwc(layer.blockInput)) : undefined;
-  let y = emitLayer(builder, layer, x, blockInput, weights);
-  if (y === x || y === blockInput) y = builder.reshape(y, nhwc(layer.output), { name: `${layer.id}/identity` });
-  builder.output(y);
-  return builder.finish();
+export function exportLayer(layer: ResolvedLayer, weights: FoldedWeights, description?: string, quantization?: QuantizationOptions): Uint8Array {
+  const e = new Emitter(new TfliteModelBuilder({ description: description ?? `NetAdapt Studio layer ${layer.id}` }), weights);
+  const x = e.tagKey(e.b.input(`${layer.id}/input`, nhwc(layer.input)), layerInputKey(layer.id));
+  const blockInput = layer.residual && layer.blockInput
+    ? e.tagKey(e.b.input(`${layer.id}/block_input`, nhwc(layer.blockInput)), layerBlockInputKey(layer.id))
+    : undefined;
+  let y = emitLayer(e, layer, x, blockInput);
+  if (y === x || y === blockInput) y = e.b.reshape(y, nhwc(layer.output), { name: `${layer.id}/identity` });
+  e.b.output(y);
+  return e.finish(quantization);
 }
+
+/** Range keys of a single-layer model's inputs (see exportLayer). */
+export function layerInputKey(layerId: string): string {
+  return `${layerId}:input`;
+}
+
+export function layerBlockInputKey(layerId: string): string {
+  return `${layerId}:block_input`;
+}
+
+/**
+ * The network's calibrated ranges plus, for every layer, the ranges of the tensors that feed it in the network
+ * (under layerInputKey / layerBlockInputKey): what its single-layer model needs to be quantized as it is in the
+ * whole int8 network.
+ */
+export function withLayerInputRanges(network: ResolvedNetwork, ranges: ActivationRanges): ActivationRanges {
+  const out = new Map(ranges);
+  let previous = INPUT_RANGE_KEY;
+  let block = INPUT_RANGE_KEY;
+  let unit = -1;
+  for (const layer of network.layers) {
+    if (layer.unitIndex !== unit) {
+      unit = layer.unitIndex;
+      block = previous;
+    }
+    const input = ranges.get(previous);
+    const blockInput = ranges.get(block);
+    if (input) out.set(layerInputKey(layer.id), input);
+    if (blockInput) out.set(layerBlockInputKey(layer.id), blockInput);
+    previous = rangeKey(layer.id, 'output');
+  }
+  return out;
+}
+
+/**
+ * Ranges for models measured for latency only (random weights, no calibration data): the int8 operators and their
+ * shapes are what a calibrated model has, and the values of scales do not change an int8 kernel's work.
+ */
+export const NOMINAL_RANGES: Pick<ActivationRanges, 'get'> = {
+  get: (key: string) => (key.endsWith(':se.gate') ? { min: 0, max: 1 } : { min: -4, max: 4 }),
+};
 
 function nhwc(shape: Shape3): number[] {
   return [1, shape.height, shape.width, shape.channels];
 }
 
-function emitLayer(
-  b: TfliteModelBuilder,
-  layer: ResolvedLayer,
-  x: TensorHandle,
-  blockInput: TensorHandle | undefined,
-  weights: FoldedWeights,
-): TensorHandle {
+function emitLayer(e: Emitter, layer: ResolvedLayer, x: TensorHandle, blockInput: TensorHandle | undefined): TensorHandle {
   if (layer.identity) return layer.residual ? requireBlockInput(layer, blockInput) : x;
+  const { b } = e;
   let y: TensorHandle;
   switch (layer.op) {
     case 'conv':
     case 'dwconv':
-      y = layer.residual ? residualProjection(b, layer, x, requireBlockInput(layer, blockInput), weights) : plainConv(b, layer, x, weights);
+      y = layer.residual ? residualProjection(e, layer, x, requireBlockInput(layer, blockInput)) : plainConv(e, layer, x);
       break;
     case 'se':
-      y = squeezeExcite(b, layer, x, weightsOf<SqueezeExciteWeights>(layer, weights, 'se'));
+      y = squeezeExcite(e, layer, x, weightsOf<SqueezeExciteWeights>(layer, e.weights, 'se'));
       break;
     case 'gap':
-      y = b.mean(x, [1, 2], true, { name: layer.id });
+      y = e.tag(b.mean(x, [1, 2], true, { name: layer.id }), layer, 'output');
       break;
     case 'upsample':
       y = b.resizeNearest(x, [layer.output.height, layer.output.width], { name: layer.id });
       break;
     case 'fc': {
-      const w = weightsOf<ConvWeights>(layer, weights, 'fc');
+      const w = weightsOf<ConvWeights>(layer, e.weights, 'fc');
       const flat = b.reshape(x, [1, layer.input.channels], { name: `${layer.id}/flatten` });
       const out = b.fullyConnected(flat, {
         name: layer.id,
@@ -86,7 +195,7 @@ function emitLayer(
         bias: w.bias,
         activation: fusable(layer.act),
       });
-      y = layer.act === 'hswish' ? b.hardSwish(out, { name: `${layer.id}/hswish` }) : out;
+      y = layer.act === 'hswish' ? e.tag(b.hardSwish(e.tag(out, layer, 'preact'), { name: `${layer.id}/hswish` }), layer, 'output') : e.tag(out, layer, 'output');
       return checkShape(layer, y, [1, layer.output.channels]);
     }
   }
@@ -103,7 +212,8 @@ function fusable(act: ResolvedLayer['act']): FusedActivation {
 }
 
 /** The filters part: conv (or depthwise on the first M channels) with folded BN and the activation. */
-function filtersPart(b: TfliteModelBuilder, layer: ResolvedLayer, x: TensorHandle, weights: FoldedWeights): TensorHandle {
+function filtersPart(e: Emitter, layer: ResolvedLayer, x: TensorHandle): TensorHandle {
+  const { b, weights } = e;
   const m = layer.filters;
   const k = layer.kernel;
   const c = layer.input.channels;
@@ -133,8 +243,8 @@ function filtersPart(b: TfliteModelBuilder, layer: ResolvedLayer, x: TensorHandl
       activation: fusable(layer.act),
     });
   }
-  if (layer.act === 'hswish') y = b.hardSwish(y, { name: `${layer.id}/hswish` });
-  return y;
+  if (layer.act !== 'hswish') return e.tag(y, layer, 'filters');
+  return e.tag(b.hardSwish(e.tag(y, layer, 'preact'), { name: `${layer.id}/hswish` }), layer, 'filters');
 }
 
 /** Channels [from, to) of x, spatially subsampled by the layer's stride. */
@@ -146,42 +256,41 @@ function bypassSlice(b: TfliteModelBuilder, layer: ResolvedLayer, x: TensorHandl
   return b.stridedSlice(x, [0, 0, 0, from], [1, h, w, to], [1, s, s, 1], { name: `${layer.id}/bypass` });
 }
 
-function plainConv(b: TfliteModelBuilder, layer: ResolvedLayer, x: TensorHandle, weights: FoldedWeights): TensorHandle {
+function plainConv(e: Emitter, layer: ResolvedLayer, x: TensorHandle): TensorHandle {
   const m = layer.filters;
   const bypass = layer.bypassChannels;
-  if (m === 0) return bypassSlice(b, layer, x, 0, bypass);
-  const filtered = filtersPart(b, layer, x, weights);
+  if (m === 0) return bypassSlice(e.b, layer, x, 0, bypass);
+  const filtered = filtersPart(e, layer, x);
   if (bypass === 0) return filtered;
-  const bypassed = bypassSlice(b, layer, x, m, m + bypass);
-  return b.concat([filtered, bypassed], 3, { name: `${layer.id}/cbc` });
+  const bypassed = bypassSlice(e.b, layer, x, m, m + bypass);
+  return e.tag(e.b.concat([filtered, bypassed], 3, { name: `${layer.id}/cbc` }), layer, 'output');
 }
 
 /** y[i] = (i < M ? conv(x)[i] : 0) + (i < R ? B[i] : 0), zero-padding the narrower side to Z = max(R, M). */
-function residualProjection(
-  b: TfliteModelBuilder,
-  layer: ResolvedLayer,
-  x: TensorHandle,
-  block: TensorHandle,
-  weights: FoldedWeights,
-): TensorHandle {
+function residualProjection(e: Emitter, layer: ResolvedLayer, x: TensorHandle, block: TensorHandle): TensorHandle {
+  const { b } = e;
   const m = layer.filters;
   const r = layer.bypassChannels;
   const z = layer.output.channels;
   const cb = block.shape[3] ?? 0;
-  let filtered = m > 0 ? filtersPart(b, layer, x, weights) : undefined;
+  let filtered = m > 0 ? filtersPart(e, layer, x) : undefined;
   if (r === 0 && filtered) return filtered;
   const residual = r === cb ? block : b.slice(block, [0, 0, 0, 0], [-1, -1, -1, r], { name: `${layer.id}/residual` });
   if (!filtered) return residual;
   const padded = (t: TensorHandle, channels: number, name: string) =>
     channels === z ? t : b.pad(t, [[0, 0], [0, 0], [0, 0], [0, z - channels]], { name });
   filtered = padded(filtered, m, `${layer.id}/pad_filters`);
-  return b.add(filtered, padded(residual, r, `${layer.id}/pad_residual`), { name: `${layer.id}/add` });
+  return e.tag(b.add(filtered, padded(residual, r, `${layer.id}/pad_residual`), { name: `${layer.id}/add` }), layer, 'output');
 }
 
-function squeezeExcite(b: TfliteModelBuilder, layer: ResolvedLayer, x: TensorHandle, w: SqueezeExciteWeights): TensorHandle {
+/** Where relu6(x + 3) is not constant. */
+const HARD_SIGMOID_INPUT: ValueRange = { min: -3, max: 3 };
+
+function squeezeExcite(e: Emitter, layer: ResolvedLayer, x: TensorHandle, w: SqueezeExciteWeights): TensorHandle {
+  const { b } = e;
   const c = layer.input.channels;
   const m = layer.filters;
-  const pooled = b.mean(x, [1, 2], true, { name: `${layer.id}/squeeze` });
+  const pooled = e.tag(b.mean(x, [1, 2], true, { name: `${layer.id}/squeeze` }), layer, 'se.pooled');
   const reduced = b.conv2d(pooled, {
     name: `${layer.id}/reduce`,
     weights: hwioToOhwi(w.reduce, 1, c, m),
@@ -190,6 +299,7 @@ function squeezeExcite(b: TfliteModelBuilder, layer: ResolvedLayer, x: TensorHan
     bias: w.reduceBias,
     activation: 'relu',
   });
+  e.tag(reduced, layer, 'se.hidden');
   const expanded = b.conv2d(reduced, {
     name: `${layer.id}/expand`,
     weights: hwioToOhwi(w.expand, 1, m, c),
@@ -200,9 +310,10 @@ function squeezeExcite(b: TfliteModelBuilder, layer: ResolvedLayer, x: TensorHan
   // hard-sigmoid(x) = relu6(x + 3) / 6, from ADD (fused RELU6) and MUL.
   const three = b.constant(`${layer.id}/three`, [1], Float32Array.of(3));
   const sixth = b.constant(`${layer.id}/sixth`, [1], Float32Array.of(1 / 6));
-  const shifted = b.add(expanded, three, { name: `${layer.id}/hsigmoid_add`, activation: 'relu6' });
-  const gate = b.mul(shifted, sixth, { name: `${layer.id}/gate` });
-  return b.mul(x, gate, { name: `${layer.id}/excite` });
+  e.tag(expanded, layer, 'se.expanded', 1, HARD_SIGMOID_INPUT);
+  const shifted = e.tag(b.add(expanded, three, { name: `${layer.id}/hsigmoid_add`, activation: 'relu6' }), layer, 'se.gate', 6);
+  const gate = e.tag(b.mul(shifted, sixth, { name: `${layer.id}/gate` }), layer, 'se.gate');
+  return e.tag(b.mul(x, gate, { name: `${layer.id}/excite` }), layer, 'output');
 }
 
 function weightsOf<T extends LayerWeights>(layer: ResolvedLayer, weights: FoldedWeights, kind: LayerWeights['kind']): T {

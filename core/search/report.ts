@@ -86,6 +86,15 @@ export function finalTrainingLines(input: SearchReportInput): [string, string][]
   ];
   if (f.test) lines.push(['final test score', `${f.test.score.toFixed(4)} (${metric(f.test.metrics)})`]);
   lines.push(['trained network', `${formatCount(f.macs)} MACs, ${formatCount(f.params)} parameters; weights ${f.weightsPath}${f.tflite ? `; ${f.tflite}` : ''}`]);
+  const q = f.int8;
+  if (q) {
+    const points = 100 * (q.int8.score - q.float.score);
+    lines.push([
+      'int8 model (LiteRT)',
+      `${q.split} ${metric(q.int8.metrics)} vs float ${metric(q.float.metrics)} (${points >= 0 ? '+' : ''}${points.toFixed(1)} points); ` +
+        `${q.int8Path} (${formatCount(q.int8Bytes)} bytes, ${q.calibrationImages} calibration images), ${q.floatPath} (${formatCount(q.floatBytes)} bytes)`,
+    ]);
+  }
   return lines;
 }
 

@@ -79,4 +79,17 @@ export interface FinalTrainingSummary {
   weightsPath: string;
   /** The trained network as .tflite, when exported. */
   tflite?: string;
+  /** The trained network as int8 and float .tflite, both scored in LiteRT (pipeline/steps/int8.ts). */
+  int8?: Int8Summary;
+}
+
+export interface Int8Summary {
+  int8Path: string;
+  floatPath: string;
+  int8Bytes: number;
+  floatBytes: number;
+  calibrationImages: number;
+  split: 'heldout' | 'test' | 'train';
+  float: { score: number; metrics: Record<string, number> };
+  int8: { score: number; metrics: Record<string, number> };
 }

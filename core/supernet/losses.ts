@@ -49,8 +49,11 @@ export interface DepthSums {
 
 /** Accumulates depth metrics of a batch: `logPred` [N,H,W,1] log-depth, `depth` metres. */
 export function depthSums(logPred: tf.Tensor4D, depth: Float32Array): DepthSums {
-  const pred = tf.tidy(() => tf.exp(logPred).dataSync() as Float32Array);
-  const sums: DepthSums = { pixels: 0, squaredError: 0, withinDelta1: 0 };
+  return depthSumsOf(tf.tidy(() => tf.exp(logPred).dataSync() as Float32Array), depth);
+}
+
+/** depthSums of predictions already in metres (e.g. the exp of a .tflite model's log-depth output). */
+export function depthSumsOf(pred: ArrayLike<number>, depth: Float32Array, sums: DepthSums = { pixels: 0, squaredError: 0, withinDelta1: 0 }): DepthSums {
   for (let i = 0; i < depth.length; i++) {
     const gt = depth[i] as number;
     if (!(gt > 0)) continue;

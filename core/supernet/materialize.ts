@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ResolvedLayer, ResolvedNetwork, SubnetConfig } from '../arch/index.ts';
 import { resolveNetwork } from '../arch/index.ts';
+import type { RangePoint } from '../weights/activation-ranges.ts';
 import type { FoldedWeights } from '../weights/folded.ts';
 import { activate, batchNorm, centerCrop, channelMoments, channelSlice, fitChannels, hardSigmoid, subsample, upsampleNearest } from './ops.ts';
 import { BN_EPSILON, type SupernetWeights } from './weights.ts';
@@ -47,6 +48,11 @@ export interface SlimPredictOptions {
   onBatchStats?: (layerId: string, mean: tf.Tensor1D, variance: tf.Tensor1D) => void;
   /** Debugging: receives every layer's output. */
   trace?: (layerId: string, output: tf.Tensor) => void;
+  /**
+   * Calibration (calibrate.ts): receives every tensor the exported model holds, named by its point of
+   * core/weights/activation-ranges.ts (layer outputs, filters parts, pre-activations, SE internals).
+   */
+  probe?: (layerId: string, point: RangePoint, value: tf.Tensor) => void;
 }
 
 export class SlimNetwork {
@@ -80,6 +86,7 @@ export class SlimNetwork {
         }
         x = this.layerForward(layer, x, blockInput, opts);
         opts.trace?.(layer.id, x);
+        opts.probe?.(layer.id, 'output', x);
       }
       return x;
     });
@@ -98,7 +105,14 @@ export class SlimNetwork {
         const [n, , , c] = x.shape as [number, number, number, number];
         const pooled = tf.mean(x, [1, 2]) as tf.Tensor2D;
         const r = tf.relu(tf.add(tf.matMul(pooled, p.reduce), p.reduceBias)) as tf.Tensor2D;
-        const gate = hardSigmoid(tf.add(tf.matMul(r, p.expand), p.expandBias));
+        const expanded = tf.add(tf.matMul(r, p.expand), p.expandBias);
+        const gate = hardSigmoid(expanded);
+        if (opts.probe) {
+          opts.probe(layer.id, 'se.pooled', pooled);
+          opts.probe(layer.id, 'se.hidden', r);
+          opts.probe(layer.id, 'se.expanded', expanded);
+          opts.probe(layer.id, 'se.gate', gate);
+        }
         return tf.mul(x, tf.reshape(gate, [n, 1, 1, c]));
       }
       case 'gap':
@@ -108,7 +122,9 @@ export class SlimNetwork {
       case 'fc': {
         const p = this.params.get(layer.id) as SlimFCParams;
         const flat = tf.reshape(x, [x.shape[0] as number, -1]) as tf.Tensor2D;
-        return activate(tf.add(tf.matMul(flat, p.kernel), p.bias) as tf.Tensor2D, layer.act);
+        const linear = tf.add(tf.matMul(flat, p.kernel), p.bias) as tf.Tensor2D;
+        opts.probe?.(layer.id, 'preact', linear);
+        return activate(linear, layer.act);
       }
     }
   }
@@ -129,13 +145,15 @@ export class SlimNetwork {
     return entry;
   }
 
-  private fusedConv(layer: ResolvedLayer, p: SlimConvParams, x: tf.Tensor4D): tf.Tensor4D {
+  private fusedConv(layer: ResolvedLayer, p: SlimConvParams, x: tf.Tensor4D, opts: SlimPredictOptions): tf.Tensor4D {
     const { kernel, bias } = this.foldedParams(layer, p);
     const fusedAct = layer.act === 'relu' || layer.act === 'relu6' ? layer.act : 'linear';
     const y = p.kind === 'conv'
       ? tf.fused.conv2d({ x, filter: kernel, strides: layer.stride, pad: 'same', bias, activation: fusedAct })
       : tf.fused.depthwiseConv2d({ x, filter: kernel, strides: layer.stride, pad: 'same', bias, activation: fusedAct });
-    return fusedAct === 'linear' ? activate(y, layer.act) : y;
+    if (fusedAct !== 'linear') return y;
+    opts.probe?.(layer.id, 'preact', y);
+    return activate(y, layer.act);
   }
 
   /**
@@ -185,14 +203,14 @@ export class SlimNetwork {
     const m = layer.filters;
     let y: tf.Tensor4D | undefined;
     const p = this.params.get(layer.id) as SlimConvParams | undefined;
-    if (m > 0 && p && !opts.onBatchStats && this.bypassSurvivesActivation(layer, x)) {
+    if (m > 0 && p && !opts.onBatchStats && !opts.probe && this.bypassSurvivesActivation(layer, x)) {
       const { kernel, bias } = this.wideDepthwise(layer, p);
       const fusedAct = layer.act === 'relu' || layer.act === 'relu6' ? layer.act : 'linear';
       return tf.fused.depthwiseConv2d({ x, filter: kernel, strides: layer.stride, pad: 'same', bias, activation: fusedAct });
     }
     if (m > 0 && p && !opts.onBatchStats) {
       // Inference with stored statistics: BN folded into kernel + bias once, one fused op (bias + relu/relu6).
-      y = this.fusedConv(layer, p, p.kind === 'conv' ? x : channelSlice(x, 0, m));
+      y = this.fusedConv(layer, p, p.kind === 'conv' ? x : channelSlice(x, 0, m), opts);
     } else if (m > 0 && p) {
       y = p.kind === 'conv'
         ? tf.conv2d(x, p.kernel, layer.stride, 'same')
@@ -208,8 +226,10 @@ export class SlimNetwork {
       } else if (p.bias) {
         y = tf.add(y, p.bias) as tf.Tensor4D;
       }
+      opts.probe?.(layer.id, 'preact', y);
       y = activate(y, layer.act);
     }
+    if (y) opts.probe?.(layer.id, 'filters', y);
     const z = layer.output.channels;
     if (layer.residual) {
       const r = layer.bypassChannels;

@@ -20,6 +20,7 @@ import type { DeviceConditions, StabilityThresholds } from './device/thermal.ts'
 import { formatRuntimeOptions } from '../profiler.ts';
 import type { BatchConditionsReport, MeasureCallbacks, ModelToMeasure, Profiler, RuntimeOptions } from '../profiler.ts';
 import { Delivery } from './delivery.ts';
+import { withModelDtype, type ModelDtype } from '../store/runtime-options.ts';
 
 export { ModelBenchmarkError } from './delivery.ts';
 
@@ -53,6 +54,8 @@ export interface AndroidProfilerOptions {
   cooldownMs?: number;
   /** Relative std above which a measurement is flagged (default 0.1, as the runner). */
   maxRelativeStd?: number;
+  /** The models the table holds (default float32; benchmark_model runs int8 models as they are). */
+  dtype?: ModelDtype;
   /** A fixed time limit per model run (ms), instead of one derived from the model's cost. */
   modelTimeoutMs?: number;
   /** Pin the measured cores to their highest frequency (true) or to this one (kHz); rooted phones only. */
@@ -148,7 +151,7 @@ export async function createAndroidProfiler(options: AndroidProfilerOptions): Pr
     deviceId: fingerprintId(fingerprint),
     label: `${fingerprint.model || fingerprint.device || 'Android device'} (${serial})`,
     fingerprint: { ...fingerprint },
-    runtimeOptions: formatRuntimeOptions(runtime),
+    runtimeOptions: withModelDtype(formatRuntimeOptions(runtime), options.dtype ?? 'float32'),
     serial,
     async measure(models: readonly ModelToMeasure[], callbacks: MeasureCallbacks): Promise<void> {
       if (models.length === 0 || callbacks.signal?.aborted) return;

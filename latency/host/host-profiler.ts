@@ -13,7 +13,7 @@ import { cpus, hostname, platform, arch } from 'node:os';
 import { loadTfliteRuntime, type LoadedModel } from '../../core/export/runtime/litert.ts';
 import { stableId } from '../../core/hash.ts';
 import { summarizeTimes, type Measurement, type MeasureCallbacks, type ModelToMeasure, type Profiler } from '../profiler.ts';
-import { canonicalRuntimeOptions } from '../store/runtime-options.ts';
+import { canonicalRuntimeOptions, withModelDtype, type ModelDtype } from '../store/runtime-options.ts';
 import { median } from '../../core/stats.ts';
 import { ValidationError } from '../../core/errors.ts';
 
@@ -25,6 +25,8 @@ export interface HostProfilerOptions {
   repeats?: number;
   /** Target duration of one timed sample in µs (default 400); fast models get more inferences per sample. */
   sampleUs?: number;
+  /** The models the table holds (default float32; int8 tables are keyed apart, see withModelDtype). */
+  dtype?: ModelDtype;
   /** Runtime options a phone takes; the host accepts only what it does (see HOST_CAPABILITIES) and refuses the rest. */
   threads?: number;
   cpuMask?: string;
@@ -85,16 +87,19 @@ export async function createHostProfiler(options: HostProfilerOptions = {}): Pro
     runtime: `litert-wasm:${runtime.info.wasmFile}`,
     threads: 1,
   };
-  const runtimeOptions = canonicalRuntimeOptions({
-    threads: 1,
-    mask: 'all',
-    warmup: warmupRuns,
-    runs: numRuns,
-    rounds,
-    sampleUs,
-    method: HOST_MEASUREMENT_METHOD,
-    delegate: 'xnnpack',
-  });
+  const runtimeOptions = withModelDtype(
+    canonicalRuntimeOptions({
+      threads: 1,
+      mask: 'all',
+      warmup: warmupRuns,
+      runs: numRuns,
+      rounds,
+      sampleUs,
+      method: HOST_MEASUREMENT_METHOD,
+      delegate: 'xnnpack',
+    }),
+    options.dtype ?? 'float32',
+  );
   return {
     deviceId: `host-${stableId(fingerprint)}`,
     label: `host (${fingerprint.cpuModel.trim()}, ${fingerprint.hostname})`,

@@ -15,6 +15,7 @@ import { UserError } from '../../core/errors.ts';
 import type { ModelToMeasure, Profiler } from '../profiler.ts';
 import type { LatencyStore } from '../store/latency-store.ts';
 import { invokeOverheadModel, layerModel } from './layer-models.ts';
+import { modelDtypeOf, type ModelDtype } from '../store/runtime-options.ts';
 import { buildTable } from './table-build.ts';
 import type { Alongside, LutBuildProgress, LutBuildResult } from './table-build.ts';
 
@@ -60,7 +61,7 @@ export async function buildLatencyTable(options: LutBuildOptions): Promise<LutBu
  * does not stop the others: its table's result says so in `interruptions`.
  */
 export async function buildLatencyTables(options: MultiDeviceBuildOptions): Promise<LutBuildResult[]> {
-  const models = entryModels(variantsOf(options));
+  const variants = variantsOf(options);
   const groups = new Map<string, Profiler[]>();
   for (const profiler of options.profilers) {
     const key = `${profiler.deviceId}\n${profiler.runtimeOptions}`;
@@ -68,11 +69,12 @@ export async function buildLatencyTables(options: MultiDeviceBuildOptions): Prom
   }
   return Promise.all(
     [...groups.values()].map((profilers) => {
-      registerDevice(options.store, profilers[0] as Profiler);
+      const first = profilers[0] as Profiler;
+      registerDevice(options.store, first);
       return buildTable({
         profilers,
         store: options.store,
-        models,
+        models: entryModels(variants, modelDtypeOf(first.runtimeOptions)),
         batchSize: Math.max(1, options.batchSize ?? 32),
         retryFailed: options.retryFailed ?? false,
         ...(options.onProgress ? { onProgress: options.onProgress } : {}),
@@ -103,7 +105,7 @@ export async function measureLayers(options: {
 }): Promise<LutBuildResult> {
   const { profiler, store } = options;
   registerDevice(store, profiler);
-  const models = entryModels(options.layers);
+  const models = entryModels(options.layers, modelDtypeOf(profiler.runtimeOptions));
   for (const model of options.alongside?.models ?? []) {
     if (models.has(model.key)) throw new Error(`measureLayers: the extra model key ${model.key} is also a table entry`);
   }
@@ -124,13 +126,16 @@ export async function measureLayers(options: {
   return result;
 }
 
-/** Every layer entry comes with the null-model entry of its input shape (see invokeOverheadSignature). */
-function entryModels(layers: ReadonlyMap<string, ResolvedLayer>): Map<string, () => ModelToMeasure> {
+/**
+ * Every layer entry comes with the null-model entry of its input shape (see invokeOverheadSignature). The table's
+ * runtime options say which models it holds: float32, or int8 (`dtype=int8`).
+ */
+function entryModels(layers: ReadonlyMap<string, ResolvedLayer>, dtype: ModelDtype): Map<string, () => ModelToMeasure> {
   const models = new Map<string, () => ModelToMeasure>();
   for (const [signature, layer] of layers) {
-    models.set(signature, () => layerModel(layer));
+    models.set(signature, () => layerModel(layer, dtype));
     const overhead = invokeOverheadSignature(signature);
-    if (!models.has(overhead)) models.set(overhead, () => invokeOverheadModel(signature));
+    if (!models.has(overhead)) models.set(overhead, () => invokeOverheadModel(signature, dtype));
   }
   return models;
 }

@@ -9,7 +9,7 @@ import { networkSignatures } from '../../core/arch/signature.ts';
 import { randomSubnet, subnetKey } from '../../core/arch/subnet.ts';
 import { resolveNetwork, searchSpace } from '../../core/arch/resolve.ts';
 import type { NetworkSpec } from '../../core/arch/spec.ts';
-import { exportNetwork } from '../../core/export/network.ts';
+import { exportNetwork, NOMINAL_RANGES } from '../../core/export/network.ts';
 import { randomFoldedWeights } from '../../core/export/random-weights.ts';
 import { UserError } from '../../core/errors.ts';
 import { stableId } from '../../core/hash.ts';
@@ -18,6 +18,7 @@ import { quantileOfSorted } from '../../core/stats.ts';
 import type { Profiler } from '../profiler.ts';
 import type { LatencyStore } from '../store/latency-store.ts';
 import { StoreLatencySource } from './lazy-source.ts';
+import { modelDtypeOf } from '../store/runtime-options.ts';
 import type { LutBuildProgress } from './build.ts';
 
 export interface ValidationPair {
@@ -68,7 +69,9 @@ export async function validateLatencyTable(options: {
   // The whole sub-networks are measured in the same batch as the entries the table still lacks, interleaved
   // round-robin by the host profiler, so a slow phase of a shared machine hits both alike.
   const measured = new Map<string, number>();
-  const models = networks.map((network, i) => ({ key: `${WHOLE_KEY}${i}`, bytes: exportNetwork(network, randomFoldedWeights(network, 7)) }));
+  // An int8 table is validated against whole int8 sub-networks (float edges, as shipped).
+  const quantization = modelDtypeOf(profiler.runtimeOptions) === 'int8' ? { quantization: { ranges: NOMINAL_RANGES } } : {};
+  const models = networks.map((network, i) => ({ key: `${WHOLE_KEY}${i}`, bytes: exportNetwork(network, randomFoldedWeights(network, 7), quantization) }));
   const started = performance.now();
   await source.profileMissing(signatureLists.flat(), {
     models,

@@ -37,3 +37,35 @@ function parsePairs(text: string): (readonly [string, string])[] {
     return [part.slice(0, eq).trim(), part.slice(eq + 1).trim()] as const;
   });
 }
+
+/** The data type of the models a table measures. */
+export type ModelDtype = 'float32' | 'int8';
+export const MODEL_DTYPES: readonly ModelDtype[] = ['float32', 'int8'];
+
+/**
+ * Runtime options with the models' data type in them (`dtype=int8`): an int8 table is a different table from the
+ * float one of the same device. Float tables keep their key without a dtype, so tables measured before int8 existed
+ * stay valid.
+ */
+export function withModelDtype(options: RuntimeOptionsInput, dtype: ModelDtype): string {
+  const canonical = canonicalRuntimeOptions(options);
+  if (modelDtypeOf(canonical) !== 'float32') throw new ValidationError(`runtime options "${canonical}" already name a data type`);
+  if (dtype === 'float32') return canonical;
+  return canonicalRuntimeOptions(canonical === '' ? `dtype=${dtype}` : `${canonical};dtype=${dtype}`);
+}
+
+/** The models' data type of a table (float32 when its options name none). */
+export function modelDtypeOf(runtimeOptions: string): ModelDtype {
+  const pair = parsePairs(runtimeOptions).find(([key]) => key === 'dtype');
+  if (!pair) return 'float32';
+  const value = pair[1];
+  if (!MODEL_DTYPES.includes(value as ModelDtype)) {
+    throw new ValidationError(`runtime options "${runtimeOptions}": dtype "${value}" is not one of ${MODEL_DTYPES.join(', ')}`);
+  }
+  return value as ModelDtype;
+}
+
+export function parseModelDtype(text: string, what: string): ModelDtype {
+  if (!MODEL_DTYPES.includes(text as ModelDtype)) throw new ValidationError(`${what} must be one of ${MODEL_DTYPES.join(', ')}, got "${text}"`);
+  return text as ModelDtype;
+}

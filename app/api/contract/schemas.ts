@@ -156,13 +156,15 @@ export const runtimeOptionsSchema = z.strictObject({
   /** CPU cores to pin to (taskset mask bits); empty: let the OS choose. */
   cores: z.array(wholeNumber(0, 63)).max(64).default([]),
   delegate: z.enum(DELEGATES, { error: `must be one of ${DELEGATES.join(', ')}` }).default('xnnpack'),
+  /** The models measured: float32, or full-integer int8 (an int8 table is keyed apart from the float one). */
+  dtype: z.enum(['float32', 'int8'], { error: 'must be float32 or int8' }).default('float32'),
 });
 
 export const buildLatencyTableParams = z.strictObject({
   network: networkName,
   /** A device id from listDevices, or 'host' for this computer's TFLite runtime. */
   deviceId,
-  runtime: runtimeOptionsSchema.default({ threads: 1, cores: [], delegate: 'xnnpack' }),
+  runtime: runtimeOptionsSchema.default({ threads: 1, cores: [], delegate: 'xnnpack', dtype: 'float32' }),
   /** Benchmark runs per layer (the median is stored). */
   runs: wholeNumber(1, 1000).default(30),
   warmupRuns: wholeNumber(0, 1000).default(5),
@@ -183,7 +185,7 @@ export const validateLatencyTableParams = z.strictObject({
   samples: wholeNumber(1, 500).default(20),
   seed: seed.default(1),
   /** The table's runtime options (defaults as in buildLatencyTable): validation compares with that table. */
-  runtime: runtimeOptionsSchema.default({ threads: 1, cores: [], delegate: 'xnnpack' }),
+  runtime: runtimeOptionsSchema.default({ threads: 1, cores: [], delegate: 'xnnpack', dtype: 'float32' }),
   runs: wholeNumber(1, 1000).default(30),
   warmupRuns: wholeNumber(0, 1000).default(5),
 });
@@ -320,7 +322,8 @@ export const listRunsParams = z.strictObject({
 
 export const exportResultParams = z.strictObject({
   runId: id,
-  format: z.enum(['tflite', 'json', 'report']),
+  /** 'tflite-int8': full-integer int8, calibrated on the run's dataset when it has trained weights. */
+  format: z.enum(['tflite', 'tflite-int8', 'json', 'report']),
   /** Which iteration's best sub-network (default: the last one). */
   iteration: wholeNumber(0, 1_000_000).optional(),
 });

@@ -315,7 +315,7 @@ export interface RunDetails extends RunSummary {
 }
 
 export interface ExportResult {
-  format: 'tflite' | 'json' | 'report';
+  format: 'tflite' | 'tflite-int8' | 'json' | 'report';
   /** Absolute path of the written file (on the computer running the engine). */
   path: string;
   /** The file name to save it under. */
@@ -377,7 +377,7 @@ export interface ProgressEvent {
 }
 
 /** Phases of a search job, in order (pipeline/job.ts). */
-export type JobPhaseName = 'search' | 'report' | 'test' | 'final-training' | 'export';
+export type JobPhaseName = 'search' | 'report' | 'test' | 'final-training' | 'int8' | 'export';
 
 export type EngineEvent =
   | ProgressEvent

@@ -99,7 +99,7 @@ export class LatencyOperations {
   }
 
   /** The profiler to open for a device id of the API ('host' or an adb serial) and runtime options. */
-  private profilerTarget(deviceId: string, runtime?: { threads: number; cores: number[]; delegate: DelegateName }, warmupRuns?: number, numRuns?: number): ProfilerTarget {
+  private profilerTarget(deviceId: string, runtime?: { threads: number; cores: number[]; delegate: DelegateName; dtype?: 'float32' | 'int8' }, warmupRuns?: number, numRuns?: number): ProfilerTarget {
     const { adbHost, adbPort } = this.ctx.options;
     return {
       deviceId,
@@ -107,6 +107,7 @@ export class LatencyOperations {
       ...(adbHost !== undefined ? { adbHost } : {}),
       ...(adbPort !== undefined ? { adbPort } : {}),
       ...(runtime ? { threads: runtime.threads } : {}),
+      ...(runtime?.dtype ? { dtype: runtime.dtype } : {}),
       ...(runtime && runtime.cores.length > 0 ? { cpuMask: runtime.cores.reduce((mask, core) => mask | (1 << core), 0).toString(16) } : {}),
       ...(warmupRuns !== undefined ? { warmupRuns } : {}),
       ...(numRuns !== undefined ? { numRuns } : {}),

@@ -6,7 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import type { NetworkSpec } from '../../../core/arch/index.ts';
 import { loadSearchResult } from '../../../core/search/result.ts';
+import type { RunRecord, TrajectoryPoint } from '../../../core/search/types.ts';
+import { openJobDataset } from '../../../pipeline/dataset.ts';
 import { reportStep } from '../../../pipeline/steps/report.ts';
 import { exportStep } from '../../../pipeline/steps/export.ts';
 import { contentTypeOf } from '../http-security.ts';
@@ -17,7 +20,7 @@ import type { DownloadInfo, ExportResult, RunDetails, RunSummary } from '../cont
 import { NotFoundError } from '../errors.ts';
 import { readTrainingRecord } from '../training-records.ts';
 import { loadZooNetwork, type EngineContext } from './context.ts';
-import { readRunOutputs, runDetails, runSummary, scoreKindOf } from './run-views.ts';
+import { readRunOutputs, runDetails, runSummary, scoreKindOf, type RunOutputs } from './run-views.ts';
 
 export class ResultOperations {
   private readonly downloads = new Map<string, { path: string; fileName: string }>();
@@ -93,6 +96,8 @@ export class ResultOperations {
     const exportDir = this.ctx.exportDir();
     mkdirSync(exportDir, { recursive: true });
 
+    if (params.format === 'tflite-int8') return this.exportInt8(run, point, last ? outputs : undefined, spec, join(exportDir, `${base}.int8.tflite`));
+
     if (params.format === 'tflite') {
       const trained = last ? outputs.finalTraining?.tflite : undefined;
       if (trained !== undefined && existsSync(trained)) {
@@ -136,6 +141,29 @@ export class ResultOperations {
     const path = join(exportDir, `${base}-report.html`);
     copyFileSync(files.html, path);
     return this.register({ format: 'report', path });
+  }
+
+  /**
+   * int8 (post-training full-integer quantization): the job's int8 export of the trained network when it made one,
+   * else quantized now from the trained weights (or the shared super-network weights), calibrated on the run's
+   * training images; without any weights nominal ranges (a model for latency measurement only).
+   */
+  private async exportInt8(run: RunRecord, point: TrajectoryPoint, outputs: RunOutputs | undefined, spec: NetworkSpec, out: string): Promise<ExportResult> {
+    const made = outputs?.finalTraining?.int8;
+    if (made && existsSync(made.int8Path)) {
+      copyFileSync(made.int8Path, out);
+      return this.register({ format: 'tflite-int8', path: out, weights: 'trained', note: `int8 of the trained network (${made.split} top-1 ${(made.int8.score * 100).toFixed(1)}% in LiteRT, float ${(made.float.score * 100).toFixed(1)}%)` });
+    }
+    const config = run.config as { checkpoint?: string; dataset?: string | Record<string, unknown> } | undefined;
+    const trained = outputs?.finalTraining?.weightsPath;
+    const weights = trained !== undefined && existsSync(trained) ? trained : config?.checkpoint;
+    const dataset = weights !== undefined ? await openJobDataset(config?.dataset, `run ${run.id} has no dataset to calibrate an int8 model with`) : undefined;
+    const written = await exportStep({ spec, subnet: point.config, ...(weights !== undefined ? { checkpoint: weights } : {}), out, int8: dataset ? { dataset } : {} });
+    const source = weights === undefined ? 'random' : weights === trained ? 'trained' : 'checkpoint';
+    const note = source === 'random'
+      ? 'int8 with nominal ranges and random weights: only good for latency measurement'
+      : `int8 of the ${source === 'trained' ? 'trained' : 'shared super-network'} weights, calibrated on ${written.calibrationImages} training images`;
+    return this.register({ format: 'tflite-int8', path: out, weights: source, note });
   }
 
   private register(file: Omit<ExportResult, 'bytes' | 'downloadId' | 'fileName'>): ExportResult {

@@ -24,6 +24,8 @@ export interface ProfilerTarget {
   cpuMask?: string;
   warmupRuns?: number;
   numRuns?: number;
+  /** float32 (default) or int8 models: an int8 table is a table of its own. */
+  dtype?: 'float32' | 'int8';
   delegate?: Delegate;
 }
 
@@ -146,6 +148,7 @@ async function openTarget(target: ProfilerTarget): Promise<Profiler> {
     ...(target.cpuMask !== undefined ? { cpuMask: target.cpuMask } : {}),
     ...(target.warmupRuns !== undefined ? { warmupRuns: target.warmupRuns } : {}),
     ...(target.numRuns !== undefined ? { numRuns: target.numRuns } : {}),
+    ...(target.dtype !== undefined ? { dtype: target.dtype } : {}),
     ...(target.delegate !== undefined ? { delegate: target.delegate } : {}),
   });
   return target.deviceId === 'host' ? oneModelAtATime(profiler) : profiler;

@@ -5,6 +5,7 @@ import { ValidationError } from '../../../core/errors.ts';
 import { defaultWorkspacePath, openWorkspace } from '../../../core/store/workspace.ts';
 import { LatencyStore } from '../../../latency/store/latency-store.ts';
 import { openProfiler, openProfilers } from '../../../latency/open-profiler.ts';
+import { parseModelDtype } from '../../../latency/store/runtime-options.ts';
 import { buildLatencyTables } from '../../../latency/lut/build.ts';
 import type { LutBuildProgress, LutBuildResult } from '../../../latency/lut/build.ts';
 import { DELEGATES, parseDelegate } from '../../../latency/android/benchmark/delegates.ts';
@@ -24,6 +25,7 @@ interface DeviceOptions {
   repeats?: string;
   threads: string;
   cpuMask?: string;
+  dtype: string;
   delegate?: string;
   modelTimeout?: string;
   pinFrequency?: string | boolean;
@@ -42,7 +44,8 @@ function withDeviceOptions(command: Command): Command {
     .option('--cpu-mask <hex>', 'taskset CPU mask on the phone (default: the fastest cluster)')
     .option('--delegate <name>', `kernels that run the layers: ${DELEGATES.join(', ')} (the host has xnnpack only)`, 'xnnpack')
     .option('--model-timeout <seconds>', 'phone: time limit per model run (default: from the model\'s expected cost)')
-    .option('--pin-frequency [kHz]', 'rooted phone: pin the measured cores to their highest (or this) frequency');
+    .option('--pin-frequency [kHz]', 'rooted phone: pin the measured cores to their highest (or this) frequency')
+    .option('--dtype <float32|int8>', 'models of the table: float32, or full-integer int8 (a table of its own)', 'float32');
 }
 
 function profilerOptions(options: DeviceOptions) {
@@ -52,6 +55,7 @@ function profilerOptions(options: DeviceOptions) {
     numRuns: positive(options.runs, '--runs'),
     warmupRuns: positive(options.warmup, '--warmup', 0),
     threads: positive(options.threads, '--threads'),
+    dtype: parseModelDtype(options.dtype, '--dtype'),
     delegate: delegateOption(options.delegate),
     ...(options.repeats === undefined ? {} : { repeats: positive(options.repeats, '--repeats') }),
     ...(options.cpuMask === undefined ? {} : { cpuMask: options.cpuMask }),

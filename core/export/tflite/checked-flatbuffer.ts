@@ -232,6 +232,25 @@ export class CheckedTable {
     return out;
   }
 
+  float32Vector(slot: number, name: string): number[] | null {
+    const v = this.vector(slot, 4, name);
+    if (v === null) return null;
+    this.buf.charge(v.length);
+    const out: number[] = [];
+    for (let i = 0; i < v.length; i++) out.push(this.buf.raw.readFloat32(v.start + 4 * i));
+    return out;
+  }
+
+  /** A vector of int64 (zero points), as numbers (values beyond 2^53 lose precision; any valid one is tiny). */
+  int64Vector(slot: number, name: string): number[] | null {
+    const v = this.vector(slot, 8, name);
+    if (v === null) return null;
+    this.buf.charge(v.length);
+    const out: number[] = [];
+    for (let i = 0; i < v.length; i++) out.push(Number(this.buf.raw.readInt64(v.start + 8 * i)));
+    return out;
+  }
+
   tableVector(slot: number, name: string): CheckedTable[] | null {
     const v = this.vector(slot, 4, name);
     if (v === null) return null;

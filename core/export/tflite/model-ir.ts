@@ -4,7 +4,17 @@ import type { BuiltinOperatorName, OptionsTableName } from './schema.ts';
  * A single-subgraph TFLite model held in plain objects: what TfliteModelBuilder produces and serialize.ts writes.
  * Indices are positions in the arrays below (tensor index, buffer index), exactly as they appear in the file.
  */
-export type TfliteDataType = 'float32' | 'int32';
+export type TfliteDataType = 'float32' | 'int32' | 'int8';
+
+/**
+ * TFLite's affine quantization of a tensor: real = (q − zeroPoint) · scale. One scale and zero point for the whole
+ * tensor, or one per slice along `quantizedDimension` (per-channel weights and their biases).
+ */
+export interface IrQuantization {
+  readonly scale: readonly number[];
+  readonly zeroPoint: readonly number[];
+  readonly quantizedDimension: number;
+}
 
 export interface IrTensor {
   readonly name: string;
@@ -12,6 +22,7 @@ export interface IrTensor {
   readonly type: TfliteDataType;
   /** Index into `buffers`; 0 (the empty sentinel) for activations and inputs. */
   readonly buffer: number;
+  readonly quantization?: IrQuantization;
 }
 
 export type OptionValue = number | boolean | readonly number[];
@@ -27,6 +38,8 @@ export interface IrOperator {
   readonly inputs: readonly number[];
   readonly outputs: readonly number[];
   readonly options: IrOptions | null;
+  /** The operator version its tensor types need (TFLite's op_version rules); 1 when omitted. */
+  readonly version?: number;
 }
 
 export interface TfliteModelIr {

@@ -1,4 +1,5 @@
 import { CheckedFlatbuffer, type CheckedTable } from './checked-flatbuffer.ts';
+import { checkQuantizedOperators, readQuantization, type QuantizationInfo } from './quantization-check.ts';
 import {
   ACTIVATION_NAMES,
   BufferField,
@@ -59,7 +60,11 @@ export interface TensorInfo {
   readonly bufferIndex: number;
   /** Bytes of constant data (0 for activations and inputs). */
   readonly bufferSize: number;
+  /** Scales and zero points (real = (q − zero point) · scale), when the tensor is quantized. */
+  readonly quantization?: QuantizationInfo;
 }
+
+export type { QuantizationInfo } from './quantization-check.ts';
 
 export type OptionsSummaryValue = number | boolean | string | readonly number[];
 
@@ -194,6 +199,7 @@ function readSubgraph(
       options: optionsTable ? summarizeOptions(optionsType, optionsTable) : {},
     };
   });
+  checkQuantizedOperators(buf, tensors, operators, where);
   return { name: t.string(SubGraphField.name, 'name'), tensors, inputs, outputs, operators };
 }
 
@@ -220,7 +226,8 @@ function readTensor(
       buf.fail(`${where}: tensor ${index} (${name}) has ${buffer.size} bytes of data but its shape needs ${expected}`);
     }
   }
-  return { index, name, shape, type, bufferIndex, bufferSize: buffer.size };
+  const quantization = readQuantization(buf, t.table(TensorField.quantization, 'quantization'), { index, name, shape, type }, where);
+  return { index, name, shape, type, bufferIndex, bufferSize: buffer.size, ...(quantization ? { quantization } : {}) };
 }
 
 function summarizeOptions(type: string, t: CheckedTable): Record<string, OptionsSummaryValue> {

@@ -75,6 +75,7 @@ export const BuiltinOperator = {
   CONCATENATION: 2,
   CONV_2D: 3,
   DEPTHWISE_CONV_2D: 4,
+  DEQUANTIZE: 6,
   FULLY_CONNECTED: 9,
   LOGISTIC: 14,
   MAX_POOL_2D: 17,
@@ -88,6 +89,7 @@ export const BuiltinOperator = {
   STRIDED_SLICE: 45,
   SLICE: 65,
   RESIZE_NEAREST_NEIGHBOR: 97,
+  QUANTIZE: 114,
   HARD_SWISH: 117,
 } as const;
 export type BuiltinOperatorName = keyof typeof BuiltinOperator;
@@ -225,6 +227,20 @@ export const OperatorField = {
 } as const;
 
 export const BufferField = { data: 0, offset: 1, size: 2 } as const;
+
+/**
+ * `table QuantizationParameters`: min, max, scale, zero_point (a vector of long), details (a union: two slots),
+ * quantized_dimension.
+ */
+export const QuantizationField = {
+  min: 0,
+  max: 1,
+  scale: 2,
+  zero_point: 3,
+  details_type: 4,
+  details: 5,
+  quantized_dimension: 6,
+} as const;
 
 export const SignatureDefField = {
   inputs: 0,

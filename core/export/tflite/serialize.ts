@@ -1,5 +1,5 @@
 import { Builder } from 'flatbuffers';
-import type { IrOperator, IrOptions, IrTensor, TfliteModelIr } from './model-ir.ts';
+import type { IrOperator, IrOptions, IrQuantization, IrTensor, TfliteDataType, TfliteModelIr } from './model-ir.ts';
 import {
   BUFFER_DATA_ALIGNMENT,
   BufferField,
@@ -9,6 +9,7 @@ import {
   OperatorCodeField,
   OperatorField,
   PLACEHOLDER_FOR_GREATER_OP_CODES,
+  QuantizationField,
   SignatureDefField,
   SubGraphField,
   TFLITE_FILE_IDENTIFIER,
@@ -33,12 +34,17 @@ export function serializeTfliteModel(ir: TfliteModelIr): Uint8Array {
   const b = new Builder(Math.max(1024, weightBytes + 64 * 1024));
 
   const opNames: BuiltinOperatorName[] = [];
-  for (const op of ir.operators) if (!opNames.includes(op.op)) opNames.push(op.op);
+  // One operator code per builtin, at the highest version any of its operators needs (as TFLite's converter does).
+  const opVersions = new Map<BuiltinOperatorName, number>();
+  for (const op of ir.operators) {
+    if (!opNames.includes(op.op)) opNames.push(op.op);
+    opVersions.set(op.op, Math.max(opVersions.get(op.op) ?? 1, op.version ?? 1));
+  }
 
   // Children are written before their parents (flatbuffers builds back to front). Buffers go first so the large
   // weight blobs sit at the end of the file, after the small metadata tables.
   const buffers = ir.buffers.map((data) => writeBuffer(b, data));
-  const operatorCodes = opNames.map((name) => writeOperatorCode(b, name));
+  const operatorCodes = opNames.map((name) => writeOperatorCode(b, name, opVersions.get(name) ?? 1));
   const subgraph = writeSubgraph(b, ir, opNames);
   const signature = writeSignatureDef(b, ir);
   const description = b.createString(ir.description);
@@ -97,12 +103,12 @@ function writeBuffer(b: Builder, data: Uint8Array): Offset {
   return b.endObject();
 }
 
-function writeOperatorCode(b: Builder, name: BuiltinOperatorName): Offset {
+function writeOperatorCode(b: Builder, name: BuiltinOperatorName, version: number): Offset {
   const code = BuiltinOperator[name];
   b.startObject(Object.keys(OperatorCodeField).length);
   // forceDefaults-like explicit writes: readers that only know the old byte field must still see the code.
   b.addFieldInt8(OperatorCodeField.deprecated_builtin_code, Math.min(code, PLACEHOLDER_FOR_GREATER_OP_CODES), -1);
-  b.addFieldInt32(OperatorCodeField.version, 1, 0);
+  b.addFieldInt32(OperatorCodeField.version, version, 0);
   b.addFieldInt32(OperatorCodeField.builtin_code, code, -1);
   return b.endObject();
 }
@@ -124,14 +130,36 @@ function writeSubgraph(b: Builder, ir: TfliteModelIr, opNames: readonly BuiltinO
   return b.endObject();
 }
 
+const TENSOR_TYPE_CODES: Record<TfliteDataType, number> = {
+  float32: TensorType.FLOAT32,
+  int32: TensorType.INT32,
+  int8: TensorType.INT8,
+};
+
 function writeTensor(b: Builder, t: IrTensor): Offset {
   const shape = int32Vector(b, t.shape);
   const name = b.createString(t.name);
+  const quantization = t.quantization ? writeQuantization(b, t.quantization) : 0;
   b.startObject(Object.keys(TensorField).length);
   b.addFieldOffset(TensorField.shape, shape, 0);
-  b.addFieldInt8(TensorField.type, t.type === 'float32' ? TensorType.FLOAT32 : TensorType.INT32, -1);
+  b.addFieldInt8(TensorField.type, TENSOR_TYPE_CODES[t.type], -1);
   b.addFieldInt32(TensorField.buffer, t.buffer, 0);
   b.addFieldOffset(TensorField.name, name, 0);
+  if (quantization !== 0) b.addFieldOffset(TensorField.quantization, quantization, 0);
+  return b.endObject();
+}
+
+function writeQuantization(b: Builder, q: IrQuantization): Offset {
+  b.startVector(4, q.scale.length, 4);
+  for (let i = q.scale.length - 1; i >= 0; i--) b.addFloat32(q.scale[i] ?? 0);
+  const scale = b.endVector();
+  b.startVector(8, q.zeroPoint.length, 8);
+  for (let i = q.zeroPoint.length - 1; i >= 0; i--) b.addInt64(BigInt(q.zeroPoint[i] ?? 0));
+  const zeroPoint = b.endVector();
+  b.startObject(Object.keys(QuantizationField).length);
+  b.addFieldOffset(QuantizationField.scale, scale, 0);
+  b.addFieldOffset(QuantizationField.zero_point, zeroPoint, 0);
+  b.addFieldInt32(QuantizationField.quantized_dimension, q.quantizedDimension, 0);
   return b.endObject();
 }
 

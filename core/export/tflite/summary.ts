@@ -10,6 +10,7 @@ export function formatTfliteSummary(info: TfliteModelInfo, label: string): strin
   );
   lines.push(`description: ${info.description ?? '(none)'}`);
   if (info.signatureKeys.length > 0) lines.push(`signatures: ${info.signatureKeys.join(', ')}`);
+  lines.push(`operator codes: ${info.operatorCodes.map((c) => `${c.name} v${c.version}`).join(', ')}`);
   info.subgraphs.forEach((sg, i) => {
     lines.push('');
     if (info.subgraphs.length > 1) lines.push(`subgraph ${i}${sg.name ? ` (${sg.name})` : ''}`);
@@ -22,7 +23,7 @@ function formatSubgraph(sg: SubgraphInfo): string[] {
   const lines: string[] = [];
   const tensorLine = (index: number): string[] => {
     const t = sg.tensors[index];
-    return t ? [String(index), t.name, t.type, shapeText(t.shape)] : [String(index), '?', '', ''];
+    return t ? [String(index), t.name, t.type, shapeText(t.shape), quantizationText(t)] : [String(index), '?', '', '', ''];
   };
   lines.push('inputs:');
   lines.push(...table(sg.inputs.map(tensorLine), '  '));
@@ -41,8 +42,9 @@ function formatSubgraph(sg: SubgraphInfo): string[] {
     t.type,
     shapeText(t.shape),
     t.bufferSize > 0 ? `${t.bufferSize} B` : '',
+    quantizationText(t),
   ]);
-  lines.push(...table([['#', 'name', 'type', 'shape', 'data'], ...tensorRows], '  '));
+  lines.push(...table([['#', 'name', 'type', 'shape', 'data', 'quantization'], ...tensorRows], '  '));
   return lines;
 }
 
@@ -84,6 +86,22 @@ function isInteresting(key: string, value: OptionsSummaryValue): boolean {
   if (key === 'pot_scale_int16' || key === 'quantized_bias_type' || key === 'weights_format') return false;
   if (key === 'axis' || key === 'beta' || key === 'keep_dims' || key === 'depth_multiplier') return true;
   return value !== 0 && value !== false;
+}
+
+/** "scale 0.0235 zp -128", or for per-axis parameters "per-axis d0: 16 scales 0.0012..0.0045, zp 0". */
+export function quantizationText(t: TensorInfo): string {
+  const q = t.quantization;
+  if (!q) return '';
+  if (q.scale.length === 1) return `scale ${num(q.scale[0] ?? 0)} zp ${q.zeroPoint[0] ?? 0}`;
+  const zps = [...new Set(q.zeroPoint)];
+  return (
+    `per-axis d${q.quantizedDimension}: ${q.scale.length} scales ${num(Math.min(...q.scale))}..${num(Math.max(...q.scale))}, ` +
+    `zp ${zps.length === 1 ? String(zps[0]) : `${Math.min(...zps)}..${Math.max(...zps)}`}`
+  );
+}
+
+function num(v: number): string {
+  return v.toPrecision(4);
 }
 
 function shapeText(shape: readonly number[]): string {

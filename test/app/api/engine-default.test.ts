@@ -293,6 +293,13 @@ describe('default engine', () => {
     const graph = model.subgraphs[0]!;
     expect(graph.tensors[graph.inputs[0]!]!.shape).toEqual([1, 32, 32, 3]);
     expect(graph.operators.filter((op) => op.opcode === 'CONV_2D' || op.opcode === 'DEPTHWISE_CONV_2D').length).toBeGreaterThan(5);
+
+    // int8: without trained weights the ranges are nominal (a model for latency measurement), and the tensors int8.
+    const int8 = await call<ExportResult>('exportResult', { runId, format: 'tflite-int8' });
+    expect(int8.format).toBe('tflite-int8');
+    expect(int8.note).toContain('int8 with nominal ranges');
+    const int8Graph = readTfliteModel(readFileSync(int8.path), int8.path).subgraphs[0]!;
+    expect(int8Graph.tensors.filter((t) => t.name.endsWith('/weights')).every((t) => t.type === 'int8')).toBe(true);
   });
 
   it('trains a super-network in a worker; cancelling saves a checkpoint, listed as paused, refused for another network', async () => {

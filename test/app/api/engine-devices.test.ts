@@ -61,7 +61,7 @@ describe.skipIf(!adbBinary)('default engine with an emulated phone', () => {
     const params = {
       network: 'mobilenet-v2-32',
       deviceId: env.serial,
-      runtime: { threads: 1, cores: [], delegate: 'xnnpack' as const },
+      runtime: { threads: 1, cores: [], delegate: 'xnnpack' as const, dtype: 'float32' as const },
       runs: 2,
       warmupRuns: 0,
       resume: true,
