@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { AdbTestEnvironment, adbBinary } from '../latency/android/adb-harness.ts';
-import { chromiumMissing, launchChromium, openPage, screenshotPath, startTestApp, unexpectedProblems, type TestApp } from './harness.ts';
+import { chromiumMissing, docsScreenshot, launchChromium, openPage, screenshotPath, startTestApp, unexpectedProblems, type TestApp } from './harness.ts';
 
 const missing = chromiumMissing();
 if (missing) console.log(`skipping e2e tests: ${missing}`);
@@ -143,7 +143,7 @@ describe.skipIf(missing !== undefined)('browser mode (netadapt ui)', () => {
     const bypass = page.locator('.arch-table tr.bypass');
     expect(await bypass.locator('td').nth(1).allTextContents()).toContain('b2');
     expect(await bypass.locator('.badge.bypass').first().textContent()).toBe('bypass');
-    await page.screenshot({ path: screenshotPath('result-subnet'), fullPage: true });
+    await docsScreenshot(page, 'result-subnet');
   });
 
   it('renders readable in dark mode too', async () => {
@@ -253,7 +253,7 @@ describe.skipIf(missing !== undefined)('a small search from the Search screen', 
     expect(await page.locator('figure.plot').first().locator('circle.marker').count()).toBe(iterations);
     expect(await page.locator('figure.plot').nth(1).locator('circle.dot').count()).toBeGreaterThan(0);
     expect(await page.locator('path.line').first().evaluate((el) => getComputedStyle(el).fill)).toBe('none');
-    await page.screenshot({ path: screenshotPath('search-finished'), fullPage: true });
+    await docsScreenshot(page, 'search-finished');
 
     await page.getByRole('button', { name: 'Open result' }).click();
     await page.waitForSelector('.arch-table');
