@@ -18,3 +18,12 @@ export class ValidationError extends UserError {}
 
 /** A file is missing, unreadable or corrupt. */
 export class FileFormatError extends UserError {}
+
+/** The same error (same class, message and stack) with more detail lines, e.g. what was saved before it happened. */
+export function withDetails<E extends UserError>(error: E, lines: readonly string[]): E {
+  const copy = Object.create(Object.getPrototypeOf(error) as object) as E;
+  Object.assign(copy, error, { details: [...error.details, ...lines] });
+  Object.defineProperty(copy, 'message', { value: error.message, writable: true, configurable: true });
+  Object.defineProperty(copy, 'stack', { value: error.stack, writable: true, configurable: true });
+  return copy;
+}

@@ -22,15 +22,6 @@ export function isAllowedNavigation(url: string): boolean {
   return isTrustedFrameUrl(url) && new URL(url).origin === new URL(APP_ORIGIN).origin;
 }
 
-/** Links the user clicks (docs, papers) open in the system browser, but only https ones. */
-export function isExternalLinkAllowed(url: string): boolean {
-  try {
-    return new URL(url).protocol === 'https:';
-  } catch {
-    return false;
-  }
-}
-
 export type IpcCheck = { ok: true; method: MethodName; params: unknown } | { ok: false; error: ApiErrorBody };
 
 export function checkIpcRequest(senderUrl: string | undefined | null, method: unknown, params: unknown): IpcCheck {

@@ -2,6 +2,7 @@
  * Electron main process: one hardened window over app://netadapt (the built renderer), the engine in a utility
  * process, and one IPC channel between them that only our page may use.
  */
+import { existsSync } from 'node:fs';
 import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,14 +16,20 @@ import { APP_ENTRY_URL, APP_SCHEME, electronCsp } from './csp.ts';
 import { EngineRelay } from './engine-relay.ts';
 import type { HostToMain } from './host-protocol.ts';
 import { EVENT_CHANNEL, PICK_FOLDER_CHANNEL, REQUEST_CHANNEL, SAVE_CHANNEL } from './ipc-channels.ts';
-import { checkIpcRequest, isAllowedNavigation, isExternalLinkAllowed } from './ipc-validation.ts';
+import { engineEnvironment, hardenApp, hardenSession, rendererDir } from './hardening.ts';
+import { checkIpcRequest } from './ipc-validation.ts';
 import { mainWindowOptions } from './window-options.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 /** Bundled layout: dist/electron/{main.js, preload.cjs, engine-host.js, job-worker.js}, renderer in renderer/dist. */
 const PRELOAD = join(here, 'preload.cjs');
 const ENGINE_HOST = join(here, 'engine-host.js');
-const RENDERER_DIR = process.env.NETADAPT_RENDERER_DIR ?? join(here, '..', '..', 'renderer', 'dist');
+/** `npm start` builds better-sqlite3 for Electron here (build/electron-native.ts); a packaged app rebuilt its own. */
+const DEV_SQLITE_BINDING = join(here, '..', 'electron-native', 'node_modules', 'better-sqlite3', 'build', 'Release', 'better_sqlite3.node');
+const RENDERER_DIR = rendererDir({ isPackaged: app.isPackaged, env: process.env, bundledDir: join(here, '..', '..', 'renderer', 'dist') });
+
+// Before the app is ready: every renderer sandboxed, every web contents guarded (navigation, windows, links).
+hardenApp(app, (url) => shell.openExternal(url));
 
 protocol.registerSchemesAsPrivileged([
   { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true } },
@@ -41,7 +48,7 @@ function startEngine(): void {
   const workspace = process.env.NETADAPT_WORKSPACE ?? join(app.getPath('userData'), 'workspace', 'netadapt.sqlite');
   engineProcess = utilityProcess.fork(ENGINE_HOST, [], {
     serviceName: 'NetAdapt Studio engine',
-    env: { ...process.env, NETADAPT_WORKSPACE: workspace },
+    env: engineEnvironment(process.env, workspace, !app.isPackaged && existsSync(DEV_SQLITE_BINDING) ? DEV_SQLITE_BINDING : undefined),
     stdio: 'inherit',
   });
   engineProcess.on('message', (message: HostToMain) => relay.receive(message));
@@ -63,7 +70,7 @@ function serveApp(): void {
   session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [electronCsp()] } });
   });
-  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  hardenSession(session.defaultSession);
 }
 
 function registerIpc(): void {
@@ -96,26 +103,12 @@ function registerIpc(): void {
 }
 
 function createWindow(): void {
-  const window = new BrowserWindow(mainWindowOptions(PRELOAD));
+  const window = new BrowserWindow(mainWindowOptions(PRELOAD, { devTools: !app.isPackaged }));
   windows.add(window);
   window.on('closed', () => windows.delete(window));
   window.once('ready-to-show', () => window.show());
   void window.loadURL(APP_ENTRY_URL);
 }
-
-app.on('web-contents-created', (_event, contents) => {
-  contents.on('will-navigate', (event, url) => {
-    if (!isAllowedNavigation(url)) event.preventDefault();
-  });
-  contents.on('will-redirect', (event, url) => {
-    if (!isAllowedNavigation(url)) event.preventDefault();
-  });
-  contents.on('will-attach-webview', (event) => event.preventDefault());
-  contents.setWindowOpenHandler(({ url }) => {
-    if (isExternalLinkAllowed(url)) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
-});
 
 app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();

@@ -11,35 +11,59 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { ValidationError } from '../core/errors.ts';
-import { DEFAULT_PARAMS } from '../core/search/optimizer.ts';
+import { DEFAULT_PARAMS, SEARCH_LIMITS } from '../core/search/optimizer.ts';
 import { parseFinalTarget, parsePercent } from '../core/search/targets.ts';
 import { MCD_SHRINK_MODES, type SearchParams } from '../core/search/types.ts';
 
-const positiveInt = z.int('must be a whole number').min(1, 'must be ≥ 1');
-const percentOrFraction = z.union([
-  z.number().gt(0, 'must be > 0').lt(1, 'must be < 1 (a fraction; or write a percentage like "3%")'),
-  z.string().regex(/^\s*(\d+(\.\d+)?|\.\d+)\s*%\s*$/, 'must be a percentage like "3%"'),
-]);
+/** A whole number in [min, max]; every message names the range ("must be a whole number from 1 to 10,000"). */
+function wholeNumber(min: number, max: number, note = '') {
+  const range = `must be a whole number from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}${note}`;
+  return z.number(range).int(range).min(min, range).max(max, range);
+}
+/** A number in (0, max]; the message names the range. */
+function positiveNumber(max: number, unit = '') {
+  const range = `must be a number above 0 and at most ${max.toLocaleString('en-US')}${unit}`;
+  return z.number(range).gt(0, range).max(max, range);
+}
+const SEED_RANGE = ' (a seed must be < 2^32)';
+const seed = wholeNumber(0, 0xffffffff, SEED_RANGE);
+const percentOrFraction = z.union(
+  [
+    z.number().gt(0, 'must be > 0').lt(1, 'must be < 1 (a fraction; or write a percentage like "3%")'),
+    z.string().regex(/^\s*(\d+(\.\d+)?|\.\d+)\s*%\s*$/, 'must be a percentage like "3%"'),
+  ],
+  { error: 'must be a fraction between 0 and 1 (0.03) or a percentage like "3%"' },
+);
 
 /** Optimizer settings of the short trainings (NetAdaptV1 fine-tuning, final training). */
 const trainingSettings = z.strictObject({
-  batchSize: z.int().min(2, 'must be ≥ 2').optional(),
-  lr: z.number().positive('must be > 0').optional(),
-  optimizer: z.enum(['sgd', 'rmsprop']).optional(),
-  seed: z.int().min(0).max(0xffffffff).optional(),
+  batchSize: wholeNumber(2, 4096).optional(),
+  lr: positiveNumber(10).optional(),
+  optimizer: z.enum(['sgd', 'rmsprop'], 'must be "sgd" or "rmsprop"').optional(),
+  seed: seed.optional(),
 });
 
-const targetValue = z.union([z.number().positive('must be > 0'), z.string().regex(/%\s*$/, 'must be a number or a percentage like "50%"')]);
+/**
+ * Absolute targets: in the metric's unit (MACs, parameters, ms), so any finite positive number passes here; the search
+ * refuses one that is not below the full network (nothing to search) or below its smallest sub-network.
+ */
+const targetValue = z.union(
+  [
+    z.number().positive('must be > 0'),
+    z.string().regex(/%\s*$/, 'must be a number or a percentage like "50%"'),
+  ],
+  { error: 'must be a number in the metric\'s unit (e.g. 12.5 for ms, 150e6 for MACs) or a percentage of the initial network like "50%"' },
+);
 
 export const METRIC_NAMES = ['macs', 'params', 'latency-lut', 'latency-measured'] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
 export const searchConfigSchema = z.strictObject({
   /** Zoo name or path to a network JSON. */
-  network: z.string().min(1),
+  network: z.string('must be a zoo name (netadapt zoo) or the path of a network .json').min(1, 'must be a zoo name (netadapt zoo) or the path of a network .json'),
   /** Dataset spec (core/data: object or shorthand like "synthetic" or "cifar10:/data/cifar"); for the super-network evaluator. */
   dataset: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
-  metric: z.enum(METRIC_NAMES).default('macs'),
+  metric: z.enum(METRIC_NAMES, `must be one of ${METRIC_NAMES.join(', ')}`).default('macs'),
   /** Latency metrics: which device's table, and whether missing entries are profiled on the device. */
   latency: z
     .strictObject({
@@ -47,8 +71,8 @@ export const searchConfigSchema = z.strictObject({
       device: z.string().min(1).optional(),
       runtimeOptions: z.string().optional(),
       /** The table's models: float32 (default) or int8 (the latency of the int8 model that ships). */
-      dtype: z.enum(['float32', 'int8']).optional(),
-      statistic: z.enum(['mean', 'median']).optional(),
+      dtype: z.enum(['float32', 'int8'], 'must be "float32" or "int8"').optional(),
+      statistic: z.enum(['mean', 'median'], 'must be "mean" or "median"').optional(),
       lazyProfiling: z.boolean().default(false),
     })
     .optional(),
@@ -63,11 +87,11 @@ export const searchConfigSchema = z.strictObject({
     .array(z.strictObject({ device: z.string().min(1), target: targetValue, runtimeOptions: z.string().optional(), dtype: z.enum(['float32', 'int8']).optional() }))
     .min(2, 'needs at least two devices (one device: "latency": {"device": …} and "target")')
     .optional(),
-  algorithm: z.enum(['mcd', 'scd']).default('mcd'),
+  algorithm: z.enum(['mcd', 'scd'], 'must be "mcd" (NetAdaptV2) or "scd" (NetAdaptV1)').default('mcd'),
   /** MCD: samples per iteration. */
-  J: positiveInt.default(DEFAULT_PARAMS.samplesPerIteration),
+  J: wholeNumber(1, SEARCH_LIMITS.samplesPerIteration, ' (the paper uses 27–200)').default(DEFAULT_PARAMS.samplesPerIteration),
   /** MCD: layers shrunk per sample. */
-  L: positiveInt.default(DEFAULT_PARAMS.layersPerSample),
+  L: wholeNumber(1, SEARCH_LIMITS.layersPerSample, ' (the paper uses 4–15)').default(DEFAULT_PARAMS.layersPerSample),
   /**
    * MCD: "stop-at-target" shrinks the L chosen layers one step at a time and stops as soon as the iteration's target
    * is met (a sample may change fewer than L layers); "every-chosen-layer" shrinks all L first (core/search/mcd.ts).
@@ -77,13 +101,13 @@ export const searchConfigSchema = z.strictObject({
     .default(DEFAULT_PARAMS.mcdShrink ?? 'stop-at-target'),
   /** Initial per-iteration reduction: a fraction (0.03) or a percentage ("3%") of the initial resource. */
   reduction: percentOrFraction.default(DEFAULT_PARAMS.reduction),
-  decay: z.number().gt(0, 'must be > 0').max(1, 'must be ≤ 1').default(DEFAULT_PARAMS.decay),
-  seed: z.int('must be a whole number').min(0).max(0xffffffff).default(DEFAULT_PARAMS.seed),
-  maxAttempts: positiveInt.default(DEFAULT_PARAMS.maxAttempts),
+  decay: positiveNumber(1, ' (the paper uses 0.98)').default(DEFAULT_PARAMS.decay),
+  seed: seed.default(DEFAULT_PARAMS.seed),
+  maxAttempts: wholeNumber(1, SEARCH_LIMITS.maxAttempts).default(DEFAULT_PARAMS.maxAttempts),
   /** SCD: also try smaller kernels. */
   scdShrinksKernel: z.boolean().default(DEFAULT_PARAMS.scdShrinksKernel),
   budget: z
-    .strictObject({ maxIterations: z.int().min(0).optional(), maxSamples: z.int().min(0).optional() })
+    .strictObject({ maxIterations: wholeNumber(0, 1_000_000).optional(), maxSamples: wholeNumber(0, 1_000_000_000).optional() })
     .default({}),
   /** Workspace file (SQLite); default $NETADAPT_WORKSPACE or ./workspace/netadapt.sqlite. */
   workspace: z.string().min(1).optional(),
@@ -93,17 +117,25 @@ export const searchConfigSchema = z.strictObject({
   output: z.string().min(1).optional(),
   evaluator: z
     .discriminatedUnion('kind', [
-      z.looseObject({ kind: z.literal('supernet') }),
+      z.looseObject({
+        kind: z.literal('supernet'),
+        calibrationBatches: wholeNumber(0, 10_000).optional(),
+        calibrationBatchSize: wholeNumber(1, 4096).optional(),
+        limit: wholeNumber(1, 10_000_000).optional(),
+        batchSize: wholeNumber(1, 4096).optional(),
+        seed: seed.optional(),
+        ema: z.boolean('must be true or false').optional(),
+      }),
       z.strictObject({
         kind: z.literal('synthetic'),
-        seed: z.int().min(0).max(0xffffffff).optional(),
-        noise: z.number().min(0).optional(),
-        delayMs: z.number().min(0).optional(),
+        seed: seed.optional(),
+        noise: z.number('must be a number from 0 to 100').min(0, 'must be a number from 0 to 100').max(100, 'must be a number from 0 to 100').optional(),
+        delayMs: z.number('must be a number of milliseconds from 0 to 60,000').min(0, 'must be a number of milliseconds from 0 to 60,000').max(60_000, 'must be a number of milliseconds from 0 to 60,000').optional(),
       }),
-    ])
+    ], { error: 'must be {"kind": "supernet", …} or {"kind": "synthetic", …}' })
     .default({ kind: 'supernet' }),
   /** NetAdaptV1 mode: no super-network; each sample is fine-tuned this many steps from the previous best. */
-  fineTuneSteps: z.int().min(0).optional(),
+  fineTuneSteps: wholeNumber(0, 1_000_000).optional(),
   /** NetAdaptV1 mode: fine-tuning hyper-parameters (defaults: core/supernet/training/recipes.ts FINAL_TRAIN_DEFAULTS). */
   fineTune: trainingSettings.optional(),
   /**
@@ -113,9 +145,9 @@ export const searchConfigSchema = z.strictObject({
    */
   finalTraining: z
     .strictObject({
-      mode: z.enum(['supernet', 'scratch', 'trajectory']).default('supernet'),
-      epochs: z.number().positive('must be > 0').optional(),
-      steps: positiveInt.optional(),
+      mode: z.enum(['supernet', 'scratch', 'trajectory'], 'must be "supernet", "scratch" or "trajectory"').default('supernet'),
+      epochs: positiveNumber(1000).optional(),
+      steps: wholeNumber(1, 10_000_000).optional(),
       distill: z.boolean().default(false),
       ...trainingSettings.shape,
     })
@@ -127,10 +159,10 @@ export const searchConfigSchema = z.strictObject({
    */
   int8: z
     .strictObject({
-      enabled: z.boolean().default(true),
-      calibrationImages: positiveInt.optional(),
-      calibration: z.enum(['minmax', 'percentile']).optional(),
-      percentile: z.number().gt(50).max(100).optional(),
+      enabled: z.boolean('must be true or false').default(true),
+      calibrationImages: wholeNumber(1, 100_000).optional(),
+      calibration: z.enum(['minmax', 'percentile'], 'must be "minmax" or "percentile"').optional(),
+      percentile: z.number('must be a number above 50 and at most 100').gt(50, 'must be a number above 50 and at most 100').max(100, 'must be a number above 50 and at most 100').optional(),
     })
     .optional(),
 });

@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { NetworkSpec } from '../core/arch/index.ts';
-import { loadNetwork } from '../core/arch/index.ts';
+import { loadNetwork, resolveNetwork } from '../core/arch/index.ts';
+import { checkNetworkFitsMemory } from '../core/resource-limits.ts';
 import { ValidationError } from '../core/errors.ts';
 import { MacsMetric, MeasuredLatencyMetric, LookupTableLatencyMetric, MultiTargetMetric, ParamsMetric } from '../core/metrics/index.ts';
 import type { ResourceMetric } from '../core/metrics/index.ts';
@@ -37,6 +38,8 @@ export type GivenParts = Partial<Pick<SearchParts, 'spec' | 'metric' | 'evaluato
 
 /** Evaluator options the super-network evaluator understands (other keys of "evaluator" are ignored). */
 const SUPERNET_NUMERIC_OPTIONS = ['calibrationBatches', 'calibrationBatchSize', 'limit', 'batchSize', 'seed'] as const;
+/** The evaluator's batch when "evaluator.batchSize" is not given (core/supernet/evaluate.ts). */
+const SUPERNET_EVAL_BATCH = 256;
 
 export async function openSearchParts(config: SearchConfig, given: GivenParts = {}): Promise<SearchParts> {
   const spec = given.spec ?? loadNetwork(config.network);
@@ -120,6 +123,7 @@ export async function openSupernetEvaluator(spec: NetworkSpec, config: SearchCon
     options[key] = value;
   }
   if (settings['ema'] !== undefined) options['ema'] = settings['ema'] === true;
+  checkNetworkFitsMemory(resolveNetwork(spec), { purpose: 'evaluation', batchSize: typeof options['batchSize'] === 'number' ? options['batchSize'] : SUPERNET_EVAL_BATCH });
   const { loadSupernetEvaluator } = await import('../core/supernet/evaluate.ts');
   const evaluator = loadSupernetEvaluator(config.checkpoint, spec, dataset, options);
   return { evaluate: (subnet) => evaluator.evaluate(subnet), dispose: () => evaluator.dispose() };

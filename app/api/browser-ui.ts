@@ -34,7 +34,15 @@ export async function startBrowserUi(options: BrowserUiOptions = {}): Promise<Br
   const staticDir = options.staticDir ?? (await ensureRendererBuilt(options.log));
   const engine = options.engine ?? createDefaultEngine(options);
   const api = createApiServer(engine);
-  const ui = await startUiServer({ api, staticDir, port: options.port, token: options.token, download: (downloadId) => engine.downloadInfo({ downloadId }) });
+  let ui: UiServer;
+  try {
+    ui = await startUiServer({ api, staticDir, port: options.port, token: options.token, download: (downloadId) => engine.downloadInfo({ downloadId }) });
+  } catch (error) {
+    // A busy port: nothing was served, so close what was opened (the workspace) before reporting it.
+    await api.close();
+    if (!options.engine) await engine.dispose();
+    throw error;
+  }
   return {
     ui,
     api,

@@ -8,6 +8,7 @@ import { createReadStream, realpathSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { translateListenError } from '../../core/fs-errors.ts';
 import { contentSecurityPolicy, securityHeaders } from './csp.ts';
 import { contentTypeOf, isAllowedHost, isAllowedOrigin, isLoopbackAddress, resolveStaticPath, tokensEqual } from './http-security.ts';
 import type { ApiServer } from './server.ts';
@@ -69,7 +70,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   });
 
   await new Promise<void>((resolvePromise, reject) => {
-    http.once('error', reject);
+    http.once('error', (error) => reject(translateListenError(error, options.port ?? 0, '127.0.0.1')));
     http.listen(options.port ?? 0, '127.0.0.1', () => {
       http.off('error', reject);
       resolvePromise();

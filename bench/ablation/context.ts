@@ -37,6 +37,7 @@ export function benchProfile(options: AblationBenchOptions): Profile {
   const base = options.quick ? QUICK : FULL;
   return {
     ...base,
+    a: { ...base.a, mcd: base.a.mcd.map((s) => (options.mcdShrink ? { ...s, mcdShrink: options.mcdShrink } : s)) },
     b: {
       ...base.b,
       ...(options.cbcTarget !== undefined ? { target: options.cbcTarget } : {}),

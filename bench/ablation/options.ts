@@ -1,5 +1,6 @@
 /** The ablation bench's command line (commander), validated into AblationBenchOptions with messages that say what each flag takes. */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { MCD_SHRINK_MODES, type McdShrink } from '../../core/search/types.ts';
 import { DEPTH_SAMPLINGS, type DepthSampling } from '../../core/supernet/sampling.ts';
 import { CBC_PAIRS, type CbcPair } from './profiles.ts';
 
@@ -26,6 +27,8 @@ export interface AblationBenchOptions {
   removalShare?: number;
   /** Super-network depth sampling instead of the demo recipe's (core/supernet/sampling.ts DepthSampling). */
   depthSampling?: DepthSampling;
+  /** Part (a)'s MCD settings shrink every one of a sample's L layers ('every-chosen-layer') instead of stopping at the target. */
+  mcdShrink?: McdShrink;
   /** Part (b)'s search seeds instead of the profile's (one search, final and stand-alone training per seed and side). */
   cbcSeeds?: number[];
   /** Part (b)'s stand-alone training of each discovered network, in epochs, instead of the profile's (0 skips it). */
@@ -46,8 +49,9 @@ const TAKES: Record<string, string> = {
   '--cbc-target': 'a fraction between 0 and 1 (e.g. 0.2)',
   '--removal-share': 'a fraction in (0, 1] (e.g. 0.25)',
   '--cbc-metric': 'macs or latency',
-  '--cbc-pair': Object.keys(CBC_PAIRS).join(' or '),
+  '--cbc-pair': Object.keys(CBC_PAIRS).join(', '),
   '--depth-sampling': `one of ${DEPTH_SAMPLINGS.join(', ')}`,
+  '--mcd-shrink': `one of ${MCD_SHRINK_MODES.join(', ')}`,
   '--cbc-seeds': 'integers separated by commas (e.g. 1,2,3,4,5)',
   '--standalone-epochs': 'a number of epochs ≥ 0 (0 skips the stand-alone training)',
   '--out': 'a file name',
@@ -87,6 +91,7 @@ function program(): Command {
     .addOption(option('--cbc-metric <metric>', value('--cbc-metric', (t) => (t === 'macs' || t === 'latency' ? t : undefined))))
     .addOption(option('--cbc-pair <pair>', value('--cbc-pair', (t) => (t in CBC_PAIRS ? t : undefined))))
     .addOption(option('--depth-sampling <mode>', value('--depth-sampling', (t) => (DEPTH_SAMPLINGS.includes(t as DepthSampling) ? t : undefined))))
+    .addOption(option('--mcd-shrink <mode>', value('--mcd-shrink', (t) => (MCD_SHRINK_MODES.includes(t as McdShrink) ? t : undefined))))
     .addOption(option('--cbc-seeds <seeds>', value('--cbc-seeds', (t) => {
       const seeds = t.split(',').map(Number);
       return seeds.every(Number.isInteger) ? seeds : undefined;
@@ -111,6 +116,7 @@ export function parseAblationArgs(argv: readonly string[]): AblationBenchOptions
   const defined = (key: string, as: string = key) => (o[key] !== undefined ? { [as]: o[key] } : {});
   return {
     ...defined('cbcSeeds'),
+    ...defined('mcdShrink'),
     ...defined('standaloneEpochs'),
     ...defined('supernetDir'),
     ...defined('out', 'outFile'),

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NetworkSpec, SubnetConfig } from '../../core/arch/index.ts';
 import { filtersOf, searchSpace } from '../../core/arch/index.ts';
-import type { SearchAlgorithm } from '../../core/search/types.ts';
+import type { McdShrink, SearchAlgorithm } from '../../core/search/types.ts';
 import type { SupernetTrainConfig } from '../../core/supernet/training/config.ts';
 import { DEMO_TRAIN_CONFIG } from '../../core/supernet/training/recipes.ts';
 import type { BenchDataOptions } from '../supernet-runs.ts';
@@ -15,6 +15,8 @@ export interface OptimizerSetting {
   samplesPerIteration: number;
   /** MCD: layers per sample (L). */
   layersPerSample: number;
+  /** MCD: how a sample's L layers are shrunk (core/search/mcd.ts; default 'stop-at-target'). */
+  mcdShrink?: McdShrink;
   /** Initial per-iteration reduction as a fraction of the initial MACs (decay 0.98). */
   reduction: number;
 }
@@ -69,6 +71,8 @@ export const PLAIN_NETWORK = 'mobilenet-v3-demo-32';
 export const CBC_PAIRS = {
   demo: { cbc: CBC_NETWORK, plain: PLAIN_NETWORK },
   deep: { cbc: 'mobilenet-v3-demo-deep-cbc-32', plain: 'mobilenet-v3-demo-deep-32' },
+  /** App. D's MobileNetV1 ablation at 32×32: the CIFAR form (stride-1 stem) with and without bypass. */
+  'mobilenet-v1': { cbc: 'mobilenet-v1-cifar-cbc-32', plain: 'mobilenet-v1-cifar-32' },
 } as const;
 export type CbcPair = keyof typeof CBC_PAIRS;
 export const DEFAULT_OUT = fileURLToPath(new URL('../results/ablation.json', import.meta.url));
@@ -81,7 +85,8 @@ export function supernetCheckpointDir(root: string, spec: NetworkSpec, config: P
 
 export function describeSetting(s: OptimizerSetting): string {
   const r = `r=${+(s.reduction * 100).toFixed(2)}%`;
-  return s.algorithm === 'mcd' ? `MCD J=${s.samplesPerIteration} L=${s.layersPerSample} ${r}` : `SCD ${r}`;
+  const shrink = s.mcdShrink === 'every-chosen-layer' ? ' all-L' : '';
+  return s.algorithm === 'mcd' ? `MCD J=${s.samplesPerIteration} L=${s.layersPerSample}${shrink} ${r}` : `SCD ${r}`;
 }
 
 /** Searchable layers (not SE) that a sub-network removes entirely (0 filters: bypassed or skipped). */

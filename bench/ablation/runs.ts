@@ -35,6 +35,7 @@ export async function runSearch(
     algorithm: setting.algorithm,
     J: setting.samplesPerIteration,
     L: setting.layersPerSample,
+    ...(setting.mcdShrink ? { mcdShrink: setting.mcdShrink } : {}),
     reduction: setting.reduction,
     decay: 0.98,
     seed,

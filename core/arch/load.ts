@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { FileFormatError, ValidationError } from '../errors.ts';
+import { translateFileError } from '../fs-errors.ts';
 import { levelOfWidth } from './cbc.ts';
 import type { SearchSpace } from './layers.ts';
 import { searchSpace } from './resolve.ts';
@@ -43,7 +44,8 @@ export function readJsonFile(path: string): unknown {
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new FileFormatError(`cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    const translated = translateFileError(error, { path, what: 'the file', action: 'read' });
+    throw translated instanceof Error && translated !== error ? translated : new FileFormatError(`cannot read ${path}: ${String(error)}`);
   }
   try {
     return JSON.parse(text) as unknown;

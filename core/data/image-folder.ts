@@ -69,6 +69,11 @@ export async function listImageFolder(dir: string): Promise<ImageFolderListing> 
   if (classes.length === 0) {
     throw new UserError(`image folder ${dir} has no class folders`, ['expected one sub-folder per class: <dir>/<class>/*.jpg|*.jpeg|*.png']);
   }
+  if (classes.length === 1) {
+    throw new UserError(`image folder ${dir} has only one class folder ("${classes[0] as string}"): classification needs at least two`, [
+      'expected one sub-folder per class: <dir>/<class>/*.jpg|*.jpeg|*.png',
+    ]);
+  }
   const files: { file: string; label: number }[] = [];
   const empty: string[] = [];
   for (const [label, name] of classes.entries()) {

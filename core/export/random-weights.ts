@@ -2,6 +2,7 @@
 import type { ResolvedLayer } from '../arch/layers.ts';
 import type { ResolvedNetwork } from '../arch/resolve.ts';
 import { Rng } from '../random.ts';
+import { checkNetworkFitsMemory } from '../resource-limits.ts';
 import type { FoldedWeights, LayerWeights } from '../weights/folded.ts';
 
 function randomArray(length: number, scale: number, rng: Rng): Float32Array {
@@ -12,6 +13,7 @@ function randomArray(length: number, scale: number, rng: Rng): Float32Array {
 
 /** He-uniform-like weights and small biases, deterministic from the seed. */
 export function randomFoldedWeights(network: ResolvedNetwork, seed = 1): FoldedWeights {
+  checkNetworkFitsMemory(network, { purpose: 'export' });
   const rng = new Rng(seed);
   const weights: FoldedWeights = new Map();
   for (const layer of network.layers) {

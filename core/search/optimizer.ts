@@ -10,7 +10,7 @@
 import { hostname } from 'node:os';
 import { fullSubnet, minimalSubnet, searchSpace, subnetKey } from '../arch/index.ts';
 import type { NetworkSpec, SearchSpace, SubnetConfig } from '../arch/index.ts';
-import { ValidationError } from '../errors.ts';
+import { UserError, ValidationError, withDetails } from '../errors.ts';
 import { formatResource } from '../metrics/format.ts';
 import type { ResourceMetric } from '../metrics/types.ts';
 import { RunStateError, TargetUnreachableError } from './errors.ts';
@@ -31,8 +31,8 @@ import type {
   SearchParams,
   SearchResult,
 } from './types.ts';
+import { ownerIsLive } from './run-state.ts';
 import { MCD_SHRINK_MODES } from './types.ts';
-import { processAlive } from '../process-alive.ts';
 
 export interface SearchDeps {
   spec: NetworkSpec;
@@ -59,14 +59,22 @@ export const DEFAULT_PARAMS: Omit<SearchParams, 'target'> = {
   budget: {},
 };
 
+/**
+ * Sanity bounds of the search parameters, checked before a run starts (the paper uses J = 27–200 and L = 4–15; an
+ * iteration's J samples are planned, held and stored at once, so J = 10^12 would exhaust memory, not search better).
+ */
+export const SEARCH_LIMITS = { samplesPerIteration: 10_000, layersPerSample: 1_000, maxAttempts: 1_000 } as const;
+
 export function validateParams(params: SearchParams): void {
   const problems: string[] = [];
-  const positiveInt = (value: number, name: string) => {
-    if (!Number.isInteger(value) || value < 1) problems.push(`${name} must be a positive integer (got ${value})`);
+  const intInRange = (value: number, name: string, max: number) => {
+    if (!Number.isInteger(value) || value < 1 || value > max) {
+      problems.push(`${name} must be a whole number from 1 to ${max.toLocaleString('en-US')} (got ${value})`);
+    }
   };
-  positiveInt(params.samplesPerIteration, 'J (samples per iteration)');
-  positiveInt(params.layersPerSample, 'L (layers per sample)');
-  positiveInt(params.maxAttempts, 'maxAttempts');
+  intInRange(params.samplesPerIteration, 'J (samples per iteration)', SEARCH_LIMITS.samplesPerIteration);
+  intInRange(params.layersPerSample, 'L (layers per sample)', SEARCH_LIMITS.layersPerSample);
+  intInRange(params.maxAttempts, 'maxAttempts', SEARCH_LIMITS.maxAttempts);
   if (!(params.reduction > 0 && params.reduction < 1)) problems.push(`reduction must be in (0, 1) (got ${params.reduction})`);
   if (!(params.decay > 0 && params.decay <= 1)) problems.push(`decay must be in (0, 1] (got ${params.decay})`);
   if (!Number.isInteger(params.seed) || params.seed < 0 || params.seed > 0xffffffff) problems.push(`seed must be an integer in 0..2^32-1 (got ${params.seed})`);
@@ -101,6 +109,12 @@ export class SearchOptimizer {
     const { metric, spec, store } = this.deps;
     const [initial, minimal] = await metric.measure([fullSubnet(this.space), minimalSubnet(this.space)]);
     const finalTarget = finalTargetValue(params.target, initial as number);
+    if (finalTarget >= (initial as number)) {
+      throw new ValidationError(
+        `the target ${formatResource(finalTarget, metric.unit)} is not below the full network's ${formatResource(initial as number, metric.unit)}: there is nothing to search`,
+        [`give a target between ${formatResource(minimal as number, metric.unit)} (the smallest sub-network of "${spec.name}") and ${formatResource(initial as number, metric.unit)}, or a percentage like "50%"`],
+      );
+    }
     if ((minimal as number) > finalTarget) {
       throw new TargetUnreachableError(
         `the target ${formatResource(finalTarget, metric.unit)} is unreachable: even the smallest sub-network of ` +
@@ -147,9 +161,14 @@ export class SearchOptimizer {
       return result;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      store.setRunStatus(runId, 'failed', `${message} (resume with \`netadapt search --resume ${runId}\`)`);
-      store.setRunOwner(runId, null);
-      throw error;
+      try {
+        store.setRunStatus(runId, 'failed', `${message} (resume with \`netadapt search --resume ${runId}\`)`);
+        store.setRunOwner(runId, null);
+      } catch {
+        // The store itself failed (a full disk, a read-only file): the run stays 'running' with this process as its
+        // owner, which every listing shows as interrupted once this process is gone.
+      }
+      throw error instanceof UserError ? withDetails(error, [savedProgress(store, runId)]) : error;
     }
   }
 
@@ -157,14 +176,9 @@ export class SearchOptimizer {
   private claim(runId: string): void {
     const { store } = this.deps;
     const run = store.getRun(runId) as RunRecord;
-    if (
-      run.status === 'running' &&
-      run.ownerPid !== null &&
-      run.ownerPid !== process.pid &&
-      run.ownerHost === hostname() &&
-      processAlive(run.ownerPid)
-    ) {
-      throw new RunStateError(`run ${runId} is being searched by process ${run.ownerPid}; stop it first or wait for it`);
+    if (run.status === 'running' && run.ownerPid !== process.pid && ownerIsLive(run)) {
+      const where = run.ownerHost !== null && run.ownerHost !== hostname() ? ` on ${run.ownerHost}` : '';
+      throw new RunStateError(`run ${runId} is being searched by process ${run.ownerPid}${where}; stop it first or wait for it`);
     }
     store.setRunOwner(runId, { pid: process.pid, host: hostname() });
     store.setRunStatus(runId, 'running', null);
@@ -307,5 +321,16 @@ export class SearchOptimizer {
       evalMs: sample.evalMs ?? 0,
       reused,
     });
+  }
+}
+
+/** "run X: 3 iterations finished and 41 evaluated samples are saved; resume with …" (after a resource error). */
+function savedProgress(store: RunStore, runId: string): string {
+  try {
+    const run = store.getRun(runId);
+    const samples = store.getSamples(runId).filter((s) => s.score !== null).length;
+    return `run ${runId}: ${run?.iterations ?? 0} iteration(s) finished and ${samples} evaluated sample(s) are saved; resume with netadapt search --resume ${runId}`;
+  } catch {
+    return `resume with netadapt search --resume ${runId}`;
   }
 }

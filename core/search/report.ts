@@ -3,7 +3,7 @@
  * and an HTML report (architecture table like the paper's Table 8, trajectory table, accuracy-vs-resource scatter),
  * and the scatter as a standalone SVG.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileAtomically } from '../fs-errors.ts';
 import { join } from 'node:path';
 import { architectureRows, formatCount, resolveNetwork, searchSpace, subnetToJson } from '../arch/index.ts';
 import type { ArchRow, NetworkSpec } from '../arch/index.ts';
@@ -258,7 +258,6 @@ ${svg}
 
 /** Writes network.json, report.md, report.html and samples.svg into `dir` (created if needed). */
 export function writeSearchOutputs(dir: string, input: SearchReportInput): SearchOutputFiles {
-  mkdirSync(dir, { recursive: true });
   const files: SearchOutputFiles = {
     network: join(dir, 'network.json'),
     markdown: join(dir, 'report.md'),
@@ -266,9 +265,9 @@ export function writeSearchOutputs(dir: string, input: SearchReportInput): Searc
     svg: join(dir, 'samples.svg'),
   };
   const svg = renderScatter(input);
-  writeFileSync(files.network, `${JSON.stringify(discoveredNetworkJson(input), null, 2)}\n`);
-  writeFileSync(files.svg, `${svg}\n`);
-  writeFileSync(files.markdown, renderMarkdownReport(input, 'samples.svg'));
-  writeFileSync(files.html, renderHtmlReport(input, svg));
+  writeFileAtomically(files.network, `${JSON.stringify(discoveredNetworkJson(input), null, 2)}\n`, 'the discovered network file');
+  writeFileAtomically(files.svg, `${svg}\n`, 'the report file');
+  writeFileAtomically(files.markdown, renderMarkdownReport(input, 'samples.svg'), 'the report file');
+  writeFileAtomically(files.html, renderHtmlReport(input, svg), 'the report file');
   return files;
 }

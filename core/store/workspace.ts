@@ -1,9 +1,11 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { FileFormatError, UserError } from '../errors.ts';
+import { translateFileError } from '../fs-errors.ts';
 import { parseMigrationId, registeredMigrations } from './migrations.ts';
 import type { Migration } from './migrations.ts';
+import { guardConnection, translateSqliteError } from './sqlite-errors.ts';
 
 /**
  * The workspace: one SQLite file that holds everything a user measured and searched (latency tables, search runs).
@@ -30,11 +32,31 @@ const QUICK_CHECK_MAX_BYTES = 64 * 1024 * 1024;
 export interface OpenWorkspaceOptions {
   /** How long to wait for another process's write lock before failing (ms). */
   readonly busyTimeoutMs?: number;
+  /**
+   * The command only reads the workspace: a missing file (or folder) is an error instead of a new, empty workspace.
+   * Commands that create workspaces (search --config, lut build, train, demo, the app) leave this off.
+   */
+  readonly mustExist?: boolean;
 }
+
+/** The workspace file a reading command was given does not exist. */
+export class WorkspaceMissingError extends UserError {}
 
 export interface AppliedMigration {
   readonly id: string;
   readonly appliedAt: string;
+}
+
+/**
+ * The Electron app in development (`npm start`) runs the engine in Electron's Node, whose ABI differs from the Node
+ * that node_modules' better-sqlite3 was built for: electron/main.ts passes the Electron build's path here
+ * (build/electron-native.ts). Unset everywhere else.
+ */
+export const SQLITE_BINDING_ENV = 'NETADAPT_SQLITE_BINDING';
+
+function sqliteNativeBinding(): { nativeBinding?: string } {
+  const path = process.env[SQLITE_BINDING_ENV];
+  return path === undefined || path === '' ? {} : { nativeBinding: path };
 }
 
 /** The workspace path to use when the user gave none: $NETADAPT_WORKSPACE, else ./workspace/netadapt.sqlite. */
@@ -43,21 +65,38 @@ export function defaultWorkspacePath(env: NodeJS.ProcessEnv = process.env): stri
   return resolve(fromEnv !== undefined && fromEnv !== '' ? fromEnv : DEFAULT_WORKSPACE_PATH);
 }
 
-/** Opens (creating if needed) the workspace file, or an in-memory one for ':memory:', and applies migrations. */
+/**
+ * Opens (creating if needed, unless `mustExist`) the workspace file, or an in-memory one for ':memory:', and applies
+ * migrations. Every SQLite error of the connection, now and later, names the file and what to do (sqlite-errors.ts).
+ */
 export function openWorkspace(path: string = defaultWorkspacePath(), options: OpenWorkspaceOptions = {}): Workspace {
   const inMemory = path === ':memory:';
   const resolvedPath = inMemory ? path : resolve(path);
+  if (!inMemory && options.mustExist && !existsSync(resolvedPath)) {
+    const folder = dirname(resolvedPath);
+    throw new WorkspaceMissingError(
+      existsSync(folder) ? `no workspace at ${resolvedPath} (the file does not exist)` : `no workspace at ${resolvedPath} (the folder ${folder} does not exist)`,
+      ['give the workspace file with --workspace (or $NETADAPT_WORKSPACE); a workspace is created by netadapt search --config, lut build, lut import, demo or the app'],
+    );
+  }
   if (!inMemory) {
     try {
       mkdirSync(dirname(resolvedPath), { recursive: true });
     } catch (error) {
-      throw new FileFormatError(`cannot create the folder for the workspace ${resolvedPath}: ${messageOf(error)}`);
+      throw translateFileError(error, { path: dirname(resolvedPath), what: 'the folder of the workspace', action: 'write' });
     }
   }
   const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
   let db: Database.Database | undefined;
   try {
-    db = new Database(resolvedPath, { timeout: busyTimeoutMs });
+    db = guardConnection(
+      new Database(resolvedPath, {
+        timeout: busyTimeoutMs,
+        ...(options.mustExist && !inMemory ? { fileMustExist: true } : {}),
+        ...sqliteNativeBinding(),
+      }),
+      resolvedPath,
+    );
     const workspace = new Workspace(db, resolvedPath);
     workspace.initialize(busyTimeoutMs);
     workspace.migrate();
@@ -198,7 +237,7 @@ export class Workspace {
         })
         .immediate();
     } catch (error) {
-      if (error instanceof UserError || isSqliteFileError(error)) throw error;
+      if (error instanceof UserError) throw error;
       throw new Error(`workspace migration ${migration.id} failed (nothing of it was applied): ${messageOf(error)}`, {
         cause: error,
       });
@@ -223,33 +262,14 @@ export class Workspace {
   }
 }
 
-function isSqliteFileError(error: unknown): boolean {
-  return (
-    error instanceof Database.SqliteError &&
-    (error.code === 'SQLITE_NOTADB' || error.code.startsWith('SQLITE_CORRUPT') || error.code.startsWith('SQLITE_CANTOPEN'))
-  );
-}
-
-/** Maps SQLite's file errors to a FileFormatError that names the file; other errors pass through. */
+/** Maps SQLite's and the file system's errors to a UserError that names the file; other errors pass through. */
 export function asWorkspaceError(error: unknown, path: string): unknown {
   if (error instanceof UserError) return error;
-  if (error instanceof Database.SqliteError) {
-    if (error.code === 'SQLITE_NOTADB' || error.code.startsWith('SQLITE_CORRUPT')) {
-      return new FileFormatError(
-        `${path} is not a NetAdapt Studio workspace: the file is not an SQLite database or is corrupt (${error.message})`,
-      );
-    }
-    if (error.code.startsWith('SQLITE_CANTOPEN')) {
-      return new FileFormatError(`cannot open the workspace ${path} (${error.message}); check the path and permissions`);
-    }
-    if (error.code.startsWith('SQLITE_READONLY')) {
-      return new UserError(`the workspace ${path} is read-only (${error.message}); check its permissions`);
-    }
+  if (error instanceof Database.SqliteError) return translateSqliteError(error, path);
+  if (error instanceof Error && /directory does not exist/.test(error.message)) {
+    return new FileFormatError(`cannot open the workspace ${path}: its folder ${dirname(path)} does not exist`);
   }
-  if (error instanceof Error && /directory does not exist|EISDIR|EACCES/.test(error.message)) {
-    return new FileFormatError(`cannot open the workspace ${path}: ${error.message}`);
-  }
-  return error;
+  return translateFileError(error, { path, what: 'the workspace', action: 'write' });
 }
 
 function messageOf(error: unknown): string {

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { NetworkSpec } from '../arch/index.ts';
 import { FileFormatError, UserError } from '../errors.ts';
+import { translateFileError } from '../fs-errors.ts';
 import type { ParamInfo } from './weights.ts';
 
 export const CHECKPOINT_FORMAT = 'netadapt-supernet-checkpoint';
@@ -47,6 +48,7 @@ export function checkpointExists(dir: string): boolean {
   return fs.existsSync(path.join(dir, MANIFEST));
 }
 
+/** Writes and fsyncs `file`; a failed write (a full disk) removes the partial file so it frees what it took. */
 function writeFileDurably(file: string, chunks: readonly Uint8Array[]): void {
   const fd = fs.openSync(file, 'w');
   try {
@@ -55,9 +57,12 @@ function writeFileDurably(file: string, chunks: readonly Uint8Array[]): void {
       while (written < chunk.byteLength) written += fs.writeSync(fd, chunk, written, chunk.byteLength - written);
     }
     fs.fsyncSync(fd);
-  } finally {
+  } catch (error) {
     fs.closeSync(fd);
+    fs.rmSync(file, { force: true });
+    throw error;
   }
+  fs.closeSync(fd);
 }
 
 function fsyncDir(dir: string): void {
@@ -73,12 +78,26 @@ function fsyncDir(dir: string): void {
   }
 }
 
-export function saveCheckpoint(
-  dir: string,
-  network: NetworkSpec,
-  tensors: ReadonlyArray<{ key: string; shape: number[]; data: Float32Array }>,
-  state: unknown,
-): string {
+type CheckpointTensors = ReadonlyArray<{ key: string; shape: number[]; data: Float32Array }>;
+
+/** Writes a checkpoint into `dir`; OS errors (full disk, read-only folder) name the folder and what is kept. */
+export function saveCheckpoint(dir: string, network: NetworkSpec, tensors: CheckpointTensors, state: unknown): string {
+  try {
+    return writeCheckpoint(dir, network, tensors, state);
+  } catch (error) {
+    throw translateFileError(error, {
+      path: dir,
+      what: 'the checkpoint folder',
+      action: 'write',
+      details: [
+        'the checkpoint saved before this one (if any) is kept: its manifest is replaced only after new weights are written',
+        'fix the problem and run the same command again to resume from it',
+      ],
+    });
+  }
+}
+
+function writeCheckpoint(dir: string, network: NetworkSpec, tensors: CheckpointTensors, state: unknown): string {
   fs.mkdirSync(dir, { recursive: true });
   const entries: TensorEntry[] = [];
   let offset = 0;

@@ -16,6 +16,12 @@ export function checkDatasetFits(spec: NetworkSpec, dataset: Dataset): void {
   }
   if (spec.task === 'classification') {
     const out = resolveNetwork(spec).output.channels;
+    if (out < 2) {
+      throw new UserError(`network "${spec.name}" has ${out} output: a classifier needs at least 2 outputs (one per class); set the last layer's "units" to the number of classes`);
+    }
+    if (dataset.numClasses !== undefined && dataset.numClasses < 2) {
+      throw new UserError(`dataset "${dataset.name}" has ${dataset.numClasses} class: classification needs at least 2 classes (for an image folder: one sub-folder per class)`);
+    }
     if (dataset.numClasses !== out) {
       throw new UserError(`dataset "${dataset.name}" has ${dataset.numClasses ?? '?'} classes but network "${spec.name}" has ${out} outputs`);
     }

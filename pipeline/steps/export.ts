@@ -5,14 +5,13 @@
  * dataset's training images (pipeline/quantized-export.ts), with random weights nominal ranges give the int8 graph a
  * latency measurement needs.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import type { NetworkSpec, SubnetConfig } from '../../core/arch/index.ts';
 import { resolveNetwork } from '../../core/arch/index.ts';
 import type { Dataset } from '../../core/data/dataset.ts';
 import { ValidationError } from '../../core/errors.ts';
 import { exportNetwork, NOMINAL_RANGES, type ExportOptions } from '../../core/export/network.ts';
 import { randomFoldedWeights } from '../../core/export/random-weights.ts';
+import { writeFileAtomically } from '../../core/fs-errors.ts';
 import type { QuantizedIo } from '../../core/export/tflite/quantize.ts';
 import type { CalibrationOptions } from '../../core/supernet/calibrate.ts';
 
@@ -66,8 +65,7 @@ export async function exportStep(input: ExportStepInput): Promise<ExportStepResu
     const quantization = input.int8 ? { quantization: { ranges: NOMINAL_RANGES, ...(input.int8.io ? { io: input.int8.io } : {}) } } : {};
     bytes = exportNetwork(network, weights, { ...(input.options ?? {}), ...quantization });
   }
-  mkdirSync(dirname(input.out), { recursive: true });
-  writeFileSync(input.out, bytes);
+  writeFileAtomically(input.out, bytes, 'the model file');
   return {
     path: input.out,
     bytes: bytes.byteLength,

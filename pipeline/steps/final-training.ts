@@ -3,10 +3,13 @@
  * <outputDir>/final-training (resuming an interrupted attempt), scored on the held-out and test splits, exported to
  * <outputDir>/network-trained.tflite; the summary (also final-training/summary.json) goes into the reports.
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import type { NetworkSpec } from '../../core/arch/index.ts';
+import { resolveNetwork, type NetworkSpec } from '../../core/arch/index.ts';
+import { writeFileAtomically } from '../../core/fs-errors.ts';
 import { definedOnly } from '../../core/objects.ts';
+import { checkNetworkFitsMemory } from '../../core/resource-limits.ts';
+import { DEFAULT_TRAIN_CONFIG } from '../../core/supernet/training/config.ts';
+import { FINAL_TRAIN_DEFAULTS } from '../../core/supernet/training/recipes.ts';
 import type { FinalTrainingSummary } from '../../core/search/result.ts';
 import type { SearchResult } from '../../core/search/types.ts';
 import { ValidationError } from '../../core/errors.ts';
@@ -33,6 +36,11 @@ export async function runFinalTrainingStep(input: FinalTrainingStepInput): Promi
     import('../../core/supernet/training/final-training.ts'),
     import('../../core/supernet/training/resume.ts'),
   ]);
+  // The full network is what distillation and the trajectory's first point train; the discovered one is smaller.
+  checkNetworkFitsMemory(resolveNetwork(spec), {
+    purpose: 'training',
+    batchSize: settings.batchSize ?? FINAL_TRAIN_DEFAULTS.batchSize ?? DEFAULT_TRAIN_CONFIG.batchSize,
+  });
   const dataset = await openJobDataset(config.dataset, '"finalTraining" needs "dataset"');
   const outDir = path.join(outputDir, 'final-training');
   const { mode, epochs, steps, distill, ...training } = settings;
@@ -79,7 +87,7 @@ export async function runFinalTrainingStep(input: FinalTrainingStepInput): Promi
     weightsPath: trained.weightsPath,
     tflite,
   };
-  fs.writeFileSync(path.join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  writeFileAtomically(path.join(outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`, 'the final training summary');
   input.onEvent?.({ type: 'phase', phase: 'final-training', status: 'done' });
   return summary;
 }

@@ -4,11 +4,12 @@
  * with the EMA weights (BN recalibrated), after every epoch or at the end. Every face trains through this step.
  */
 import type { NetworkSpec } from '../../core/arch/index.ts';
-import { minimalSubnet, searchSpace } from '../../core/arch/index.ts';
+import { minimalSubnet, resolveNetwork, searchSpace } from '../../core/arch/index.ts';
 import type { Dataset } from '../../core/data/dataset.ts';
 import type { UserError } from '../../core/errors.ts';
+import { checkNetworkFitsMemory } from '../../core/resource-limits.ts';
 import type { Evaluation } from '../../core/supernet/evaluate.ts';
-import type { SupernetTrainConfig } from '../../core/supernet/training/config.ts';
+import { DEFAULT_TRAIN_CONFIG, type SupernetTrainConfig } from '../../core/supernet/training/config.ts';
 import { ResumeMismatchError, trainingStateExists } from '../../core/supernet/training/resume.ts';
 import type { SupernetTrainer } from '../../core/supernet/training/supernet-trainer.ts';
 import type { PipelineListener } from '../events.ts';
@@ -53,6 +54,7 @@ export async function trainSupernetStep(input: TrainSupernetStepInput): Promise<
   const started = performance.now();
   const { SupernetTrainer } = await import('../../core/supernet/training/supernet-trainer.ts');
   const resume = input.resume === 'auto' ? trainingStateExists(input.outDir) : input.resume === true;
+  checkNetworkFitsMemory(resolveNetwork(input.spec), { purpose: 'training', batchSize: input.config?.batchSize ?? DEFAULT_TRAIN_CONFIG.batchSize });
   let trainer: SupernetTrainer;
   try {
     trainer = SupernetTrainer.create({ spec: input.spec, dataset: input.dataset, ...(input.config ? { config: input.config } : {}), outDir: input.outDir, resume });

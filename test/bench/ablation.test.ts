@@ -28,7 +28,9 @@ describe('ablation bench helpers', () => {
     expect(() => parseAblationArgs(['--removal-share', '0'])).toThrow(/--removal-share takes a fraction in \(0, 1\]/);
     expect(() => parseAblationArgs(['--cbc-metric', 'flops'])).toThrow(/--cbc-metric takes macs or latency \(got "flops"\)/);
     expect(parseAblationArgs(['--cbc-pair', 'deep'])).toEqual({ quick: false, synthetic: false, cbcPair: 'deep' });
-    expect(() => parseAblationArgs(['--cbc-pair', 'wide'])).toThrow(/--cbc-pair takes demo or deep \(got "wide"\)/);
+    expect(parseAblationArgs(['--only', 'a', '--mcd-shrink', 'every-chosen-layer'])).toEqual({ quick: false, synthetic: false, only: ['a'], mcdShrink: 'every-chosen-layer' });
+    expect(() => parseAblationArgs(['--mcd-shrink', 'all'])).toThrow(/--mcd-shrink takes one of stop-at-target, every-chosen-layer \(got "all"\)/);
+    expect(() => parseAblationArgs(['--cbc-pair', 'wide'])).toThrow(/--cbc-pair takes demo, deep, mobilenet-v1 \(got "wide"\)/);
     expect(parseAblationArgs(['--cbc-seeds', '1,2,5', '--standalone-epochs', '12', '--supernet-dir', 'nets', '--out', 'b.json'])).toEqual({
       quick: false,
       synthetic: false,

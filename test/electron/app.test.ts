@@ -1,6 +1,6 @@
 /**
- * Launches the real Electron app with Playwright when Electron's binary is installed (it is downloaded by the
- * first `npm start` / `npm ci` with network access); skips with the reason otherwise.
+ * Launches the real Electron app with Playwright when Electron's binary is installed (electron's own install script
+ * downloads it during `npm install` / `npm ci` with network access); skips with the reason otherwise.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';

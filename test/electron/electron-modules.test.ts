@@ -3,7 +3,8 @@ import { appUrlToFile } from '../../electron/app-protocol.ts';
 import { APP_ENTRY_URL, electronCsp } from '../../electron/csp.ts';
 import { EngineRelay } from '../../electron/engine-relay.ts';
 import type { MainToHost } from '../../electron/host-protocol.ts';
-import { checkIpcRequest, isAllowedNavigation, isExternalLinkAllowed, isTrustedFrameUrl } from '../../electron/ipc-validation.ts';
+import { isExternalLinkAllowed } from '../../electron/hardening.ts';
+import { checkIpcRequest, isAllowedNavigation, isTrustedFrameUrl } from '../../electron/ipc-validation.ts';
 import { mainWindowOptions } from '../../electron/window-options.ts';
 import type { EventMessage } from '../../app/api/contract/protocol.ts';
 
@@ -56,10 +57,11 @@ describe('IPC sender and navigation checks', () => {
     expect(isTrustedFrameUrl(url)).toBe(expected);
   });
 
-  it('denies navigation away from the app and allows only https external links', () => {
+  it('denies navigation away from the app and allows only https external links to allowed hosts', () => {
     expect(isAllowedNavigation('https://example.com/')).toBe(false);
     expect(isAllowedNavigation(APP_ENTRY_URL)).toBe(true);
     expect(isExternalLinkAllowed('https://arxiv.org/abs/2009.00000')).toBe(true);
+    expect(isExternalLinkAllowed('https://example.com/')).toBe(false);
     expect(isExternalLinkAllowed('http://example.com')).toBe(false);
     expect(isExternalLinkAllowed('file:///etc/passwd')).toBe(false);
     expect(isExternalLinkAllowed('javascript:alert(1)')).toBe(false);

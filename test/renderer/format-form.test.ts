@@ -45,8 +45,8 @@ describe('inline validation with the API schema', () => {
       reduction: 'lots',
     });
     expect(errors.target).toBe('a percentage must be above 0% and below 100%');
-    expect(errors.samplesPerIteration).toBe('must be a whole number from 1 to 10000');
-    expect(errors.layersPerSample).toBe('must be at least 1 (a whole number from 1 to 1000)');
+    expect(errors.samplesPerIteration).toMatch(/must be a whole number from 1 to 10,000/);
+    expect(errors.layersPerSample).toBe('must be a whole number from 1 to 1,000 (the paper uses 4–15)');
     expect(errors.reduction).toMatch(/percentage above 0% and at most 50%/);
     expect(fieldErrors(startSearchParams, { target: '50%', evaluator: 'synthetic', finalTraining: { mode: 'none' } }).target).toBeUndefined();
     expect(fieldErrors(startSearchParams, { target: 12.5, evaluator: 'synthetic', finalTraining: { mode: 'none' } }).target).toBeUndefined();

@@ -8,10 +8,10 @@ const id = z.string().min(1, 'must not be empty').max(200);
 const networkName = z.string('choose a network').min(1, 'choose a network').max(500);
 const deviceId = z.string('choose a device').min(1, 'choose a device').max(200);
 
-/** A whole number in [min, max], with messages that say so in words. */
-export function wholeNumber(min: number, max: number) {
-  const range = `a whole number from ${min} to ${max}`;
-  return z.int({ error: `must be ${range}` }).min(min, `must be at least ${min} (${range})`).max(max, `must be at most ${max} (${range})`);
+/** A whole number in [min, max]; every message names the range, so a form can show it next to the field. */
+export function wholeNumber(min: number, max: number, note = '') {
+  const range = `must be a whole number from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}${note}`;
+  return z.number(range).int(range).min(min, range).max(max, range);
 }
 
 /** A number in (above, max] or [min, max]. */
@@ -27,7 +27,7 @@ export function decimal(range: { above?: number; min?: number; max?: number; bel
   return schema;
 }
 
-const seed = wholeNumber(0, 2 ** 31 - 1);
+const seed = wholeNumber(0, 2 ** 32 - 1, ' (a seed must be < 2^32)');
 const PERCENT = /^\s*(\d+(\.\d+)?|\.\d+)\s*%\s*$/;
 
 /** "50%" → 0.5; undefined when the text is not a percentage. */
@@ -154,7 +154,7 @@ export const DELEGATES = ['xnnpack', 'cpu', 'gpu', 'nnapi'] as const;
 export const runtimeOptionsSchema = z.strictObject({
   threads: wholeNumber(1, 16).default(1),
   /** CPU cores to pin to (taskset mask bits); empty: let the OS choose. */
-  cores: z.array(wholeNumber(0, 63)).max(64).default([]),
+  cores: z.array(wholeNumber(0, 63)).max(64, 'at most 64 cores').default([]),
   delegate: z.enum(DELEGATES, { error: `must be one of ${DELEGATES.join(', ')}` }).default('xnnpack'),
   /** The models measured: float32, or full-integer int8 (an int8 table is keyed apart from the float one). */
   dtype: z.enum(['float32', 'int8'], { error: 'must be float32 or int8' }).default('float32'),
@@ -173,16 +173,19 @@ export const buildLatencyTableParams = z.strictObject({
   /** Measure again the entries that failed in earlier builds (default: skip them). */
   retryFailed: z.boolean().default(false),
   /** Only these width levels (each layer keeps those it allows): a quick, coarser table. Default: all. */
-  levels: z.array(z.int().min(0).max(64)).min(1).optional(),
+  levels: z.array(wholeNumber(0, 64)).min(1, 'give at least one width level').optional(),
   /** Only these kernel sizes (each layer keeps those it allows). Default: all. */
-  kernels: z.array(z.int().min(1).max(15)).min(1).optional(),
+  kernels: z
+    .array(wholeNumber(1, 15).refine((k) => k % 2 === 1, 'kernel sizes are odd (1, 3, 5, … 15)'))
+    .min(1, 'give at least one kernel size')
+    .optional(),
 });
 
 export const validateLatencyTableParams = z.strictObject({
   network: networkName,
   deviceId,
   /** Random sub-networks to measure whole and compare with the table's prediction. */
-  samples: wholeNumber(1, 500).default(20),
+  samples: wholeNumber(2, 500).default(20),
   seed: seed.default(1),
   /** The table's runtime options (defaults as in buildLatencyTable): validation compares with that table. */
   runtime: runtimeOptionsSchema.default({ threads: 1, cores: [], delegate: 'xnnpack', dtype: 'float32' }),
@@ -275,7 +278,7 @@ export const startSearchParams = z
      * How samples are scored: 'supernet' with a trained checkpoint (held-out accuracy with shared weights), or
      * 'synthetic', a deterministic stand-in score for a dry run of the optimizer (not an accuracy).
      */
-    evaluator: z.enum(['supernet', 'synthetic']).default('supernet'),
+    evaluator: z.enum(['supernet', 'synthetic'], { error: 'must be "supernet" or "synthetic"' }).default('supernet'),
     /** A trained super-network of this network: a checkpoint id from listCheckpoints, or a checkpoint folder. */
     checkpoint: z.string().min(1, 'choose a trained super-network').optional(),
     dataset: datasetChoiceSchema.default(DEFAULT_DATASET),
@@ -287,9 +290,9 @@ export const startSearchParams = z
     lazyProfiling: z.boolean().default(true),
     target: targetSchema.default('50%'),
     /** J: samples per iteration (MCD). */
-    samplesPerIteration: wholeNumber(1, 10_000).default(8),
+    samplesPerIteration: wholeNumber(1, 10_000, ' (the paper uses 27–200)').default(8),
     /** L: layers shrunk per sample (MCD). */
-    layersPerSample: wholeNumber(1, 1000).default(3),
+    layersPerSample: wholeNumber(1, 1000, ' (the paper uses 4–15)').default(3),
     /** Resource reduction of the first iteration, as a fraction or percentage of the initial resource. */
     reduction: reductionSchema.default('6%'),
     /** Multiplies the reduction after every iteration. */
@@ -316,14 +319,14 @@ export const startSearchParams = z
 export const runRef = z.strictObject({ runId: id });
 
 export const listRunsParams = z.strictObject({
-  kind: z.enum(['search', 'train', 'latency']).optional(),
+  kind: z.enum(['search', 'train', 'latency'], 'must be search, train or latency').optional(),
   limit: wholeNumber(1, 1000).default(100),
 });
 
 export const exportResultParams = z.strictObject({
   runId: id,
   /** 'tflite-int8': full-integer int8, calibrated on the run's dataset when it has trained weights. */
-  format: z.enum(['tflite', 'tflite-int8', 'json', 'report']),
+  format: z.enum(['tflite', 'tflite-int8', 'json', 'report'], 'must be tflite, tflite-int8, json or report'),
   /** Which iteration's best sub-network (default: the last one). */
   iteration: wholeNumber(0, 1_000_000).optional(),
 });

@@ -229,6 +229,13 @@ export interface RunSummary {
   scoreLabel: string;
   /** Searches with a final training: the trained network's test score. */
   finalTestScore?: number;
+  /**
+   * The search stopped before its end: killed or crashed (its process is gone; `message` then reads "interrupted —
+   * resume with …") or interrupted. resumeSearch continues it.
+   */
+  interrupted?: boolean;
+  /** For runs that can be continued (interrupted, failed, out of budget): the CLI command that does it. */
+  resumeCommand?: string;
 }
 
 /** A trained super-network the Search screen can use. */

@@ -4,7 +4,8 @@
  * report renderer) — each registered for download (browser mode: GET /download/<id>; Electron: a Save dialog).
  */
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { withFileErrors, writeFileAtomically } from '../../../core/fs-errors.ts';
 import { basename, join } from 'node:path';
 import type { NetworkSpec } from '../../../core/arch/index.ts';
 import { loadSearchResult } from '../../../core/search/result.ts';
@@ -94,7 +95,7 @@ export class ResultOperations {
     const last = point.iteration === result.best.iteration;
     const base = `${run.network}-${run.id}${last ? '' : `-iter${point.iteration}`}`;
     const exportDir = this.ctx.exportDir();
-    mkdirSync(exportDir, { recursive: true });
+    withFileErrors({ path: exportDir, what: 'the exports folder', action: 'write' }, () => mkdirSync(exportDir, { recursive: true }));
 
     if (params.format === 'tflite-int8') return this.exportInt8(run, point, last ? outputs : undefined, spec, join(exportDir, `${base}.int8.tflite`));
 
@@ -102,7 +103,7 @@ export class ResultOperations {
       const trained = last ? outputs.finalTraining?.tflite : undefined;
       if (trained !== undefined && existsSync(trained)) {
         const path = join(exportDir, `${base}-trained.tflite`);
-        copyFileSync(trained, path);
+        withFileErrors({ path, what: 'the model file', action: 'write' }, () => copyFileSync(trained, path));
         const test = outputs.finalTraining?.test?.score;
         const note = `the discovered network after its final training${test !== undefined ? ` (test top-1 ${(test * 100).toFixed(1)}%)` : ''}`;
         return this.register({ format: 'tflite', path, weights: 'trained', note });
@@ -125,7 +126,7 @@ export class ResultOperations {
       const view = architectureView(spec, point.config);
       const path = join(exportDir, `${base}.subnet.json`);
       const score = scoreKindOf(run);
-      writeFileSync(path, `${JSON.stringify({ ...view.subnet, run: run.id, iteration: point.iteration, score: point.score, scoreLabel: score.label, resource: point.resource, unit: run.metricUnit }, null, 2)}\n`);
+      writeFileAtomically(path, `${JSON.stringify({ ...view.subnet, run: run.id, iteration: point.iteration, score: point.score, scoreLabel: score.label, resource: point.resource, unit: run.metricUnit }, null, 2)}\n`, 'the sub-network file');
       return this.register({ format: 'json', path });
     }
 

@@ -6,8 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fullSubnet, searchSpace, type NetworkSpec } from '../../../core/arch/index.ts';
-import { processAlive } from '../../../core/process-alive.ts';
 import { loadSearchResult, type FinalTrainingSummary } from '../../../core/search/result.ts';
+import { runState, type RunState } from '../../../core/search/run-state.ts';
 import type { RunRecord, RunStore } from '../../../core/search/types.ts';
 import { TEST_SCORES_FILE, type StoredTestScores } from '../../../pipeline/job.ts';
 import { architectureView } from '../architecture.ts';
@@ -51,7 +51,8 @@ export function runStatus(run: RunRecord, activeHere: boolean, outputs: RunOutpu
   if (run.status === 'failed') return run.message === 'cancelled by the user' ? 'cancelled' : 'failed';
   if (run.status === 'running') {
     if (activeHere) return 'running';
-    return run.ownerPid !== null && run.ownerPid !== process.pid && processAlive(run.ownerPid) ? 'running' : 'interrupted';
+    // 'running' with its owner process gone (kill -9, crash): interrupted, not running forever.
+    return runState(run).ownerGone ? 'interrupted' : 'running';
   }
   if (run.status === 'interrupted') return 'paused';
   // The search is done; a configured final training that has not finished keeps the job open.
@@ -68,18 +69,23 @@ function describeTarget(run: RunRecord): string {
 export function runSummary(run: RunRecord, activeHere: boolean, outputs: RunOutputs): RunSummary {
   const score = scoreKindOf(run);
   const device = (configOf(run)['latency'] as { device?: string } | undefined)?.device;
+  const status = runStatus(run, activeHere, outputs);
+  // What the CLI says of a stopped run, and the command that continues it (core/search/run-state.ts).
+  const resume: RunState = activeHere ? { status: run.status, resumable: false, ownerGone: false } : runState(run);
   return {
     runId: run.id,
     kind: 'search',
     title: `search ${run.network} → ${describeTarget(run)}${device ? ` on ${device === 'host' ? 'this computer' : device}` : ''}`,
     network: run.network,
-    status: runStatus(run, activeHere, outputs),
+    status,
     createdAt: run.createdAt,
     updatedAt: run.updatedAt,
     metric: run.metric === 'latency-lut' || run.metric === 'latency-measured' ? 'latency' : run.metric,
     unit: run.metricUnit,
     iterations: run.iterations,
-    message: run.message ?? '',
+    message: resume.ownerGone ? (resume.note as string) : run.message ?? '',
+    ...(resume.status === 'interrupted' ? { interrupted: true } : {}),
+    ...(resume.resumeCommand !== undefined && status !== 'cancelled' && status !== 'running' ? { resumeCommand: resume.resumeCommand } : {}),
     ...(run.initialResource !== null ? { initialResource: run.initialResource } : {}),
     ...(run.bestResource !== null ? { bestResource: run.bestResource } : {}),
     ...(run.bestScore !== null ? { bestScore: run.bestScore } : {}),

@@ -3,6 +3,7 @@
  * (stops after the current evaluation; resumes where it stopped) and cancelled.
  */
 import { UserError } from '../../../core/errors.ts';
+import { ownerIsLive } from '../../../core/search/run-state.ts';
 import type { ValidParamsOf } from '../contract/methods.ts';
 import type { RunSummary } from '../contract/types.ts';
 import type { JobContext } from '../engine.ts';
@@ -66,7 +67,7 @@ export class SearchOperations {
     }
     const store = this.ctx.runStore();
     const run = this.ctx.requireRun(params.runId);
-    if (run.status === 'running' && run.ownerPid !== null && run.ownerPid !== process.pid) {
+    if (run.status === 'running' && run.ownerPid !== process.pid && ownerIsLive(run)) {
       throw new NotAvailableError('cancelling a search of another process', 'cross-process cancellation');
     }
     if (run.status === 'running' || run.status === 'interrupted') store.setRunStatus(run.id, 'failed', 'cancelled by the user');

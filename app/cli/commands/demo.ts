@@ -7,6 +7,7 @@
  * interruption (even kill -9) and it continues where it stopped.
  */
 import { mkdirSync } from 'node:fs';
+import { withFileErrors } from '../../../core/fs-errors.ts';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadNetwork, resolveNetwork } from '../../../core/arch/index.ts';
@@ -52,7 +53,7 @@ function count(text: string, name: string): number {
 async function runDemo(options: DemoOptions): Promise<void> {
   const started = performance.now();
   const dir = resolve(options.dir);
-  mkdirSync(dir, { recursive: true });
+  withFileErrors({ path: dir, what: 'the demo folder', action: 'write' }, () => mkdirSync(dir, { recursive: true }));
   const workspacePath = join(dir, 'netadapt.sqlite');
   const checkpoint = join(dir, 'supernet');
   const output = join(dir, 'result');

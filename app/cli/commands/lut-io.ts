@@ -1,8 +1,8 @@
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { FileFormatError } from '../../../core/errors.ts';
+import { translateFileError, writeFileAtomically } from '../../../core/fs-errors.ts';
 import { defaultWorkspacePath, openWorkspace } from '../../../core/store/workspace.ts';
 import { LatencyStore } from '../../../latency/store/latency-store.ts';
 import { lutToCsv, lutToJson } from '../../../latency/store/lut-format.ts';
@@ -54,7 +54,7 @@ export function registerLutIo(lut: Command): void {
           process.stdout.write(text);
           return;
         }
-        writeFileAtomically(resolve(opts.out), text);
+        writeFileAtomically(resolve(opts.out), text, 'the latency table file');
         process.stdout.write(`exported ${entries} entr${entries === 1 ? 'y' : 'ies'} of device ${opts.device} to ${opts.out} (${format})\n`);
       });
     });
@@ -70,7 +70,7 @@ export function registerLutIo(lut: Command): void {
       try {
         text = readFileSync(file, 'utf8');
       } catch (error) {
-        throw new FileFormatError(`cannot read ${file}: ${(error as Error).message}`);
+        throw translateFileError(error, { path: file, what: 'the latency table file', action: 'read' });
       }
       withStore(workspacePath(this), (store) => {
         const report = store.importTable(text, { overwrite: opts.overwrite === true, source: file });
@@ -91,7 +91,7 @@ export function registerLutIo(lut: Command): void {
           lines.push(`  ${report.obsolete} entries left out: measured for layer signatures of an earlier version whose layers changed meaning (re-measure them with \`netadapt lut build\`)`);
         }
         process.stdout.write(`${lines.join('\n')}\n`);
-      });
+      }, true);
     });
 }
 
@@ -100,23 +100,12 @@ function workspacePath(command: Command): string {
   return workspace ?? defaultWorkspacePath();
 }
 
-function withStore(path: string, use: (store: LatencyStore) => void): void {
-  const workspace = openWorkspace(path);
+/** `create`: import makes the workspace when there is none; export only reads one. */
+function withStore(path: string, use: (store: LatencyStore) => void, create = false): void {
+  const workspace = openWorkspace(path, { mustExist: !create });
   try {
     use(new LatencyStore(workspace));
   } finally {
     workspace.close();
-  }
-}
-
-/** Writes a sibling temporary file and renames it over the target, so a crash never leaves half a file. */
-function writeFileAtomically(path: string, text: string): void {
-  const temporary = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(temporary, text);
-    renameSync(temporary, path);
-  } catch (error) {
-    rmSync(temporary, { force: true });
-    throw new FileFormatError(`cannot write ${path}: ${(error as Error).message}`);
   }
 }

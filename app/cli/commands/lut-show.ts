@@ -12,7 +12,7 @@ export function registerLutShow(lut: Command): void {
     .option('--network <network>', 'zoo name or network .json: coverage of its search space')
     .option('--workspace <path>', 'workspace file')
     .action((options: { device?: string; network?: string; workspace?: string }) => {
-      const workspace = openWorkspace(options.workspace ?? defaultWorkspacePath());
+      const workspace = openWorkspace(options.workspace ?? defaultWorkspacePath(), { mustExist: true });
       try {
         for (const line of describeTables(new LatencyStore(workspace), options)) console.log(line);
       } finally {

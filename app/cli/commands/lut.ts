@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadNetwork } from '../../../core/arch/index.ts';
+import { loadNetwork, searchSpace, type NetworkSpec } from '../../../core/arch/index.ts';
 import type { SearchableLayer } from '../../../core/arch/layers.ts';
 import { ValidationError } from '../../../core/errors.ts';
 import { defaultWorkspacePath, openWorkspace } from '../../../core/store/workspace.ts';
@@ -51,16 +51,16 @@ function withDeviceOptions(command: Command): Command {
 function profilerOptions(options: DeviceOptions) {
   return {
     adbHost: options.adbHost ?? '127.0.0.1',
-    adbPort: positive(options.adbPort ?? process.env['ANDROID_ADB_SERVER_PORT'] ?? '5037', '--adb-port'),
-    numRuns: positive(options.runs, '--runs'),
-    warmupRuns: positive(options.warmup, '--warmup', 0),
-    threads: positive(options.threads, '--threads'),
+    adbPort: positive(options.adbPort ?? process.env['ANDROID_ADB_SERVER_PORT'] ?? '5037', '--adb-port', 1, 65535),
+    numRuns: positive(options.runs, '--runs', 1, 1000),
+    warmupRuns: positive(options.warmup, '--warmup', 0, 1000),
+    threads: positive(options.threads, '--threads', 1, 16),
     dtype: parseModelDtype(options.dtype, '--dtype'),
     delegate: delegateOption(options.delegate),
-    ...(options.repeats === undefined ? {} : { repeats: positive(options.repeats, '--repeats') }),
+    ...(options.repeats === undefined ? {} : { repeats: positive(options.repeats, '--repeats', 1, 100) }),
     ...(options.cpuMask === undefined ? {} : { cpuMask: options.cpuMask }),
-    ...(options.modelTimeout === undefined ? {} : { modelTimeoutMs: positive(options.modelTimeout, '--model-timeout') * 1000 }),
-    ...(options.pinFrequency === undefined ? {} : { pinFrequency: options.pinFrequency === true ? true : positive(String(options.pinFrequency), '--pin-frequency') }),
+    ...(options.modelTimeout === undefined ? {} : { modelTimeoutMs: positive(options.modelTimeout, '--model-timeout', 1, 86_400) * 1000 }),
+    ...(options.pinFrequency === undefined ? {} : { pinFrequency: options.pinFrequency === true ? true : positive(String(options.pinFrequency), '--pin-frequency', 1, 10_000_000) }),
   };
 }
 
@@ -78,10 +78,26 @@ async function open(options: DeviceOptions) {
   return { workspace, store: new LatencyStore(workspace), profiler };
 }
 
-function positive(text: string, name: string, min = 1): number {
+/** A whole-number option in [min, max] (the bounds the app's API enforces too), named with its range when refused. */
+function positive(text: string, name: string, min: number, max: number): number {
   const value = Number(text);
-  if (!Number.isInteger(value) || value < min) throw new ValidationError(`${name} must be an integer ≥ ${min}, got "${text}"`);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ValidationError(`${name} must be a whole number from ${min} to ${max.toLocaleString('en-US')}, got "${text}"`);
+  }
   return value;
+}
+
+/** `--kernels 3,5`: odd sizes that some searchable layer of the network allows (nothing falls back silently). */
+function kernelSizes(text: string, spec: NetworkSpec): number[] {
+  const allowed = [...new Set(searchSpace(spec).layers.flatMap((layer) => layer.kernels))].sort((a, b) => a - b);
+  return text.split(',').map((part) => {
+    const kernel = Number(part.trim());
+    if (!Number.isInteger(kernel) || kernel < 1 || kernel % 2 === 0) {
+      throw new ValidationError(`--kernels: "${part.trim()}" is not an odd kernel size; kernel sizes are odd (1, 3, 5, 7, …); ${spec.name} allows ${allowed.join(', ')}`);
+    }
+    if (!allowed.includes(kernel)) throw new ValidationError(`--kernels: no searchable layer of ${spec.name} allows kernel ${kernel}; it allows ${allowed.join(', ')}`);
+    return kernel;
+  });
 }
 
 /** `--widths N`: N width levels spread evenly over the network's levels (always the smallest and the full one). */
@@ -112,10 +128,10 @@ export function register(program: Command): void {
     .addHelpText('after', '\n--device takes a list (A,B) or "all": every phone measures at once, one table per fingerprint; identical phones share one table\'s entries.')
     .action(async (options: DeviceOptions & { network: string; widths?: string; kernels?: string; batch: string; retryFailed?: boolean }) => {
       const spec = loadNetwork(options.network);
-      const widths = options.widths === undefined ? undefined : positive(options.widths, '--widths', 2);
-      const kernelList = options.kernels?.split(',').map((k) => positive(k.trim(), '--kernels'));
+      const widths = options.widths === undefined ? undefined : positive(options.widths, '--widths', 2, 65);
+      const kernelList = options.kernels === undefined ? undefined : kernelSizes(options.kernels, spec);
       const subset = levelSubset(widths);
-      const batchSize = positive(options.batch, '--batch');
+      const batchSize = positive(options.batch, '--batch', 1, 1000);
       const profilers = await openProfilers({ devices: options.device, ...profilerOptions(options) });
       const workspace = openWorkspace(options.workspace ?? defaultWorkspacePath());
       const controller = new AbortController();
@@ -165,7 +181,7 @@ export function register(program: Command): void {
           spec,
           profiler,
           store,
-          samples: positive(options.samples, '--samples', 2),
+          samples: positive(options.samples, '--samples', 2, 500),
           seed: Number(options.seed),
           onLutProgress: (p) => progress.update(p.done, p.total, 'latency entries', p.etaSec),
         });

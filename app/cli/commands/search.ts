@@ -11,6 +11,7 @@ import { UserError, ValidationError } from '../../../core/errors.ts';
 import { formatResource } from '../../../core/metrics/format.ts';
 import { finalTrainingLines, type DeviceResource } from '../../../core/search/report.ts';
 import { SqliteRunStore } from '../../../core/search/run-store.ts';
+import { runState } from '../../../core/search/run-state.ts';
 import type { RunRecord, SearchBudget, SearchEvent, SearchResult } from '../../../core/search/types.ts';
 import { defaultWorkspacePath, openWorkspace } from '../../../core/store/workspace.ts';
 import { configBaseDir, parseSearchConfig, type SearchConfig } from '../../../pipeline/config.ts';
@@ -63,11 +64,11 @@ export function register(program: Command): void {
     .option('--workspace <path>', 'workspace file (default: $NETADAPT_WORKSPACE or ./workspace/netadapt.sqlite)')
     .option('--json', 'print the runs as JSON')
     .action((options: { workspace?: string; json?: boolean }) => {
-      const workspace = openWorkspace(options.workspace ?? defaultWorkspacePath());
+      const workspace = openWorkspace(options.workspace ?? defaultWorkspacePath(), { mustExist: true });
       try {
         const runs = new SqliteRunStore(workspace).listRuns();
         if (options.json) {
-          console.log(JSON.stringify(runs, null, 2));
+          console.log(JSON.stringify(runs.map((run) => ({ ...run, ...runState(run) })), null, 2));
           return;
         }
         if (runs.length === 0) {
@@ -103,7 +104,7 @@ async function startSearch(configPath: string, options: SearchOptions, budget: S
 
 async function resumeSearch(runId: string, options: SearchOptions, budget: SearchBudget | undefined): Promise<void> {
   const workspacePath = options.workspace ?? defaultWorkspacePath();
-  const workspace = openWorkspace(workspacePath);
+  const workspace = openWorkspace(workspacePath, { mustExist: true });
   let run: RunRecord | undefined;
   try {
     run = new SqliteRunStore(workspace).getRun(runId);
@@ -262,9 +263,10 @@ function printResult(result: SearchResult, spec: NetworkSpec, networkFile: strin
 
 export function formatRunsTable(runs: readonly RunRecord[]): string {
   const header = ['id', 'status', 'network', 'metric', 'algorithm', 'iterations', 'samples', 'best score', 'best resource', 'target'];
-  const rows = runs.map((run) => [
+  const states = runs.map((run) => runState(run));
+  const rows = runs.map((run, i) => [
     run.id,
-    run.status,
+    (states[i] as ReturnType<typeof runState>).status,
     run.network,
     run.metric,
     run.params.algorithm + (run.params.fineTuneSteps !== undefined ? ' (V1)' : ''),
@@ -276,5 +278,12 @@ export function formatRunsTable(runs: readonly RunRecord[]): string {
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  // Runs that stopped before their end, newest last, each with the command that continues it.
+  const notes = runs.flatMap((run, i) => {
+    const state = states[i] as ReturnType<typeof runState>;
+    if (state.note === undefined) return [];
+    const why = state.status === 'failed' && run.message ? ` (${run.message.replace(/ \(resume with .*\)$/, '')})` : '';
+    return [`${run.id}: ${state.note}${why}`];
+  });
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), ...(notes.length > 0 ? ['', ...notes] : [])].join('\n');
 }

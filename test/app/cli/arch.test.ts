@@ -83,6 +83,6 @@ describe('netadapt arch', () => {
     expect(a.stderr).toContain('unknown network "resnet-50"');
     const b = await netadapt('arch', '/nonexistent/net.json');
     expect(b.code).toBe(1);
-    expect(b.stderr).toContain('cannot read /nonexistent/net.json: ENOENT');
+    expect(b.stderr).toContain('/nonexistent/net.json does not exist');
   });
 });

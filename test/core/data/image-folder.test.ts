@@ -93,6 +93,7 @@ describe('image folder dataset', () => {
     const dir = path.join(root, 'truncated');
     const file = path.join(dir, 'a', 'photo.jpg');
     await writeImage(file, 64, 64, RED, BLUE, 20);
+    await writeImage(path.join(dir, 'b', 'fine.jpg'), 64, 64, BLUE, RED, 20); // two classes: one is refused first
     const bytes = readFileSync(file);
     writeFileSync(file, bytes.subarray(0, Math.floor(bytes.length / 2)));
     const err = await openImageFolder({ dir, size: 8 }).catch((e: unknown) => e);
