@@ -103,7 +103,7 @@ describe('netadapt search', () => {
   it('names the flag and the allowed range of a bad flag value', async () => {
     const error = (await netadapt('search', '--network', 'mobilenet-v1-32', '--evaluator', 'synthetic', '--samples-per-iteration', '0', '--target', 'half').catch((e: unknown) => e)) as ValidationError;
     expect(error).toBeInstanceOf(ValidationError);
-    expect(error.details).toContain('--samples-per-iteration: must be at least 1 (a whole number from 1 to 10000)');
+    expect(error.details).toContain('--samples-per-iteration: must be a whole number from 1 to 10,000 (the paper uses 27–200)');
     expect(error.details.join('\n')).toMatch(/^--target: must be a percentage of the initial network like "50%"/m);
     await expect(netadapt('search', '--network', 'mobilenet-v1-32', '--dataset', 'imagenet')).rejects.toThrow(/--dataset: unknown dataset "imagenet"/);
   });
