@@ -299,7 +299,7 @@ describe.skipIf(missing !== undefined || !adbBinary)('devices screen with an emu
     const cells = row.locator('td');
     expect(await cells.nth(1).textContent()).toContain('ready');
     expect((await cells.nth(3).textContent())?.trim()).toMatch(/^[0-9a-f]{12}$/);
-    expect((await cells.nth(4).textContent())?.trim()).toBe('ready'); // the emulated phone has benchmark_model
+    expect((await cells.nth(4).textContent())?.trim()).toBe('installed'); // the emulated phone has benchmark_model
     await page.screenshot({ path: screenshotPath('devices-emulated-phone'), fullPage: true });
     expect(unexpectedProblems(problems)).toEqual([]);
   }, 60_000);
