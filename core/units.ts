@@ -4,17 +4,17 @@
  * app's renderer (through app/api/contract/units.ts) all format with these.
  */
 
-/** 1.23G, 45.6M, 626K, 7.8K, 12: three significant digits from a thousand up. */
+/** 1.23G, 568.74M, 626K, 7.8K, 12 (M and G keep two decimals: the architecture tables print totals that way). */
 export function formatCount(value: number): string {
   if (!Number.isFinite(value)) return String(value);
   const abs = Math.abs(value);
   const scaled = (divisor: number, suffix: string, minDigits: number) => {
     const x = value / divisor;
-    const digits = Math.abs(x) >= 100 ? 0 : Math.abs(x) >= 10 ? Math.min(1, minDigits) : minDigits;
+    const digits = Math.abs(x) >= 100 ? 0 : minDigits;
     return `${x.toFixed(digits)}${suffix}`;
   };
-  if (abs >= 1e9) return scaled(1e9, 'G', 2);
-  if (abs >= 1e6) return scaled(1e6, 'M', 2);
+  if (abs >= 1e9) return `${(value / 1e9).toFixed(2)}G`;
+  if (abs >= 1e6) return `${(value / 1e6).toFixed(2)}M`;
   if (abs >= 1e3) return scaled(1e3, 'K', 1);
   return String(Math.round(value * 100) / 100);
 }
