@@ -3,18 +3,19 @@
  * process, and one IPC channel between them that only our page may use.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BrowserWindow, app, ipcMain, protocol, session, shell, utilityProcess, type UtilityProcess } from 'electron';
+import { BrowserWindow, app, dialog, ipcMain, protocol, session, shell, utilityProcess, type UtilityProcess } from 'electron';
 import { securityHeaders } from '../app/api/csp.ts';
 import { contentTypeOf } from '../app/api/http-security.ts';
 import type { ResponseMessage } from '../app/api/contract/protocol.ts';
+import type { DownloadInfo } from '../app/api/contract/types.ts';
 import { appUrlToFile } from './app-protocol.ts';
 import { APP_ENTRY_URL, APP_SCHEME, electronCsp } from './csp.ts';
 import { EngineRelay } from './engine-relay.ts';
 import type { HostToMain } from './host-protocol.ts';
-import { EVENT_CHANNEL, REQUEST_CHANNEL } from './ipc-channels.ts';
+import { EVENT_CHANNEL, PICK_FOLDER_CHANNEL, REQUEST_CHANNEL, SAVE_CHANNEL } from './ipc-channels.ts';
 import { engineEnvironment, hardenApp, hardenSession, rendererDir } from './hardening.ts';
 import { checkIpcRequest } from './ipc-validation.ts';
 import { mainWindowOptions } from './window-options.ts';
@@ -77,6 +78,27 @@ function registerIpc(): void {
     const check = checkIpcRequest(event.senderFrame?.url, method, params);
     if (!check.ok) return { id: null, error: check.error };
     return relay.request(check.method, check.params);
+  });
+  // Exports: the engine names the file (by the id it gave the export), the user names where it goes.
+  ipcMain.handle(SAVE_CHANNEL, async (event, downloadId: unknown): Promise<string | null> => {
+    const check = checkIpcRequest(event.senderFrame?.url, 'downloadInfo', { downloadId: String(downloadId) });
+    if (!check.ok) return null;
+    const response = await relay.request('downloadInfo', check.params);
+    if ('error' in response) throw new Error(response.error.message);
+    const file = response.result as DownloadInfo;
+    const window = BrowserWindow.fromWebContents(event.sender);
+    const options = { defaultPath: join(app.getPath('downloads'), file.fileName) };
+    const chosen = window ? await dialog.showSaveDialog(window, options) : await dialog.showSaveDialog(options);
+    if (chosen.canceled || !chosen.filePath) return null;
+    await copyFile(file.path, chosen.filePath);
+    return chosen.filePath;
+  });
+  ipcMain.handle(PICK_FOLDER_CHANNEL, async (event, title: unknown): Promise<string | null> => {
+    if (!checkIpcRequest(event.senderFrame?.url, 'serverInfo', {}).ok) return null;
+    const window = BrowserWindow.fromWebContents(event.sender);
+    const options = { title: String(title).slice(0, 200), properties: ['openDirectory' as const] };
+    const chosen = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
+    return chosen.canceled ? null : (chosen.filePaths[0] ?? null);
   });
 }
 

@@ -14,6 +14,8 @@ export type PipelineEvent =
   | { type: 'supernet-heldout'; epoch: number; full: Evaluation; smallest: Evaluation }
   | { type: 'search'; event: SearchEvent }
   | { type: 'final-training'; event: FinalTrainingEvent }
+  /** The test split's scores with the shared weights: the initial (full) and the discovered network. */
+  | { type: 'test'; full: Evaluation; discovered: Evaluation }
   | { type: 'report'; files: SearchOutputFiles; report: SearchReportInput };
 
 export type PipelineListener = (event: PipelineEvent) => void;

@@ -4,7 +4,8 @@
  * discovered network when configured (resumable) → its test score and trained .tflite → report again.
  * Super-network training (steps/train-supernet.ts) comes before it where a face trains one.
  */
-import { resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { FinalTrainingSummary } from '../core/search/result.ts';
 import { MultiTargetMetric } from '../core/metrics/multi-target.ts';
 import type { DeviceResource, SearchOutputFiles, SearchReportInput } from '../core/search/report.ts';
@@ -18,6 +19,8 @@ import { runFinalTrainingStep } from './steps/final-training.ts';
 import { int8StepWanted, runInt8Step } from './steps/int8.ts';
 import { reportStep } from './steps/report.ts';
 import { runSearchStep } from './steps/search.ts';
+import { testScoreStep } from './steps/test-score.ts';
+import { openJobDataset } from './dataset.ts';
 
 export interface SearchJobInput {
   config: SearchConfig;
@@ -32,6 +35,11 @@ export interface SearchJobInput {
    * "output", else ./netadapt-output/<run>.
    */
   output?: string | ((runId: string) => string) | false;
+  /**
+   * Also score the initial and the discovered network on the test split with the super-network's weights (before
+   * any final training), into <output>/test-scores.json (kept: a resumed job reads it back).
+   */
+  scoreOnTest?: boolean;
 }
 
 export interface SearchJobDeps {
@@ -54,13 +62,49 @@ export interface SearchJobOutcome {
   finalTraining?: FinalTrainingSummary;
   /** The final training was configured but interrupted: run the job again (resume) to continue it. */
   finalTrainingInterrupted?: boolean;
+  /** With `scoreOnTest`: the test split's scores with the shared weights. */
+  testScores?: StoredTestScores;
 }
+
+/** <output>/test-scores.json: top-1 (or δ1) on the test split of the full and the discovered network, shared weights. */
+export interface StoredTestScores {
+  full: number;
+  discovered: number;
+  metrics: { full: Record<string, number>; discovered: Record<string, number> };
+}
+
+export const TEST_SCORES_FILE = 'test-scores.json';
 
 /** A search with targets on several devices: every device's latency of the initial and the discovered network. */
 async function deviceResources(parts: SearchParts, result: SearchResult): Promise<DeviceResource[] | undefined> {
   if (!(parts.metric instanceof MultiTargetMetric)) return undefined;
   const found = await parts.metric.describe(result.best.config);
   return found.map((d) => ({ label: d.label, unit: d.unit, initial: d.initial, discovered: d.value, target: d.target }));
+}
+
+async function scoreOnTestSplit(config: SearchConfig, parts: SearchParts, result: SearchResult, outputDir: string, deps: SearchJobDeps): Promise<StoredTestScores> {
+  const file = join(outputDir, TEST_SCORES_FILE);
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as StoredTestScores;
+  deps.onEvent?.({ type: 'phase', phase: 'test', status: 'started', message: 'the initial and the discovered network on the test split (shared weights)' });
+  const dataset = await openJobDataset(config.dataset, 'scoring on the test split needs "dataset"');
+  const evaluator = config.evaluator as Record<string, unknown>;
+  const scores = await testScoreStep({
+    spec: parts.spec,
+    checkpoint: config.checkpoint as string,
+    dataset,
+    subnet: result.best.config,
+    ...(typeof evaluator['calibrationBatches'] === 'number' ? { calibrationBatches: evaluator['calibrationBatches'] } : {}),
+  });
+  const stored: StoredTestScores = {
+    full: scores.full.score,
+    discovered: scores.discovered.score,
+    metrics: { full: scores.full.metrics, discovered: scores.discovered.metrics },
+  };
+  mkdirSync(outputDir, { recursive: true });
+  writeFileSync(file, `${JSON.stringify(stored, null, 2)}\n`);
+  deps.onEvent?.({ type: 'test', full: scores.full, discovered: scores.discovered });
+  deps.onEvent?.({ type: 'phase', phase: 'test', status: 'done' });
+  return stored;
 }
 
 export async function runSearchJob(input: SearchJobInput, deps: SearchJobDeps = {}): Promise<SearchJobOutcome> {
@@ -99,6 +143,9 @@ export async function runSearchJob(input: SearchJobInput, deps: SearchJobDeps = 
       Object.assign(outcome, { outputDir, files: written.files, report: written.report });
     };
     report();
+    if (input.scoreOnTest && result.status === 'done' && config.checkpoint !== undefined && config.evaluator.kind === 'supernet' && config.fineTuneSteps === undefined) {
+      outcome.testScores = await scoreOnTestSplit(config, parts, result, outputDir, deps);
+    }
     if (!config.finalTraining || result.status !== 'done') {
       if (config.finalTraining) deps.onEvent?.({ type: 'phase', phase: 'final-training', status: 'skipped', message: `the search ended ${result.status}` });
       return outcome;

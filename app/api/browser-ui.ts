@@ -36,7 +36,7 @@ export async function startBrowserUi(options: BrowserUiOptions = {}): Promise<Br
   const api = createApiServer(engine);
   let ui: UiServer;
   try {
-    ui = await startUiServer({ api, staticDir, port: options.port, token: options.token });
+    ui = await startUiServer({ api, staticDir, port: options.port, token: options.token, download: (downloadId) => engine.downloadInfo({ downloadId }) });
   } catch (error) {
     // A busy port: nothing was served, so close what was opened (the workspace) before reporting it.
     await api.close();

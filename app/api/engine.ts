@@ -6,6 +6,9 @@
 import type { ValidParamsOf } from './contract/methods.ts';
 import type {
   ArchitectureView,
+  CheckpointCheck,
+  CheckpointInfo,
+  DownloadInfo,
   DeviceDetails,
   DeviceListing,
   EngineEvent,
@@ -48,6 +51,8 @@ export interface Engine {
   validateLatencyTable(params: ValidParamsOf<'validateLatencyTable'>, ctx: JobContext): Promise<LatencyValidationSummary>;
 
   trainSupernet(params: ValidParamsOf<'trainSupernet'>, ctx: JobContext): Promise<RunSummary>;
+  listCheckpoints(params: ValidParamsOf<'listCheckpoints'>): Promise<CheckpointInfo[]>;
+  checkCheckpoint(params: ValidParamsOf<'checkCheckpoint'>): Promise<CheckpointCheck>;
 
   /** Runs until the target is met, the run is paused or cancelled; emits 'run-created' first. */
   startSearch(params: ValidParamsOf<'startSearch'>, ctx: JobContext): Promise<RunSummary>;
@@ -59,6 +64,8 @@ export interface Engine {
   listRuns(params: ValidParamsOf<'listRuns'>): Promise<RunSummary[]>;
   getRun(params: ValidParamsOf<'getRun'>): Promise<RunDetails>;
   exportResult(params: ValidParamsOf<'exportResult'>): Promise<ExportResult>;
+  /** Where an exported file is, for a download or a Save dialog. */
+  downloadInfo(params: ValidParamsOf<'downloadInfo'>): Promise<DownloadInfo>;
 
   /** Stops workers and closes the workspace. */
   dispose(): Promise<void>;

@@ -1,6 +1,7 @@
 /** Long operations as jobs: an id, a cancel switch, a stream of events ending in done / failed / cancelled. */
 import { randomUUID } from 'node:crypto';
 import type { JobContext } from './engine.ts';
+import { UserError } from '../../core/errors.ts';
 import { CancelledError, NotFoundError, toErrorBody } from './errors.ts';
 import type { EngineEvent, JobEvent, JobInfo } from './contract/types.ts';
 
@@ -27,10 +28,10 @@ export class JobManager {
    * Registers the job and starts `run` on the next turn of the event loop, so the caller can answer with the job id
    * before the first event goes out.
    */
-  start(method: string, run: (ctx: JobContext) => Promise<unknown>): JobInfo {
+  start(method: string, run: (ctx: JobContext) => Promise<unknown>, title: string = method): JobInfo {
     const jobId = randomUUID();
     const controller = new AbortController();
-    const info: JobInfo = { jobId, method, status: 'running', startedAt: new Date().toISOString() };
+    const info: JobInfo = { jobId, method, title, status: 'running', startedAt: new Date().toISOString() };
     let resolveFinished: () => void = () => {};
     const finished = new Promise<void>((resolve) => (resolveFinished = resolve));
     this.jobs.set(jobId, { info, controller, finished });
@@ -44,7 +45,7 @@ export class JobManager {
       },
     };
     setImmediate(() => {
-      this.listener(jobId, { kind: 'started', method });
+      this.listener(jobId, { kind: 'started', method, title });
       run(ctx)
         .then(
           (result) => {
@@ -68,6 +69,14 @@ export class JobManager {
     if (!record) throw new NotFoundError(`no job with id ${jobId}`);
     if (record.info.status === 'running') record.controller.abort(new CancelledError(reason));
     return { ...record.info };
+  }
+
+  /** Forgets a finished job (a running one must be cancelled first). */
+  dismiss(jobId: string): void {
+    const record = this.jobs.get(jobId);
+    if (!record) throw new NotFoundError(`no job with id ${jobId}`);
+    if (record.info.status === 'running') throw new UserError(`job ${jobId} is still running; cancel it first`);
+    this.jobs.delete(jobId);
   }
 
   list(): JobInfo[] {

@@ -10,6 +10,7 @@ import { JobManager } from './jobs.ts';
 import { METHOD_NAMES, METHODS, isMethodName, type MethodName } from './contract/methods.ts';
 import type { EventMessage, RequestId, ResponseMessage, ServerMessage } from './contract/protocol.ts';
 import type { JobEvent } from './contract/types.ts';
+import { jobTitle } from './contract/titles.ts';
 
 export interface ApiConnection {
   /** Handles one incoming message (a JSON string or an already parsed value) and sends the response. */
@@ -52,13 +53,16 @@ export function createApiServer(engine: Engine): ApiServer {
         return jobs.list();
       case 'cancelJob':
         return jobs.cancel((params as { jobId: string }).jobId);
+      case 'dismissJob':
+        jobs.dismiss((params as { jobId: string }).jobId);
+        return jobs.list();
       default:
         break;
     }
     const entry = METHODS[method];
     if (entry.kind === 'job') {
       const run = engine[method as keyof Engine] as (p: unknown, ctx: JobContext) => Promise<unknown>;
-      const info = jobs.start(method, (ctx) => run.call(engine, params, ctx));
+      const info = jobs.start(method, (ctx) => run.call(engine, params, ctx), jobTitle(method, params));
       return { jobId: info.jobId, method };
     }
     const target = method === 'openResult' ? 'getRun' : method;

@@ -12,6 +12,7 @@ import { translateListenError } from '../../core/fs-errors.ts';
 import { contentSecurityPolicy, securityHeaders } from './csp.ts';
 import { contentTypeOf, isAllowedHost, isAllowedOrigin, isLoopbackAddress, resolveStaticPath, tokensEqual } from './http-security.ts';
 import type { ApiServer } from './server.ts';
+import type { DownloadInfo } from './contract/types.ts';
 
 export const CLOSE_UNAUTHORIZED = 4401;
 export const CLOSE_FORBIDDEN = 4403;
@@ -25,6 +26,8 @@ export interface UiServerOptions {
   port?: number;
   /** Default: 32 random bytes, hex. */
   token?: string;
+  /** Resolves an export's download id (GET /download/<id>?token=…); absent: no downloads. */
+  download?: (downloadId: string) => Promise<DownloadInfo>;
 }
 
 export interface UiServer {
@@ -40,7 +43,11 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
   const token = options.token ?? randomBytes(32).toString('hex');
   const root = realpathSync(options.staticDir);
   let port = 0;
-  const http = createServer((request, response) => serveStatic(request, response, root, port));
+  const http = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://127.0.0.1');
+    if (url.pathname.startsWith('/download/')) void serveDownload(request, response, url, { port, token, download: options.download });
+    else serveStatic(request, response, root, port);
+  });
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
 
   http.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -93,6 +100,43 @@ function attach(ws: WebSocket, api: ApiServer): void {
   });
   ws.on('close', () => connection.close());
   ws.on('error', () => connection.close());
+}
+
+/**
+ * An exported file as an attachment: the same checks as the API socket (this computer, this server's Host, the
+ * launch token), then the file the engine registered under that id — never a path the request names.
+ */
+async function serveDownload(
+  request: IncomingMessage,
+  response: ServerResponse,
+  url: URL,
+  options: { port: number; token: string; download: UiServerOptions['download'] },
+): Promise<void> {
+  const headers = securityHeaders(contentSecurityPolicy());
+  const fail = (status: number, text: string) => {
+    response.writeHead(status, { ...headers, 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' });
+    response.end(text);
+  };
+  if (!isLoopbackAddress(request.socket.remoteAddress) || !isAllowedHost(request.headers.host, options.port)) return fail(403, 'forbidden: this server answers requests from this computer only');
+  if (request.method !== 'GET') return fail(405, 'method not allowed');
+  if (!tokensEqual(url.searchParams.get('token'), options.token)) return fail(401, 'missing or wrong token: open the URL that `netadapt ui` printed');
+  if (!options.download) return fail(404, 'downloads are not served here');
+  let file: DownloadInfo;
+  try {
+    file = await options.download(decodeURIComponent(url.pathname.slice('/download/'.length)));
+  } catch (error) {
+    return fail(404, error instanceof Error ? error.message : 'not found');
+  }
+  response.writeHead(200, {
+    ...headers,
+    'Content-Type': file.contentType,
+    'Content-Length': String(file.bytes),
+    'Content-Disposition': `attachment; filename="${file.fileName.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
+    'Cache-Control': 'no-store',
+  });
+  createReadStream(file.path)
+    .on('error', () => response.destroy())
+    .pipe(response);
 }
 
 function serveStatic(request: IncomingMessage, response: ServerResponse, root: string, port: number): void {

@@ -23,7 +23,7 @@ export const LAYERS = [
   { from: SHARED, may: [SHARED] },
   { from: 'latency/', may: ['latency/', 'core/'] },
   { from: 'pipeline/', may: ['pipeline/', 'latency/', 'core/'] },
-  { from: 'app/api/contract/', may: ['app/api/contract/', 'types:core/arch/'] },
+  { from: 'app/api/contract/', may: ['app/api/contract/', 'types:core/arch/', 'core/units.ts'] },
   { from: 'app/', may: ['app/', 'pipeline/', 'latency/', 'core/'] },
   { from: 'electron/', may: ['electron/', 'app/api/'] },
   { from: 'renderer/', may: ['renderer/', 'app/api/contract/'] },

@@ -2,6 +2,7 @@
 import type { ResolvedLayer } from './layers.ts';
 import type { ResolvedNetwork } from './resolve.ts';
 import { formatLimit, type Activation } from './spec.ts';
+import { formatCount } from '../units.ts';
 
 export interface ArchRow {
   index: number;
@@ -124,12 +125,7 @@ function activationLabel(act: Activation): string {
   return { hswish: 'HS', relu: 'RE', relu6: 'RE6', none: '-' }[act];
 }
 
-export function formatCount(value: number): string {
-  if (value >= 1e9) return `${(value / 1e9).toFixed(2)}G`;
-  if (value >= 1e6) return `${(value / 1e6).toFixed(2)}M`;
-  if (value >= 1e3) return `${(value / 1e3).toFixed(1)}K`;
-  return String(value);
-}
+export { formatCount };
 
 /** Plain-text rendering for the terminal. */
 export function renderArchitectureTable(network: ResolvedNetwork): string {

@@ -7,7 +7,7 @@ import { writeFileAtomically } from '../fs-errors.ts';
 import { join } from 'node:path';
 import { architectureRows, formatCount, resolveNetwork, searchSpace, subnetToJson } from '../arch/index.ts';
 import type { ArchRow, NetworkSpec } from '../arch/index.ts';
-import { formatResource } from '../metrics/format.ts';
+import { axisUnitOf, formatPercent, formatResource } from '../units.ts';
 import { loadSearchResult, type FinalTrainingSummary } from './result.ts';
 import { escapeXml, renderScatterSvg } from './scatter-svg.ts';
 import { describeTarget } from './targets.ts';
@@ -98,6 +98,15 @@ export function finalTrainingLines(input: SearchReportInput): [string, string][]
   return lines;
 }
 
+/** Scores called an accuracy (top-1, δ1) are fractions shown as percentages; other scores (synthetic) stay numbers. */
+export function isAccuracyLabel(label: string | undefined): boolean {
+  return label !== undefined && /accuracy/.test(label) && !/not an accuracy/.test(label);
+}
+
+function formatScoreFor(input: SearchReportInput, score: number): string {
+  return isAccuracyLabel(input.scoreLabel) ? formatPercent(score) : score.toFixed(4);
+}
+
 function percent(part: number, whole: number): string {
   return `${((100 * part) / whole).toFixed(1)}%`;
 }
@@ -110,9 +119,9 @@ function summaryLines(input: SearchReportInput): [string, string][] {
     ['status', `${result.status} — ${result.message}`],
     ['network', run.network],
     ['metric', `${run.metric} (${result.unit})`],
-    ['initial network', `${fmt(result.initialResource)}, ${input.scoreLabel ?? 'score'} ${result.trajectory[0]?.score.toFixed(4) ?? '-'}`],
+    ['initial network', `${fmt(result.initialResource)}, ${input.scoreLabel ?? 'score'} ${result.trajectory[0] ? formatScoreFor(input, result.trajectory[0].score) : '-'}`],
     ['final target', `${fmt(result.finalTarget)} (${describeTarget(p.target, result.unit)})`],
-    ['discovered network', `${fmt(result.best.resource)} (${percent(result.best.resource, result.initialResource)} of the initial), ${input.scoreLabel ?? 'score'} ${result.best.score.toFixed(4)}`],
+    ['discovered network', `${fmt(result.best.resource)} (${percent(result.best.resource, result.initialResource)} of the initial), ${input.scoreLabel ?? 'score'} ${formatScoreFor(input, result.best.score)}`],
     [
       'optimizer',
       p.algorithm === 'mcd'
@@ -165,7 +174,7 @@ function trajectoryCells(input: SearchReportInput): string[][] {
     t.iteration < 0 ? 'initial' : String(t.iteration),
     t.iteration < 0 ? '-' : fmt(t.target),
     fmt(t.resource),
-    t.score.toFixed(4),
+    formatScoreFor(input, t.score),
     String(t.samples),
   ]);
 }
@@ -182,8 +191,10 @@ export function renderScatter(input: SearchReportInput): string {
     trajectory: result.trajectory,
     best: result.best,
     finalTarget: result.finalTarget,
-    xLabel: `${input.run.metric} (${result.unit})`,
+    xLabel: result.unit === 'ms' ? 'latency' : result.unit,
+    xUnit: axisUnitOf(result.unit),
     yLabel: input.scoreLabel ?? 'score',
+    yUnit: isAccuracyLabel(input.scoreLabel) ? 'percent' : 'plain',
     title: `${input.run.network}: ${input.scoreLabel ?? 'score'} vs ${input.run.metric} (run ${result.runId})`,
   });
 }

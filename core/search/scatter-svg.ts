@@ -1,8 +1,11 @@
 /**
  * The accuracy-vs-resource scatter of a search as a hand-written SVG (no plotting dependency): every evaluated
  * sample as a grey dot, each iteration's best as a blue point on the trajectory line, the discovered network as a
- * red ring, and the final target as a dashed vertical line.
+ * red ring, and the final target as a dashed vertical line. Ticks and labels come from core/units.ts (the app's plots use
+ * the same ones).
  */
+import { axisTitle, niceTicks, tickLabels, type AxisUnit } from '../units.ts';
+
 export interface ScatterPoint {
   resource: number;
   score: number;
@@ -15,29 +18,12 @@ export interface ScatterInput {
   finalTarget?: number;
   xLabel: string;
   yLabel: string;
+  /** How the axes' ticks are labelled (default plain numbers). */
+  xUnit?: AxisUnit;
+  yUnit?: AxisUnit;
   title?: string;
   width?: number;
   height?: number;
-}
-
-/** About `count` round tick values covering [min, max] (1, 2, 2.5, 5 × 10^k steps). */
-export function niceTicks(min: number, max: number, count = 6): number[] {
-  if (!Number.isFinite(min) || !Number.isFinite(max)) return [];
-  if (min === max) return [min];
-  const raw = (max - min) / Math.max(1, count);
-  const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= raw) ?? 10 * magnitude;
-  const ticks: number[] = [];
-  for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) ticks.push(Number(v.toPrecision(12)));
-  return ticks;
-}
-
-export function formatTick(value: number): string {
-  const abs = Math.abs(value);
-  if (abs >= 1e9) return `${+(value / 1e9).toFixed(2)}G`;
-  if (abs >= 1e6) return `${+(value / 1e6).toFixed(2)}M`;
-  if (abs >= 1e4) return `${+(value / 1e3).toFixed(1)}K`;
-  return String(+value.toFixed(3));
 }
 
 export function escapeXml(text: string): string {
@@ -69,17 +55,21 @@ export function renderScatterSvg(input: ScatterInput): string {
   );
   if (input.title) out.push(`<text x="${margin.left}" y="18" font-size="14">${escapeXml(input.title)}</text>`);
   out.push(`<g stroke="#e3e3e3">`);
-  const xTicks = niceTicks(x0, x1);
-  const yTicks = niceTicks(y0, y1);
+  const xTicks = niceTicks(x0, x1, 6);
+  const yTicks = niceTicks(y0, y1, 6);
   for (const t of xTicks) out.push(`<line x1="${f(sx(t))}" y1="${margin.top}" x2="${f(sx(t))}" y2="${margin.top + plotH}"/>`);
   for (const t of yTicks) out.push(`<line x1="${margin.left}" y1="${f(sy(t))}" x2="${margin.left + plotW}" y2="${f(sy(t))}"/>`);
   out.push('</g>');
   out.push(`<rect x="${margin.left}" y="${margin.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#888"/>`);
-  for (const t of xTicks) out.push(`<text x="${f(sx(t))}" y="${margin.top + plotH + 16}" text-anchor="middle">${formatTick(t)}</text>`);
-  for (const t of yTicks) out.push(`<text x="${margin.left - 6}" y="${f(sy(t) + 4)}" text-anchor="end">${formatTick(t)}</text>`);
-  out.push(`<text x="${margin.left + plotW / 2}" y="${height - 14}" text-anchor="middle">${escapeXml(input.xLabel)}</text>`);
+  const xUnit = input.xUnit ?? 'plain';
+  const yUnit = input.yUnit ?? 'plain';
+  const xText = tickLabels(xTicks, xUnit);
+  const yText = tickLabels(yTicks, yUnit);
+  xTicks.forEach((t, i) => out.push(`<text x="${f(sx(t))}" y="${margin.top + plotH + 16}" text-anchor="middle">${xText[i]}</text>`));
+  yTicks.forEach((t, i) => out.push(`<text x="${margin.left - 6}" y="${f(sy(t) + 4)}" text-anchor="end">${yText[i]}</text>`));
+  out.push(`<text x="${margin.left + plotW / 2}" y="${height - 14}" text-anchor="middle">${escapeXml(axisTitle(input.xLabel, xUnit, xTicks))}</text>`);
   out.push(
-    `<text transform="translate(16 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(input.yLabel)}</text>`,
+    `<text transform="translate(16 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(axisTitle(input.yLabel, yUnit, yTicks))}</text>`,
   );
   if (input.finalTarget !== undefined) {
     const x = f(sx(input.finalTarget));

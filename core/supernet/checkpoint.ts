@@ -134,7 +134,8 @@ function writeCheckpoint(dir: string, network: NetworkSpec, tensors: CheckpointT
   return path.join(dir, MANIFEST);
 }
 
-export function loadCheckpoint(dir: string): CheckpointContents {
+/** The manifest alone (network, training state; no tensors read): for listing and checking checkpoints cheaply. */
+export function readCheckpointManifest(dir: string): CheckpointManifest {
   const manifestPath = path.join(dir, MANIFEST);
   if (!fs.existsSync(manifestPath)) {
     throw new FileFormatError(`no super-network checkpoint in ${dir} (missing ${MANIFEST})`);
@@ -151,6 +152,11 @@ export function loadCheckpoint(dir: string): CheckpointContents {
   if (manifest.version > CHECKPOINT_VERSION) {
     throw new FileFormatError(`checkpoint ${dir} has format version ${manifest.version}; this build reads up to ${CHECKPOINT_VERSION}`);
   }
+  return manifest;
+}
+
+export function loadCheckpoint(dir: string): CheckpointContents {
+  const manifest = readCheckpointManifest(dir);
   const binPath = path.join(dir, path.basename(manifest.weightsFile));
   if (!fs.existsSync(binPath)) throw new FileFormatError(`checkpoint ${dir} is incomplete: ${manifest.weightsFile} is missing`);
   const buffer = fs.readFileSync(binPath);

@@ -45,8 +45,10 @@ export async function runFinalTrainingStep(input: FinalTrainingStepInput): Promi
   const outDir = path.join(outputDir, 'final-training');
   const { mode, epochs, steps, distill, ...training } = settings;
   const evaluator = config.evaluator as Record<string, unknown>;
+  // The evaluator's BN calibration, not its image limit: the trained network is scored on whole splits (the test score
+  // before the final training is too, so the two compare).
   const evaluation: Record<string, number> = {};
-  for (const key of ['calibrationBatches', 'calibrationBatchSize', 'limit'] as const) {
+  for (const key of ['calibrationBatches', 'calibrationBatchSize'] as const) {
     if (typeof evaluator[key] === 'number') evaluation[key] = evaluator[key];
   }
   input.onEvent?.({ type: 'phase', phase: 'final-training', status: 'started', message: `mode ${mode}${distill ? ', distilled from the full network' : ''}` });

@@ -63,10 +63,11 @@ const details = (error: ApiErrorBody) => `${error.message}\n${error.details.join
 describe('API parameters name their allowed range or values', () => {
   it.each([
     ['startSearch', { network: 'mobilenet-v1-32', evaluator: 'synthetic', samplesPerIteration: 1e12 }, /samplesPerIteration: must be a whole number from 1 to 10,000/],
-    ['startSearch', { network: 'mobilenet-v1-32', evaluator: 'synthetic', targetRatio: 1e308 }, /targetRatio: must be below 1/],
+    ['startSearch', { network: 'mobilenet-v1-32', evaluator: 'synthetic', target: '150%' }, /target: a percentage must be above 0% and below 100%/],
+    ['startSearch', { network: 'mobilenet-v1-32', evaluator: 'synthetic', reduction: 0.9 }, /reduction: must be above 0 and at most 0\.5/],
     ['startSearch', { network: 'mobilenet-v1-32', evaluator: 'synthetic', seed: 2 ** 40 }, /seed: must be a whole number from 0 to 4,294,967,295 \(a seed must be < 2\^32\)/],
-    ['startSearch', { network: 'mobilenet-v1-32', evaluator: 'synthetic', optimizer: 'ga' }, /optimizer: must be "mcd" or "scd"/],
-    ['trainSupernet', { network: 'mobilenet-v1-32', batchSize: 1e6 }, /batchSize: must be a whole number from 2 to 4,096/],
+    ['startSearch', { network: 'mobilenet-v1-32', evaluator: 'synthetic', algorithm: 'ga' }, /algorithm: must be mcd or scd/],
+    ['trainSupernet', { network: 'mobilenet-v1-32', batchSize: 1e6 }, /batchSize: must be a whole number from 2 to 1,024/],
     ['buildLatencyTable', { network: 'mobilenet-v1-32', deviceId: 'host', kernels: [4] }, /kernels\[0\]: kernel sizes are odd \(1, 3, 5, … 15\)/],
     ['buildLatencyTable', { network: 'mobilenet-v1-32', deviceId: 'host', runtime: { threads: 64 } }, /runtime\.threads: must be a whole number from 1 to 16/],
     ['listRuns', { limit: 0 }, /limit: must be a whole number from 1 to 1,000/],

@@ -76,7 +76,7 @@ describe('a search killed with kill -9', () => {
       const [summary] = (await engine.listRuns({ limit: 10 })) as RunSummary[];
       expect(summary).toMatchObject({
         runId,
-        status: 'paused',
+        status: 'interrupted',
         interrupted: true,
         resumeCommand: `netadapt search --resume ${runId}`,
         message: `interrupted (its process ${child.pid} is gone) — resume with netadapt search --resume ${runId}`,

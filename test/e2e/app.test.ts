@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { AdbTestEnvironment, adbBinary } from '../latency/android/adb-harness.ts';
-import { chromiumMissing, launchChromium, openPage, screenshotPath, startTestApp, unexpectedProblems, type TestApp } from './harness.ts';
+import { chromiumMissing, docsScreenshot, launchChromium, openPage, screenshotPath, startTestApp, unexpectedProblems, type TestApp } from './harness.ts';
 
 const missing = chromiumMissing();
 if (missing) console.log(`skipping e2e tests: ${missing}`);
@@ -17,7 +17,7 @@ const SCREENS = [
   { button: 'Super-network', name: 'super-network', ready: 'text=Throughput' },
   { button: 'Search', name: 'search', ready: 'button:has-text("Start search")' },
   { button: 'Result', name: 'result', ready: '#arch-title' },
-  { button: 'History', name: 'history', ready: 'text=No runs in this workspace yet' },
+  { button: 'History', name: 'history', ready: 'text=Nothing in this workspace yet' },
 ] as const;
 
 describe.skipIf(missing !== undefined)('browser mode (netadapt ui)', () => {
@@ -68,7 +68,7 @@ describe.skipIf(missing !== undefined)('browser mode (netadapt ui)', () => {
     await page.screenshot({ path: screenshotPath('latency-build'), fullPage: true });
     // Done: the progress bar goes and the coverage table shows the host's new table with its entries.
     await expect.poll(() => screen.locator('.progress').count(), { timeout: 90_000 }).toBe(0);
-    const row = screen.locator('[data-testid=coverage-table] tbody tr').filter({ hasText: 'runs=5' });
+    const row = screen.locator('[data-testid=coverage-table] tbody tr').filter({ hasText: '5 runs after 0 warm-up' });
     await expect.poll(() => row.count()).toBe(1);
     const [present] = ((await row.locator('td').nth(2).textContent()) ?? '').split('/').map((n) => Number(n.trim()));
     expect(present).toBeGreaterThan(0);
@@ -108,20 +108,21 @@ describe.skipIf(missing !== undefined)('browser mode (netadapt ui)', () => {
 
   it('shows an inline message for an invalid search configuration and does not start it', async () => {
     await show('Search');
-    const target = page.locator('input[name=targetRatio]');
-    await target.fill('1.5');
-    await expect.poll(() => page.textContent('#targetRatio-error')).toContain('must be below 1');
+    const target = page.locator('input[name=target]');
+    await target.fill('150%');
+    await expect.poll(() => page.textContent('#target-error')).toBe('a percentage must be above 0% and below 100%');
     expect(await target.getAttribute('aria-invalid')).toBe('true');
     await page.locator('input[name=samplesPerIteration]').fill('abc');
     await page.getByRole('button', { name: 'Start search' }).click();
     await expect.poll(() => page.getByRole('alert').filter({ hasText: 'Fix the highlighted fields' }).count()).toBe(1);
+    // Messages in words, with the allowed range.
     expect(await page.textContent('#samplesPerIteration-error')).toMatch(/must be a whole number from 1 to 10,000/);
     // The invalid form was not sent: no search job appeared.
-    expect(await page.locator('.jobs .job-name', { hasText: 'startSearch' }).count()).toBe(0);
+    expect(await page.locator('.jobs [data-job-method=startSearch]').count()).toBe(0);
     await page.screenshot({ path: screenshotPath('search-invalid'), fullPage: true });
-    await target.fill('0.5');
-    await page.locator('input[name=samplesPerIteration]').fill('50');
-    await expect.poll(() => page.locator('#targetRatio-error').count()).toBe(0);
+    await target.fill('50%');
+    await page.locator('input[name=samplesPerIteration]').fill('8');
+    await expect.poll(() => page.locator('#target-error').count()).toBe(0);
   });
 
   it('shows the architecture table of a zoo network, with removed layers and bypasses marked', async () => {
@@ -142,7 +143,7 @@ describe.skipIf(missing !== undefined)('browser mode (netadapt ui)', () => {
     const bypass = page.locator('.arch-table tr.bypass');
     expect(await bypass.locator('td').nth(1).allTextContents()).toContain('b2');
     expect(await bypass.locator('.badge.bypass').first().textContent()).toBe('bypass');
-    await page.screenshot({ path: screenshotPath('result-subnet'), fullPage: true });
+    await docsScreenshot(page, 'result-subnet');
   });
 
   it('renders readable in dark mode too', async () => {
@@ -198,7 +199,20 @@ describe.skipIf(missing !== undefined)('browser mode (netadapt ui)', () => {
     }
     const before = progress.length;
     await expect.poll(() => progress.length, { timeout: 30_000 }).toBeGreaterThan(before); // training was still running
+    // The jobs bar names the job in words, and a reload restores it from the server.
+    const bar = page.locator('.jobs [data-job-method=trainSupernet]');
+    await expect.poll(() => bar.locator('.job-name').textContent()).toBe('Training a super-network of mobilenet-v1-32');
+    await page.reload();
+    await expect.poll(() => bar.locator('.job-name').textContent(), { timeout: 15_000 }).toBe('Training a super-network of mobilenet-v1-32');
     ws.send(JSON.stringify({ id: 2, method: 'cancelJob', params: { jobId } }));
+    // Ended jobs can be dismissed, for every window and across reloads.
+    await expect.poll(() => bar.getAttribute('class'), { timeout: 60_000 }).toContain('status-cancelled');
+    await bar.getByRole('button', { name: /^Dismiss/ }).click();
+    await expect.poll(() => bar.count()).toBe(0);
+    await page.reload();
+    await page.waitForSelector('[data-testid=device-table]');
+    await page.waitForTimeout(1000); // the restored list has arrived by now
+    expect(await bar.count()).toBe(0);
     ws.close();
     const sorted = [...timings].sort((a, b) => a - b);
     const median = sorted[Math.floor(sorted.length / 2)] as number;
@@ -226,24 +240,28 @@ describe.skipIf(missing !== undefined)('a small search from the Search screen', 
     const { page, problems } = await openPage(browser, app.url);
     await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: 'Search', exact: true }).click();
     await page.locator('select[name=evaluator]').selectOption('synthetic');
-    await page.locator('input[name=targetRatio]').fill('0.8');
+    await page.locator('select[name=metric]').selectOption('macs');
+    await page.locator('input[name=target]').fill('80%');
     await page.locator('input[name=samplesPerIteration]').fill('6');
     await page.locator('input[name=layersPerSample]').fill('2');
     await page.locator('input[name=maxIterations]').fill('10');
     await page.getByRole('button', { name: 'Start search' }).click();
-    await expect.poll(() => page.getByRole('status').filter({ hasText: 'search finished' }).count(), { timeout: 90_000 }).toBe(1);
-    const iterations = await page.locator('table.data tbody tr').count();
+    await expect.poll(() => page.locator('[data-testid=search-status]').textContent(), { timeout: 90_000 }).toMatch(/^finished/);
+    const iterations = await page.locator('[data-testid=iterations-table] tbody tr').count();
     expect(iterations).toBeGreaterThan(1);
     // The trajectory plot has one marker per finished iteration (the initial network included).
     expect(await page.locator('figure.plot').first().locator('circle.marker').count()).toBe(iterations);
     expect(await page.locator('figure.plot').nth(1).locator('circle.dot').count()).toBeGreaterThan(0);
     expect(await page.locator('path.line').first().evaluate((el) => getComputedStyle(el).fill)).toBe('none');
-    await page.screenshot({ path: screenshotPath('search-finished'), fullPage: true });
+    await docsScreenshot(page, 'search-finished');
 
     await page.getByRole('button', { name: 'Open result' }).click();
     await page.waitForSelector('.arch-table');
-    expect(await page.textContent('.facts')).toContain('macs');
-    await page.getByRole('button', { name: 'Export JSON' }).click();
+    expect(await page.textContent('[data-testid=result-summary]')).toContain('MACs');
+    // A dry run's score is not shown as an accuracy.
+    expect(await page.textContent('[data-testid=result-summary]')).toContain('(synthetic)');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download network JSON' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/\.subnet\.json$/);
     await expect.poll(() => page.locator('ul[role=status] li').count()).toBe(1);
     expect(await page.textContent('ul[role=status]')).toMatch(/\.subnet\.json/);
     await page.screenshot({ path: screenshotPath('result-run'), fullPage: true });
@@ -281,7 +299,7 @@ describe.skipIf(missing !== undefined || !adbBinary)('devices screen with an emu
     const cells = row.locator('td');
     expect(await cells.nth(1).textContent()).toContain('ready');
     expect((await cells.nth(3).textContent())?.trim()).toMatch(/^[0-9a-f]{12}$/);
-    expect((await cells.nth(4).textContent())?.trim()).toBe('ready'); // the emulated phone has benchmark_model
+    expect((await cells.nth(4).textContent())?.trim()).toBe('installed'); // the emulated phone has benchmark_model
     await page.screenshot({ path: screenshotPath('devices-emulated-phone'), fullPage: true });
     expect(unexpectedProblems(problems)).toEqual([]);
   }, 60_000);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { extent, linePath, linearScale, niceTicks, pad, tickLabel } from '../../renderer/src/lib/plot.ts';
+import { extent, linePath, linearScale, niceTicks, pad, smooth } from '../../renderer/src/lib/plot.ts';
 
 describe('plot helpers', () => {
   it('linearScale maps the domain ends onto the range ends (also inverted ranges)', () => {
@@ -32,7 +32,7 @@ describe('plot helpers', () => {
         for (let i = 1; i < ticks.length; i++) expect(ticks[i]!).toBeGreaterThan(ticks[i - 1]!);
         const step = ticks[1]! - ticks[0]!;
         const mantissa = step / 10 ** Math.floor(Math.log10(step));
-        expect([1, 2, 5, 10].some((m) => Math.abs(mantissa - m) < 1e-6)).toBe(true);
+        expect([1, 2, 2.5, 5, 10].some((m) => Math.abs(mantissa - m) < 1e-6)).toBe(true);
         const slack = step * 1e-6;
         expect(ticks[0]!).toBeGreaterThanOrEqual(min - slack);
         expect(ticks.at(-1)!).toBeLessThanOrEqual(min + width + slack);
@@ -40,12 +40,13 @@ describe('plot helpers', () => {
     );
   });
 
-  it('formats path data and tick labels', () => {
+  it('formats path data', () => {
     expect(linePath([{ x: 1, y: 2 }, { x: 3.25, y: 4 }])).toBe('M1.0,2.0 L3.3,4.0');
-    expect(tickLabel(2_500_000)).toBe('2.5M');
-    expect(tickLabel(1.5e9)).toBe('1.5G');
-    expect(tickLabel(12_000)).toBe('12K');
-    expect(tickLabel(0.25)).toBe('0.25');
-    expect(tickLabel(0)).toBe('0');
+  });
+
+  it('smooths a loss series with an exponential moving average, keeping x', () => {
+    const points = [{ x: 0, y: 10 }, { x: 1, y: 0 }, { x: 2, y: 0 }];
+    expect(smooth(points, 0.5)).toEqual([{ x: 0, y: 10 }, { x: 1, y: 5 }, { x: 2, y: 2.5 }]);
+    expect(smooth(points, 0)).toEqual(points);
   });
 });

@@ -6,6 +6,9 @@ import type { z } from 'zod';
 import * as s from './schemas.ts';
 import type {
   ArchitectureView,
+  CheckpointCheck,
+  CheckpointInfo,
+  DownloadInfo,
   DeviceDetails,
   DeviceListing,
   ExportResult,
@@ -53,6 +56,10 @@ export const METHODS = {
   buildLatencyTable: job<typeof s.buildLatencyTableParams, LatencyTableBuild>(s.buildLatencyTableParams),
   validateLatencyTable: job<typeof s.validateLatencyTableParams, LatencyValidationSummary>(s.validateLatencyTableParams),
   trainSupernet: job<typeof s.trainSupernetParams, RunSummary>(s.trainSupernetParams),
+  /** Trained super-networks of the workspace (newest first). */
+  listCheckpoints: call<typeof s.listCheckpointsParams, CheckpointInfo[]>(s.listCheckpointsParams),
+  /** Whether a checkpoint can score sub-networks of a network (same definition, a finished super-network training). */
+  checkCheckpoint: call<typeof s.checkCheckpointParams, CheckpointCheck>(s.checkCheckpointParams),
   startSearch: job<typeof s.startSearchParams, RunSummary>(s.startSearchParams),
   resumeSearch: job<typeof s.runRef, RunSummary>(s.runRef),
   pauseSearch: call<typeof s.runRef, RunSummary>(s.runRef),
@@ -62,8 +69,12 @@ export const METHODS = {
   /** The same as getRun; the name the Result screen uses. */
   openResult: call<typeof s.runRef, RunDetails>(s.runRef),
   exportResult: call<typeof s.exportResultParams, ExportResult>(s.exportResultParams),
+  /** Where an exported file is (Electron's Save dialog copies it; browser mode downloads GET /download/<id>). */
+  downloadInfo: call<typeof s.downloadRef, DownloadInfo>(s.downloadRef),
   listJobs: call<typeof s.empty, JobInfo[]>(s.empty),
   cancelJob: call<typeof s.jobRef, JobInfo>(s.jobRef),
+  /** Removes a finished job from the list (every client's jobs bar). */
+  dismissJob: call<typeof s.jobRef, JobInfo[]>(s.jobRef),
 } as const;
 
 export type MethodTable = typeof METHODS;

@@ -3,7 +3,7 @@
  * (which imports this module's types only).
  */
 import type { ArchRow } from '../../../core/arch/table.ts';
-import type { SubnetJsonInput } from './schemas.ts';
+import type { DatasetChoice, SubnetJsonInput } from './schemas.ts';
 
 export type DeviceKind = 'android' | 'host';
 /** adb states plus 'stored': known from the workspace but not attached now. */
@@ -48,6 +48,8 @@ export interface LatencyTableInfo {
 export interface DeviceDetails extends DeviceSummary {
   fingerprint: Record<string, unknown>;
   tables: LatencyTableInfo[];
+  /** The id this device's latency tables are stored under (the host's is derived from its fingerprint). */
+  tableDeviceId: string;
 }
 
 export interface NetworkSummary {
@@ -59,6 +61,8 @@ export interface NetworkSummary {
   params: number;
   searchableLayers: number;
   widthLevels: number;
+  /** The largest training batch that fits in the tensor backend's memory (estimated from the activations). */
+  maxTrainBatch: number;
 }
 
 /** One row of the architecture table (the paper's Table 8); defined once in core/arch. */
@@ -134,6 +138,23 @@ export interface LatencyTableBuild extends LatencyCoverage {
   };
 }
 
+/** One row of the Result screen's comparison: a unit of the network before (initial) and after (discovered) the search. */
+export interface LayerComparisonRow {
+  index: number;
+  name: string;
+  type: string;
+  kernelBefore: string;
+  kernelAfter: string;
+  /** Expansion, depthwise, pointwise and SE widths ("–" where the unit has none, "0" where removed). */
+  before: { exp: string; dw: string; pw: string; se: string };
+  after: { exp: string; dw: string; pw: string; se: string };
+  removed: boolean;
+  bypass: boolean;
+  macsBefore: number;
+  macsAfter: number;
+  changed: boolean;
+}
+
 /** One validation sub-network: latency predicted from the table vs measured whole (microseconds). */
 export interface ValidationPoint {
   subnet: string;
@@ -167,6 +188,8 @@ export interface JobStarted {
 export interface JobInfo {
   jobId: string;
   method: string;
+  /** What the job does, in words ("Training a super-network of mobilenet-v3-demo-32"). */
+  title: string;
   status: JobStatus;
   startedAt: string;
   endedAt?: string;
@@ -177,11 +200,16 @@ export interface JobInfo {
 }
 
 export type RunKind = 'search' | 'train' | 'latency';
-export type RunStatus = 'running' | 'paused' | 'done' | 'failed' | 'cancelled';
+/** 'interrupted': the process that ran it is gone (killed, crashed, closed); it can be continued. */
+export type RunStatus = 'running' | 'paused' | 'interrupted' | 'done' | 'failed' | 'cancelled';
+/** What a run's scores are: fractions of correct answers (shown as %), a dry run's synthetic score, or none. */
+export type ScoreKind = 'accuracy' | 'synthetic' | 'none';
 
 export interface RunSummary {
   runId: string;
   kind: RunKind;
+  /** The run in words, for lists ("search mobilenet-v3-demo-32 → 50% latency on host"). */
+  title: string;
   network: string;
   status: RunStatus;
   createdAt: string;
@@ -196,6 +224,11 @@ export interface RunSummary {
   initialResource?: number;
   bestResource?: number;
   bestScore?: number;
+  scoreKind: ScoreKind;
+  /** What bestScore is ("held-out top-1 accuracy", "synthetic score (not an accuracy)"). */
+  scoreLabel: string;
+  /** Searches with a final training: the trained network's test score. */
+  finalTestScore?: number;
   /**
    * The search stopped before its end: killed or crashed (its process is gone; `message` then reads "interrupted —
    * resume with …") or interrupted. resumeSearch continues it.
@@ -203,6 +236,50 @@ export interface RunSummary {
   interrupted?: boolean;
   /** For runs that can be continued (interrupted, failed, out of budget): the CLI command that does it. */
   resumeCommand?: string;
+}
+
+/** A trained super-network the Search screen can use. */
+export interface CheckpointInfo {
+  /** Pass this as startSearch's "checkpoint". */
+  id: string;
+  path: string;
+  network: string;
+  dataset: DatasetChoice;
+  status: RunStatus;
+  epochsDone: number;
+  epochs: number;
+  updatedAt: string;
+  /** Held-out top-1 (or δ1) after the last scored epoch: the full network and the smallest sub-network. */
+  heldoutFull?: number;
+  heldoutSmallest?: number;
+}
+
+export interface CheckpointCheck {
+  ok: boolean;
+  /** Why it cannot be used (ok false) or what to know (ok true: e.g. training not finished). */
+  problems: string[];
+  warnings: string[];
+  checkpoint?: CheckpointInfo;
+}
+
+/** One epoch's held-out scores of a super-network training. */
+export interface HeldoutRecord {
+  epoch: number;
+  full: number;
+  smallest: number;
+}
+
+/** The test split's scores of a search's networks (data neither training nor search saw). */
+export interface TestScores {
+  /** The initial (full) network with the super-network's weights. */
+  full?: number;
+  /** The discovered network with the shared weights, before the final training. */
+  before?: number;
+  /** The discovered network after its final training. */
+  after?: number;
+  /** Held-out before and after the final training. */
+  heldoutBefore?: number;
+  heldoutAfter?: number;
 }
 
 /** One finished optimizer iteration: its best sample and where it sits. */
@@ -223,20 +300,46 @@ export interface SamplePoint {
 export interface RunDetails extends RunSummary {
   config: Record<string, unknown>;
   trajectory: IterationRecord[];
+  /** The final target in the metric's unit. */
+  finalTarget?: number;
   /** Samples of the last iteration (for the scatter plot). */
   lastSamples: SamplePoint[];
   /** The best sub-network of the last iteration, resolved; absent for runs without one. */
   architecture?: ArchitectureView;
+  /** The initial network, resolved. */
+  initialArchitecture?: ArchitectureView;
+  /** Every unit before and after. */
+  comparison: LayerComparisonRow[];
+  /** Latency of the initial and discovered network on the search's device (ms), when the metric is latency. */
+  latency?: { initialMs: number; discoveredMs: number; device: string };
+  test: TestScores;
+  /** The final training: what it was, and whether its trained .tflite is there to export. */
+  finalTraining?: { mode: string; distill: boolean; steps: number; seconds: number; tflite: boolean };
+  /** Whether the HTML report has been written. */
+  report: boolean;
+  /** Super-network trainings: the held-out scores per epoch. */
+  heldout?: HeldoutRecord[];
 }
 
 export interface ExportResult {
   format: 'tflite' | 'tflite-int8' | 'json' | 'report';
-  /** Absolute path of the written file. */
+  /** Absolute path of the written file (on the computer running the engine). */
   path: string;
+  /** The file name to save it under. */
+  fileName: string;
   bytes: number;
-  /** tflite only: where the weights came from ('random' when the run has no trained checkpoint). */
-  weights?: 'checkpoint' | 'random';
+  /** tflite: 'trained' (final training), 'checkpoint' (shared super-network weights) or 'random' (none). */
+  weights?: 'trained' | 'checkpoint' | 'random';
   note?: string;
+  /** Fetch it with downloadInfo (Electron) or GET /download/<id>?token=… (browser mode). */
+  downloadId: string;
+}
+
+export interface DownloadInfo {
+  path: string;
+  fileName: string;
+  bytes: number;
+  contentType: string;
 }
 
 export interface ServerInfo {
@@ -276,7 +379,12 @@ export interface ProgressEvent {
   /** Seconds left, when the job can estimate it. */
   etaSeconds?: number;
   message?: string;
+  /** done/total is a share, not a count of things: show only the percentage. */
+  percentOnly?: boolean;
 }
+
+/** Phases of a search job, in order (pipeline/job.ts). */
+export type JobPhaseName = 'search' | 'report' | 'test' | 'final-training' | 'int8' | 'export';
 
 export type EngineEvent =
   | ProgressEvent
@@ -294,6 +402,13 @@ export type EngineEvent =
       imagesPerSecond: number;
     }
   | { kind: 'train-epoch'; epoch: number; epochs: number; loss: number; accuracy?: number; heldOutScore?: number }
+  /** Held-out scores of the super-network being trained: the full network and the smallest sub-network. */
+  | { kind: 'train-heldout'; epoch: number; full: number; smallest: number }
+  /** A phase of a job started, ended, was skipped or interrupted. */
+  | { kind: 'phase'; phase: JobPhaseName; status: 'started' | 'done' | 'skipped' | 'interrupted'; message?: string }
+  /** Final training steps of a search job. */
+  | { kind: 'final-step'; step: number; totalSteps: number; loss: number; imagesPerSecond: number; etaSeconds: number }
+  | { kind: 'test-scores'; scores: TestScores }
   | { kind: 'search-sample'; runId: string; iteration: number; score: number; resource: number }
   | ({ kind: 'search-iteration'; runId: string; initialResource: number } & IterationRecord)
   | { kind: 'device'; change: 'added' | 'removed' | 'changed'; device: DeviceSummary };
@@ -301,7 +416,7 @@ export type EngineEvent =
 /** Events of a job: what the engine emits plus the end of the job, which the server adds. */
 export type JobEvent =
   | EngineEvent
-  | { kind: 'started'; method: string }
+  | { kind: 'started'; method: string; title?: string }
   | { kind: 'done'; result: unknown }
   | { kind: 'failed'; error: ApiErrorBody }
   | { kind: 'cancelled'; reason: string };

@@ -18,8 +18,9 @@ import { configBaseDir, parseSearchConfig, type SearchConfig } from '../../../pi
 import type { PipelineEvent } from '../../../pipeline/events.ts';
 import { runSearchJob, type SearchJobOutcome } from '../../../pipeline/job.ts';
 import { ProgressLine } from '../progress.ts';
+import { addSearchFlags, searchConfigFromFlags, type SearchFlagOptions } from './search-flags.ts';
 
-interface SearchOptions {
+interface SearchOptions extends SearchFlagOptions {
   config?: string;
   resume?: string;
   workspace?: string;
@@ -30,7 +31,7 @@ interface SearchOptions {
 }
 
 export function register(program: Command): void {
-  program
+  const search = program
     .command('search')
     .description('search a sub-network that meets a resource target (NetAdaptV2 MCD or NetAdaptV1 SCD optimizer)')
     .option('--config <file>', 'search configuration (JSON): network, dataset, metric, target, J, L, reduction, decay, seed, budget, ...')
@@ -39,15 +40,23 @@ export function register(program: Command): void {
     .option('--output <dir>', 'where to write network.json and the reports (default: the config\'s "output" or ./netadapt-output/<run>)')
     .option('--max-iterations <n>', 'budget: stop before this many iterations (with --resume: replaces the run\'s budget)')
     .option('--max-samples <n>', 'budget: do not start an iteration after this many evaluated samples')
-    .option('--quiet', 'no per-iteration progress lines')
-    .action(async (options: SearchOptions) => {
-      if ((options.config === undefined) === (options.resume === undefined)) {
-        throw new ValidationError('give either --config <file> (a new search) or --resume <run> (continue one)');
-      }
-      const budget = budgetOverride(options);
-      if (options.config !== undefined) await startSearch(options.config, options, budget);
-      else await resumeSearch(options.resume as string, options, budget);
-    });
+    .option('--quiet', 'no per-iteration progress lines');
+  addSearchFlags(search);
+  search.action(async (options: SearchOptions) => {
+    const modes = [options.config !== undefined, options.resume !== undefined, options.network !== undefined].filter(Boolean).length;
+    if (modes !== 1) {
+      throw new ValidationError('give one of --network <name> (a new search from flags), --config <file> (a new search from a JSON configuration) or --resume <run> (continue one)');
+    }
+    if (options.network !== undefined) {
+      const workspace = resolve(options.workspace ?? defaultWorkspacePath());
+      const config = parseSearchConfig(searchConfigFromFlags(options, { workspace, ...(options.output !== undefined ? { output: resolve(options.output) } : {}) }), 'the search flags');
+      await runSearchFromConfig(config, options);
+      return;
+    }
+    const budget = budgetOverride(options);
+    if (options.config !== undefined) await startSearch(options.config, options, budget);
+    else await resumeSearch(options.resume as string, options, budget);
+  });
 
   program
     .command('runs')

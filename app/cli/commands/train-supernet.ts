@@ -8,13 +8,16 @@ import { openDataset } from '../../../core/data/open.ts';
 import { ValidationError } from '../../../core/errors.ts';
 import { DEPTH_SAMPLINGS, type DepthSampling } from '../../../core/supernet/sampling.ts';
 import type { SupernetTrainConfig } from '../../../core/supernet/training/config.ts';
+import { DEMO_NETWORK, DEMO_TRAIN_CONFIG, demoTrainConfig } from '../../../core/supernet/training/recipes.ts';
 import { initBackend, type BackendPreference } from '../../../core/tensor/backend.ts';
 import type { PipelineEvent } from '../../../pipeline/events.ts';
 import { trainSupernetStep } from '../../../pipeline/steps/train-supernet.ts';
 
 interface Options {
   network: string;
-  data: string;
+  data?: string;
+  dataset: string;
+  recipe: string;
   epochs?: string;
   batch?: string;
   lr?: string;
@@ -58,9 +61,11 @@ export function register(program: Command): void {
   program
     .command('train-supernet')
     .description('train a NetAdaptV2 super-network (ordered dropout + channel-level bypass) and checkpoint it')
-    .requiredOption('--network <name|file>', 'zoo network name or network .json')
-    .option('--data <dataset>', 'dataset: synthetic | synthetic-depth | cifar10:<dir> | folder:<dir> | depth-pairs:<dir> (with ?key=value options)', 'synthetic')
-    .option('--epochs <n>', 'epochs to train (with --resume: the new total)')
+    .option('--network <name|file>', 'zoo network name or network .json', DEMO_NETWORK)
+    .option('--dataset <spec>', 'dataset: synthetic | synthetic-depth | cifar10:<dir> | folder:<dir> | depth-pairs:<dir> (with ?key=value options)', 'synthetic')
+    .option('--data <spec>', 'the same as --dataset (older name)')
+    .option('--recipe <name>', 'demo: the demo\'s recipe, the app\'s defaults (12 epochs, the first 2 of the full network alone, SGD lr 0.1, batch 32) | base: the engine\'s base defaults (RMSProp lr 0.004, batch 64)', 'demo')
+    .option('--epochs <n>', 'epochs to train (with --resume: the new total; default 12 with the demo recipe)')
     .option('--batch <n>', 'images per step (each image trains its own sub-network)')
     .option('--lr <rate>', 'peak learning rate')
     .option('--optimizer <name>', 'rmsprop | sgd')
@@ -81,12 +86,16 @@ export function register(program: Command): void {
     .action(async (options: Options) => {
       const backend = await initBackend({ prefer: options.backend as BackendPreference });
       const spec = loadNetwork(options.network);
-      const dataset = await openDataset(options.data);
-      const config: Partial<SupernetTrainConfig> = {};
+      const data = options.data ?? options.dataset;
+      const dataset = await openDataset(data);
+      if (options.recipe !== 'demo' && options.recipe !== 'base') throw new ValidationError(`--recipe must be demo or base (got "${options.recipe}")`);
+      // A resumed run keeps its checkpoint's recipe: only the flags given are checked against it.
+      const epochs = num('epochs', options.epochs, true);
+      const config: Partial<SupernetTrainConfig> = options.recipe === 'demo' && !options.resume ? demoTrainConfig(epochs ?? DEMO_TRAIN_CONFIG.epochs) : {};
       const set = <K extends keyof SupernetTrainConfig>(key: K, value: SupernetTrainConfig[K] | undefined) => {
         if (value !== undefined) config[key] = value;
       };
-      set('epochs', num('epochs', options.epochs, true));
+      set('epochs', epochs);
       set('batchSize', num('batch', options.batch, true));
       set('lr', num('lr', options.lr));
       set('seed', num('seed', options.seed, true));
@@ -161,7 +170,7 @@ export function register(program: Command): void {
         process.off('SIGINT', onSigint);
       }
       if (result.interrupted) {
-        console.error(`stopped at step ${result.steps}/${result.totalSteps}; continue with: netadapt train-supernet --network ${options.network} --data ${options.data} --out ${options.out} --resume`);
+        console.error(`stopped at step ${result.steps}/${result.totalSteps}; continue with: netadapt train-supernet --network ${options.network} --dataset ${data} --out ${options.out} --resume`);
         return;
       }
       const label = spec.task === 'classification' ? 'held-out top-1' : 'held-out δ1';

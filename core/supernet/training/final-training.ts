@@ -163,13 +163,14 @@ export async function trainDiscoveredNetwork(opts: FinalTrainingOptions): Promis
     info = { phases: phases.map((p) => ({ subnet: subnetKey(p.subnet), steps: p.steps })), phase: 0, seconds: 0, done: false, workers: resolveTrainingWorkers(config.workers) };
   }
 
-  const evaluate = async (split: 'heldout' | 'test'): Promise<Evaluation> => {
+  /** `recalibrate` false: score with the BN statistics the weights hold (the trained network's, as exported). */
+  const evaluate = async (split: 'heldout' | 'test', recalibrate = true): Promise<Evaluation> => {
     const evaluator = createSupernetEvaluator({
       weights,
       dataset,
       split,
       seed: config.seed,
-      ...(opts.evaluation?.calibrationBatches === undefined ? {} : { calibrationBatches: opts.evaluation.calibrationBatches }),
+      ...(!recalibrate ? { calibrationBatches: 0 } : opts.evaluation?.calibrationBatches === undefined ? {} : { calibrationBatches: opts.evaluation.calibrationBatches }),
       ...(opts.evaluation?.calibrationBatchSize === undefined ? {} : { calibrationBatchSize: opts.evaluation.calibrationBatchSize }),
       ...(opts.evaluation?.limit === undefined ? {} : { limit: opts.evaluation.limit }),
     });
@@ -258,11 +259,19 @@ export async function trainDiscoveredNetwork(opts: FinalTrainingOptions): Promis
     }
     if (!info.done) {
       info.done = true;
+      // BN statistics recomputed on training batches (as the search's scores do) are stored with the weights, and the
+      // trained network is scored with exactly those: the exported .tflite then computes what was scored (scoring
+      // with freshly recalibrated statistics but exporting the moving averages put a .tflite 1–3 points off).
+      recalibrateBatchNorm(weights, subnet, dataset, {
+        batches: opts.evaluation?.calibrationBatches ?? 5,
+        batchSize: opts.evaluation?.calibrationBatchSize ?? 64,
+        seed: config.seed,
+      });
       saveCheckpoint(weightsPath, spec, weightTensors(weights), { kind: 'final-training-weights', mode: opts.mode, subnet: subnetKey(subnet) });
       save();
     }
-    const heldout = await evaluate('heldout');
-    const test = dataset.splitNames.includes('test') && dataset.split('test').size > 0 ? await evaluate('test') : undefined;
+    const heldout = await evaluate('heldout', false);
+    const test = dataset.splitNames.includes('test') && dataset.split('test').size > 0 ? await evaluate('test', false) : undefined;
     const resolved = resolveNetwork(spec, subnet);
     // A run finished earlier reports its own duration, not the time spent re-scoring it now.
     const seconds = finishedBefore ? info.seconds : elapsedBefore + (performance.now() - started) / 1000;

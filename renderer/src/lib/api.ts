@@ -37,6 +37,16 @@ export class Api {
     return this.transport.kind;
   }
 
+  /** Takes an export away: a Save dialog (Electron) or a browser download; the saved path / file name, or null. */
+  saveExport(downloadId: string, fileName: string): Promise<string | null> {
+    return this.transport.saveExport(downloadId, fileName);
+  }
+
+  /** A native folder picker (Electron), or undefined where the user types the path (browser). */
+  get pickFolder(): ((title: string) => Promise<string | null>) | undefined {
+    return this.transport.pickFolder;
+  }
+
   call<M extends CallMethod>(method: M, ...params: keyof ParamsOf<M> extends never ? [ParamsOf<M>?] : [ParamsOf<M>]): Promise<ResultOf<M>> {
     return this.transport.request(method, params[0] ?? {}) as Promise<ResultOf<M>>;
   }
@@ -47,13 +57,17 @@ export class Api {
     onEvent: (event: JobEvent) => void = () => {},
   ): Promise<JobHandle<NonNullable<JobResultOf<M>>>> {
     const started = (await this.transport.request(method, params)) as JobStarted;
-    const { jobId } = started;
-    const done = new Promise<NonNullable<JobResultOf<M>>>((resolve, reject) => {
+    return this.attachJob<NonNullable<JobResultOf<M>>>(started.jobId, onEvent);
+  }
+
+  /** Follows a job that is already running (e.g. after a reload: listJobs names it). */
+  attachJob<Result>(jobId: string, onEvent: (event: JobEvent) => void = () => {}): JobHandle<Result> {
+    const done = new Promise<Result>((resolve, reject) => {
       const listener = (event: JobEvent) => {
         onEvent(event);
         if (event.kind === 'done') {
           this.jobListeners.delete(jobId);
-          resolve(event.result as NonNullable<JobResultOf<M>>);
+          resolve(event.result as Result);
         } else if (event.kind === 'failed') {
           this.jobListeners.delete(jobId);
           reject(new ApiError(event.error));

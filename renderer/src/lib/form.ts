@@ -20,3 +20,24 @@ export function numberOrRaw(text: string): number | string {
   const value = Number(text);
   return Number.isFinite(value) ? value : text;
 }
+
+/** The dataset picker's text fields as the API's dataset choice (numbers parsed; the schema reports bad text). */
+export function datasetFromForm(form: { kind: string; path: string; trainImages: string; heldoutImages: string; testImages: string }): Record<string, unknown> {
+  return {
+    kind: form.kind,
+    ...(form.path.trim() !== '' ? { path: form.path.trim() } : {}),
+    trainImages: numberOrRaw(form.trainImages),
+    heldoutImages: numberOrRaw(form.heldoutImages),
+    testImages: numberOrRaw(form.testImages),
+  };
+}
+
+export function formFromDataset(choice: { kind: string; path?: string; trainImages: number; heldoutImages: number; testImages: number }) {
+  return {
+    kind: choice.kind as 'synthetic',
+    path: choice.path ?? '',
+    trainImages: String(choice.trainImages),
+    heldoutImages: String(choice.heldoutImages),
+    testImages: String(choice.testImages),
+  };
+}

@@ -1,16 +1,11 @@
-/** Number and time formatting for the screens. */
+/** Numbers and times as the screens show them; counts, latency and percentages come from the one units module. */
+import type { ScoreKind } from '../../../app/api/contract/types.ts';
+import { formatCount as count, formatMs, formatPercent, formatResource } from '../../../app/api/contract/units.ts';
+
+export { formatMs, formatPercent, formatResource };
 
 export function formatCount(value: number | undefined): string {
-  if (value === undefined || !Number.isFinite(value)) return '–';
-  if (Math.abs(value) >= 1e9) return `${(value / 1e9).toFixed(2)} G`;
-  if (Math.abs(value) >= 1e6) return `${(value / 1e6).toFixed(2)} M`;
-  if (Math.abs(value) >= 1e3) return `${(value / 1e3).toFixed(1)} K`;
-  return String(+value.toFixed(3));
-}
-
-export function formatPercent(fraction: number | undefined, digits = 1): string {
-  if (fraction === undefined || !Number.isFinite(fraction)) return '–';
-  return `${(fraction * 100).toFixed(digits)}%`;
+  return value === undefined || !Number.isFinite(value) ? '–' : count(value);
 }
 
 /** "2 h 05 min", "3 min 20 s", "12 s". */
@@ -23,8 +18,16 @@ export function formatDuration(seconds: number | undefined): string {
   return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
 }
 
-export function formatScore(score: number | undefined): string {
-  return score === undefined || !Number.isFinite(score) ? '–' : score.toFixed(4);
+/** An accuracy as a percentage; a dry run's synthetic score as a plain number, marked. */
+export function formatScore(score: number | undefined, kind: ScoreKind = 'accuracy'): string {
+  if (score === undefined || !Number.isFinite(score)) return '–';
+  if (kind === 'synthetic') return `${score.toFixed(3)} (synthetic)`;
+  return formatPercent(score);
+}
+
+/** A resource value in its unit, '–' when absent. */
+export function formatValue(value: number | undefined, unit: string): string {
+  return value === undefined || !Number.isFinite(value) ? '–' : formatResource(value, unit);
 }
 
 export function formatTime(iso: string | undefined): string {

@@ -1,4 +1,7 @@
-/** Scales and ticks for the hand-written SVG plots. */
+/** Scales for the SVG plots (Plot.svelte); ticks and their labels come from the one units module. */
+import { axisUnitOf, type AxisUnit } from '../../../app/api/contract/units.ts';
+
+export { axisTitle, axisUnitOf, niceTicks, tickLabels, type AxisUnit } from '../../../app/api/contract/units.ts';
 
 export interface Point {
   x: number;
@@ -36,33 +39,26 @@ export function pad([min, max]: readonly [number, number], fraction = 0.05): [nu
   return [min - d, max + d];
 }
 
-/** About `count` round tick values (1, 2, 5 × 10^n steps) covering [min, max]. */
-export function niceTicks(min: number, max: number, count = 5): number[] {
-  if (!Number.isFinite(min) || !Number.isFinite(max) || count < 1) return [];
-  if (min === max) return [min];
-  if (min > max) [min, max] = [max, min];
-  const rough = (max - min) / count;
-  const power = 10 ** Math.floor(Math.log10(rough));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= rough) ?? 10 * power;
-  const ticks: number[] = [];
-  for (let v = Math.ceil(min / step) * step; v <= max + step * 1e-9; v += step) {
-    ticks.push(Number(v.toPrecision(12)));
-  }
-  return ticks;
-}
-
 /** SVG path data through the points (in order), already in pixel space. */
 export function linePath(points: readonly Point[]): string {
   return points.map((p, i) => `${i === 0 ? 'M' : 'L'}${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
 }
 
-/** Compact tick label: 1.2G, 340M, 12K, 0.25. */
-export function tickLabel(value: number): string {
-  const abs = Math.abs(value);
-  if (abs >= 1e9) return `${+(value / 1e9).toFixed(2)}G`;
-  if (abs >= 1e6) return `${+(value / 1e6).toFixed(2)}M`;
-  if (abs >= 1e4) return `${+(value / 1e3).toFixed(1)}K`;
-  if (abs === 0) return '0';
-  if (abs < 0.01) return value.toExponential(1);
-  return String(+value.toFixed(3));
+/** Exponential moving average of a series (what "smoothed loss" draws); `weight` of the past, 0 = none. */
+export function smooth(points: readonly Point[], weight = 0.9): Point[] {
+  let value: number | undefined;
+  return points.map((p) => {
+    value = value === undefined ? p.y : weight * value + (1 - weight) * p.y;
+    return { x: p.x, y: value };
+  });
+}
+
+/** The x axis of a resource in its metric's unit (latency in ms/µs, MACs, params). */
+export function resourceAxis(unit: string): { xLabel: string; xUnit: AxisUnit } {
+  return { xLabel: unit === 'ms' ? 'latency' : unit, xUnit: axisUnitOf(unit) };
+}
+
+/** The y axis of a run's scores: accuracies as percentages, a dry run's synthetic score as a plain number. */
+export function scoreAxis(kind: string): { yLabel: string; yUnit: AxisUnit } {
+  return kind === 'synthetic' ? { yLabel: 'synthetic score', yUnit: 'plain' } : { yLabel: 'held-out top-1', yUnit: 'percent' };
 }

@@ -21,6 +21,13 @@ export type ConnectionState = 'connecting' | 'open' | 'closed' | 'unauthorized';
 
 export interface Transport {
   readonly kind: 'electron' | 'websocket';
+  /**
+   * Takes an export away: Electron shows a Save dialog (resolves with the chosen path or null); the browser downloads
+   * GET /download/<id>?token=… (resolves with the file name).
+   */
+  saveExport(downloadId: string, fileName: string): Promise<string | null>;
+  /** A folder picker where there is one (Electron); undefined in a browser (type the path). */
+  pickFolder?: (title: string) => Promise<string | null>;
   /** Resolves with the result or rejects with an ApiError. */
   request(method: string, params: unknown): Promise<unknown>;
   /** Subscribes to job events; returns the unsubscribe function. */
@@ -32,6 +39,10 @@ export interface Transport {
 export interface NetadaptBridge {
   request(method: string, params: unknown): Promise<ResponseMessage>;
   onEvent(listener: (message: EventMessage) => void): () => void;
+  /** Electron: a Save dialog for an export; the chosen path, or null when cancelled. */
+  saveExport?(downloadId: string): Promise<string | null>;
+  /** Electron: a folder picker. */
+  pickFolder?(title: string): Promise<string | null>;
 }
 
 function unwrap(response: ResponseMessage): unknown {
@@ -43,6 +54,8 @@ export function bridgeTransport(bridge: NetadaptBridge): Transport {
   return {
     kind: 'electron',
     request: async (method, params) => unwrap(await bridge.request(method, params)),
+    saveExport: async (downloadId) => (bridge.saveExport ? bridge.saveExport(downloadId) : null),
+    ...(bridge.pickFolder ? { pickFolder: (title: string) => (bridge.pickFolder as (t: string) => Promise<string | null>)(title) } : {}),
     onEvent: (listener) => bridge.onEvent(listener),
     onState: (listener) => {
       listener('open', '');
@@ -58,8 +71,23 @@ interface MinimalSocket {
   addEventListener(type: 'open' | 'close' | 'message' | 'error', listener: (event: { data?: unknown; code?: number; reason?: string }) => void): void;
 }
 
-/** The WebSocket transport; `createSocket` is injectable for tests. */
-export function socketTransport(url: string, createSocket: (url: string) => MinimalSocket = (u) => new WebSocket(u) as unknown as MinimalSocket): Transport {
+/** Starts a browser download of `href` (a same-origin attachment). */
+function browserDownload(href: string, fileName: string): void {
+  const link = document.createElement('a');
+  link.href = href;
+  link.download = fileName;
+  link.rel = 'noopener';
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
+
+/** The WebSocket transport; `createSocket` is injectable for tests; `downloadBase` is this server's /download/ URL. */
+export function socketTransport(
+  url: string,
+  createSocket: (url: string) => MinimalSocket = (u) => new WebSocket(u) as unknown as MinimalSocket,
+  download: { base: string; token: string } = { base: '/download/', token: '' },
+): Transport {
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   const eventListeners = new Set<(message: EventMessage) => void>();
   const stateListeners = new Set<(state: ConnectionState, reason: string) => void>();
@@ -113,6 +141,10 @@ export function socketTransport(url: string, createSocket: (url: string) => Mini
 
   return {
     kind: 'websocket',
+    async saveExport(downloadId, fileName) {
+      browserDownload(`${download.base}${encodeURIComponent(downloadId)}?token=${encodeURIComponent(download.token)}`, fileName);
+      return fileName;
+    },
     request(method, params) {
       if (state === 'closed' || state === 'unauthorized') {
         return Promise.reject(new ApiError({ code: state === 'unauthorized' ? 'unauthorized' : 'disconnected', message: reason }));
@@ -155,5 +187,5 @@ export function pickTransport(win: Window & { netadapt?: NetadaptBridge }): Tran
   if (win.netadapt) return bridgeTransport(win.netadapt);
   const token = takeToken(win.location, win.sessionStorage, win.history);
   const scheme = win.location.protocol === 'https:' ? 'wss' : 'ws';
-  return socketTransport(`${scheme}://${win.location.host}/api?token=${encodeURIComponent(token)}`);
+  return socketTransport(`${scheme}://${win.location.host}/api?token=${encodeURIComponent(token)}`, undefined, { base: '/download/', token });
 }

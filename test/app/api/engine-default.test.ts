@@ -8,6 +8,9 @@ import { createApiServer } from '../../../app/api/server.ts';
 import type { ErrorMessage, EventMessage, ResultMessage, ServerMessage } from '../../../app/api/contract/protocol.ts';
 import type {
   ArchitectureView,
+  CheckpointCheck,
+  CheckpointInfo,
+  RunSummary,
   DeviceListing,
   ExportResult,
   JobEvent,
@@ -214,13 +217,14 @@ describe('default engine', () => {
       metric: 'latency',
       deviceId: 'host',
       lazyProfiling: true,
-      targetRatio: 0.9,
+      target: '90%',
       samplesPerIteration: 2,
       layersPerSample: 1,
       maxIterations: 1,
+      finalTraining: { mode: 'none' },
     });
     const done = events.at(-1) as { kind: string; result: { metric: string; unit: string; initialResource: number; bestResource: number } };
-    expect(done).toMatchObject({ kind: 'done', result: { metric: 'latency-lut', unit: 'ms' } });
+    expect(done).toMatchObject({ kind: 'done', result: { metric: 'latency', unit: 'ms' } });
     expect(done.result.initialResource).toBeGreaterThan(0);
     expect(done.result.bestResource).toBeLessThan(done.result.initialResource);
     // The lazily measured entries are in the workspace's latency tables.
@@ -239,7 +243,7 @@ describe('default engine', () => {
     await connection.receive({
       id: 1,
       method: 'startSearch',
-      params: { network: 'mobilenet-v1-32', evaluator: 'synthetic', metric: 'macs', targetRatio: 0.9, samplesPerIteration: 4, layersPerSample: 2, maxIterations: 3 },
+      params: { network: 'mobilenet-v1-32', evaluator: 'synthetic', metric: 'macs', target: '90%', samplesPerIteration: 4, layersPerSample: 2, maxIterations: 3, finalTraining: { mode: 'none' } },
     });
     const { jobId } = (received[0] as ResultMessage).result as { jobId: string };
     const end = Date.now() + 90_000;
@@ -258,8 +262,10 @@ describe('default engine', () => {
     expect(iterations.length).toBeGreaterThan(0);
     expect(events.filter((e) => e.kind === 'search-sample').length).toBeGreaterThanOrEqual(4);
 
-    const runs = await call<{ runId: string }[]>('listRuns', {});
+    const runs = await call<RunSummary[]>('listRuns', {});
     expect(runs.map((r) => r.runId)).toContain(runId);
+    // A dry run's score is marked as such (History never puts it on an accuracy axis).
+    expect(runs.find((r) => r.runId === runId)).toMatchObject({ kind: 'search', scoreKind: 'synthetic', status: 'done' });
     const details = await call<{ trajectory: { bestResource: number }[]; architecture?: ArchitectureView; initialResource: number }>('getRun', { runId });
     expect(details.trajectory.length).toBeGreaterThan(1);
     expect(details.architecture?.macs).toBe(details.trajectory.at(-1)?.bestResource);
@@ -269,8 +275,13 @@ describe('default engine', () => {
     const exported = JSON.parse(readFileSync(json.path, 'utf8')) as { network: string; layers: Record<string, unknown> };
     expect(exported.network).toBe('mobilenet-v1-32');
     expect(Object.keys(exported.layers).length).toBeGreaterThan(10);
-    const report = await call<{ path: string }>('exportResult', { runId, format: 'report' });
-    expect(readFileSync(report.path, 'utf8')).toContain(`run: ${runId}`);
+    // The one report renderer (core/search/report.ts): HTML with the scatter plot, registered for download.
+    const report = await call<ExportResult>('exportResult', { runId, format: 'report' });
+    const html = readFileSync(report.path, 'utf8');
+    expect(html).toContain(`<title>Search ${runId}`);
+    expect(html).toContain('<svg');
+    const download = await call<{ path: string; fileName: string; contentType: string }>('downloadInfo', { downloadId: report.downloadId });
+    expect(download).toMatchObject({ path: report.path, fileName: report.fileName, contentType: 'text/html; charset=utf-8' });
 
     // No checkpoint (synthetic evaluator): a .tflite with random weights, and the answer says so.
     const tflite = await call<ExportResult>('exportResult', { runId, format: 'tflite' });
@@ -291,10 +302,11 @@ describe('default engine', () => {
     expect(int8Graph.tensors.filter((t) => t.name.endsWith('/weights')).every((t) => t.type === 'int8')).toBe(true);
   });
 
-  it('trains a super-network in a worker; cancelling saves a checkpoint', async () => {
+  it('trains a super-network in a worker; cancelling saves a checkpoint, listed as paused, refused for another network', async () => {
     const received: ServerMessage[] = [];
     const connection = server.connect((m) => received.push(m));
-    await connection.receive({ id: 1, method: 'trainSupernet', params: { network: 'mobilenet-v1-32', epochs: 1, batchSize: 8 } });
+    const dataset = { kind: 'synthetic', trainImages: 256, heldoutImages: 16, testImages: 16 };
+    await connection.receive({ id: 1, method: 'trainSupernet', params: { network: 'mobilenet-v3-demo-32', dataset, epochs: 2, fullNetworkEpochs: 1, batchSize: 8 } });
     const { jobId } = (received[0] as ResultMessage).result as { jobId: string };
     const of = () => received.filter((m): m is EventMessage => 'type' in m && m.jobId === jobId).map((m) => m.event);
     const end = Date.now() + 90_000;
@@ -306,16 +318,39 @@ describe('default engine', () => {
     const step = of().find((e) => e.kind === 'train-step') as { loss: number; imagesPerSecond: number; stepsPerEpoch: number };
     expect(step.loss).toBeGreaterThan(0);
     expect(step.imagesPerSecond).toBeGreaterThan(0);
-    expect(step.stepsPerEpoch).toBeGreaterThan(1);
+    expect(step.stepsPerEpoch).toBe(32);
     await server.handle({ id: 2, method: 'cancelJob', params: { jobId } });
     while (!of().some((e) => e.kind === 'cancelled')) {
       if (Date.now() > end) throw new Error('not cancelled');
       await new Promise((r) => setTimeout(r, 50));
     }
     connection.close();
-    const log = of().find((e) => e.kind === 'log' && e.message.includes('checkpoint saved')) as { message: string } | undefined;
-    expect(log?.message).toContain(join(dir, 'checkpoints'));
-    expect(readFileSync(join(dir, 'checkpoints', 'mobilenet-v1-32-seed1', 'manifest.json'), 'utf8')).toContain('netadapt-supernet-checkpoint');
+    expect(of().some((e) => e.kind === 'log' && e.message.includes('checkpoint saved'))).toBe(true);
+    const [checkpoint] = await call<CheckpointInfo[]>('listCheckpoints', {});
+    expect(checkpoint).toMatchObject({ network: 'mobilenet-v3-demo-32', status: 'paused', epochs: 2, dataset });
+    expect(checkpoint!.path.startsWith(join(dir, 'checkpoints'))).toBe(true);
+    expect(readFileSync(join(checkpoint!.path, 'manifest.json'), 'utf8')).toContain('netadapt-supernet-checkpoint');
+    const runs = await call<RunSummary[]>('listRuns', { kind: 'train' });
+    expect(runs).toEqual([expect.objectContaining({ runId: checkpoint!.id, kind: 'train', status: 'paused', scoreKind: 'accuracy' })]);
+    // Picked for a search: fine for its network (with a warning: training not finished), refused for another.
+    const fine = await call<CheckpointCheck>('checkCheckpoint', { checkpoint: checkpoint!.id, network: 'mobilenet-v3-demo-32' });
+    expect(fine.ok).toBe(true);
+    expect(fine.warnings.join()).toMatch(/stopped after 0 of 2 epochs/);
+    const wrong = await call<CheckpointCheck>('checkCheckpoint', { checkpoint: checkpoint!.id, network: 'mobilenet-v2-32' });
+    expect(wrong).toMatchObject({ ok: false, problems: ['it is a super-network of mobilenet-v3-demo-32, not of mobilenet-v2-32'] });
+  });
+
+  it('refuses a batch that does not fit in memory before training, naming the largest that does', async () => {
+    const response = await server.handle({ id: 1, method: 'trainSupernet', params: { network: 'mobilenet-v1-32', batchSize: 1024 } });
+    const { jobId } = (response as ResultMessage).result as { jobId: string };
+    let info: { status: string; error?: { message: string; details: string[] } } | undefined;
+    const end = Date.now() + 20_000;
+    while (info?.status !== 'failed' && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 20));
+      info = (await call<{ jobId: string; status: string; error?: { message: string; details: string[] } }[]>('listJobs', {})).find((j) => j.jobId === jobId);
+    }
+    expect(info?.error?.message).toMatch(/a batch of 1024 images does not fit in memory for mobilenet-v1-32: it needs about \d+\.\d GB/);
+    expect(info?.error?.details.join()).toMatch(/the largest batch that fits is \d+ images/);
   });
 
   it('exportResult of an unknown run is not_found and writes nothing', async () => {

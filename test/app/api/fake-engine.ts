@@ -36,6 +36,8 @@ export function createFakeEngine(): FakeEngine {
     buildLatencyTable: notAvailable('buildLatencyTable'),
     validateLatencyTable: notAvailable('validateLatencyTable'),
     trainSupernet: notAvailable('trainSupernet'),
+    listCheckpoints: async () => [],
+    checkCheckpoint: notAvailable('checkCheckpoint'),
     startSearch: (params, ctx: JobContext) => {
       calls.push({ method: 'startSearch', params });
       ctx.emit({ kind: 'run-created', runId: 'r1' });
@@ -54,6 +56,7 @@ export function createFakeEngine(): FakeEngine {
       return { runId: params.runId } as never;
     },
     exportResult: notAvailable('exportResult'),
+    downloadInfo: notAvailable('downloadInfo'),
     dispose: async () => {},
   };
   return engine;

@@ -45,11 +45,11 @@ describe('createApiServer: request validation', () => {
   });
 
   it('names the invalid field of the params', async () => {
-    const response = (await server.handle({ id: 'a', method: 'startSearch', params: { network: 'x', targetRatio: 1.5 } })) as ErrorMessage;
+    const response = (await server.handle({ id: 'a', method: 'startSearch', params: { network: 'x', target: '150%' } })) as ErrorMessage;
     expect(response.id).toBe('a');
     expect(response.error.code).toBe('invalid_request');
-    expect(response.error.message).toContain('params.targetRatio');
-    expect(response.error.message).toMatch(/below 1/);
+    expect(response.error.message).toContain('params.target');
+    expect(response.error.message).toMatch(/below 100%/);
   });
 
   it('reports unknown fields', async () => {
@@ -60,16 +60,18 @@ describe('createApiServer: request validation', () => {
   it('applies schema defaults before calling the engine', async () => {
     const engine = createFakeEngine();
     const local = createApiServer(engine);
-    const response = (await local.handle({ id: 1, method: 'startSearch', params: { network: 'mobilenet-v1-32', evaluator: 'synthetic' } })) as ResultMessage;
+    const response = (await local.handle({ id: 1, method: 'startSearch', params: { network: 'mobilenet-v1-32', evaluator: 'synthetic', finalTraining: { mode: 'none' } } })) as ResultMessage;
     expect(response.result).toMatchObject({ method: 'startSearch' });
     await until(() => engine.calls.length > 0);
-    expect(engine.calls[0]?.params).toMatchObject({ optimizer: 'mcd', samplesPerIteration: 50, targetRatio: 0.5, seed: 1 });
+    // The demo's search: MCD, J = 8, L = 3, 6% decaying ×0.98, to 50% of the host latency.
+    expect(engine.calls[0]?.params).toMatchObject({ algorithm: 'mcd', samplesPerIteration: 8, layersPerSample: 3, reduction: '6%', target: '50%', metric: 'latency', deviceId: 'host', seed: 1 });
     await local.close();
   });
 
-  it('requires a device for a latency-guided search', async () => {
-    const response = (await server.handle({ id: 1, method: 'startSearch', params: { network: 'n', metric: 'latency', evaluator: 'synthetic' } })) as ErrorMessage;
-    expect(response.error.message).toContain('params.deviceId');
+  it('refuses a final training after a dry run, naming the field', async () => {
+    const response = (await server.handle({ id: 1, method: 'startSearch', params: { network: 'n', evaluator: 'synthetic' } })) as ErrorMessage;
+    expect(response.error.message).toContain('params.finalTraining.mode');
+    expect(response.error.message).toMatch(/nothing to train/);
   });
 
   it('maps engine errors: NotAvailableError -> not_available, bugs -> internal', async () => {
@@ -96,7 +98,7 @@ describe('createApiServer: jobs and events', () => {
     const server = createApiServer(engine);
     const received: ServerMessage[] = [];
     const connection = server.connect((message) => received.push(message));
-    await connection.receive(JSON.stringify({ id: 1, method: 'startSearch', params: { network: 'n', evaluator: 'synthetic' } }));
+    await connection.receive(JSON.stringify({ id: 1, method: 'startSearch', params: { network: 'n', evaluator: 'synthetic', finalTraining: { mode: 'none' } } }));
     const first = received[0] as ResultMessage;
     const jobId = (first.result as { jobId: string }).jobId;
     expect(jobId).toMatch(/[0-9a-f-]{36}/);
@@ -115,7 +117,7 @@ describe('createApiServer: jobs and events', () => {
     const server = createApiServer(engine);
     const received: ServerMessage[] = [];
     server.connect((message) => received.push(message));
-    const started = (await server.handle({ id: 1, method: 'startSearch', params: { network: 'n', evaluator: 'synthetic' } })) as ResultMessage;
+    const started = (await server.handle({ id: 1, method: 'startSearch', params: { network: 'n', evaluator: 'synthetic', finalTraining: { mode: 'none' } } })) as ResultMessage;
     const { jobId } = started.result as { jobId: string };
     await until(() => engine.finishSearch !== undefined);
     const cancel = (await server.handle({ id: 2, method: 'cancelJob', params: { jobId } })) as ResultMessage;

@@ -18,7 +18,16 @@ beforeAll(async () => {
   writeFileSync(join(staticDir, 'assets', 'app.js'), 'export {}');
   writeFileSync(join(dir, 'secret.txt'), 'do not serve');
   symlinkSync(join(dir, 'secret.txt'), join(staticDir, 'assets', 'link.txt'));
-  ui = await startUiServer({ api: createApiServer(createFakeEngine()), staticDir });
+  writeFileSync(join(dir, 'model.tflite'), 'TFL3-bytes');
+  ui = await startUiServer({
+    api: createApiServer(createFakeEngine()),
+    staticDir,
+    // Only ids the engine registered resolve; the request never names a path.
+    download: async (id) => {
+      if (id !== 'export-1') throw new Error('no such export (exports are kept while the app runs; export it again)');
+      return { path: join(dir, 'model.tflite'), fileName: 'net work.tflite', bytes: 10, contentType: 'application/octet-stream' };
+    },
+  });
 });
 
 afterAll(async () => {
@@ -48,6 +57,22 @@ function openSocket(query: string, headers: Record<string, string> = {}): Promis
     ws.on('error', reject);
   });
 }
+
+describe('browser-mode downloads', () => {
+  it('serves a registered export as an attachment, with the token only', async () => {
+    const ok = await rawGet(`/download/export-1?token=${ui.token}`);
+    expect(ok.status).toBe(200);
+    expect(ok.headers).toMatch(/Content-Disposition: attachment; filename="net_work.tflite"/i);
+    expect(ok.headers).toMatch(/Content-Type: application\/octet-stream/i);
+    expect(ok.body).toBe('TFL3-bytes');
+    expect((await rawGet('/download/export-1')).status).toBe(401);
+    expect((await rawGet('/download/export-1?token=wrong')).status).toBe(401);
+    expect((await rawGet(`/download/export-1?token=${ui.token}`, 'evil.example:80')).status).toBe(403);
+    const unknown = await rawGet(`/download/..%2Fsecret.txt?token=${ui.token}`);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toContain('export it again');
+  });
+});
 
 describe('browser-mode server', () => {
   it('prints a loopback URL with the token', () => {

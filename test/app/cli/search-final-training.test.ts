@@ -6,6 +6,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { register } from '../../../app/cli/commands/search.ts';
 import { runCommand } from './run-command.ts';
 import { TINT_CLI_DATASET, trainTintSupernet } from './tint-supernet.ts';
+import { openDataset } from '../../../core/data/open.ts';
+import { loadTfliteRuntime } from '../../../core/export/runtime/litert.ts';
 import { SqliteRunStore } from '../../../core/search/run-store.ts';
 import { openWorkspace } from '../../../core/store/workspace.ts';
 
@@ -41,6 +43,20 @@ describe('netadapt search with finalTraining', () => {
     expect(readFileSync(join(dir, 'out', 'network-trained.tflite')).subarray(4, 8).toString()).toBe('TFL3');
     expect(readFileSync(join(dir, 'out', 'report.md'), 'utf8')).toContain('**final held-out score**');
     expect(readFileSync(join(dir, 'out', 'report.html'), 'utf8')).toContain('final test score');
+
+    // The .tflite computes what was scored: LiteRT on the test split agrees with the reported test score (the BN
+    // statistics the score recalibrated are the ones exported), to within one image of floating-point ties.
+    const summary = JSON.parse(readFileSync(join(dir, 'out', 'final-training', 'summary.json'), 'utf8')) as { test: { score: number } };
+    const model = await (await loadTfliteRuntime()).load(new Uint8Array(readFileSync(join(dir, 'out', 'network-trained.tflite'))));
+    const test = (await openDataset(dataset as never)).split('test');
+    let correct = 0;
+    for (let i = 0; i < test.size; i++) {
+      const sample = test.get(Int32Array.of(i));
+      const logits = (await model.run([sample.images]))[0] as Float32Array;
+      if (logits.indexOf(Math.max(...logits)) === (sample.labels as Int32Array)[0]) correct++;
+    }
+    model.close();
+    expect(Math.abs(correct - summary.test.score * test.size)).toBeLessThanOrEqual(1);
 
     // --resume of the finished run finds the finished final training and reports the same scores.
     const runId = /search run (\S+)/.exec(out)?.[1] as string;

@@ -82,6 +82,29 @@ describe('netadapt search', () => {
     );
     await expect(netadapt('search', '--config', writeConfig(dir, { evaluator: { kind: 'supernet' } }))).rejects.toThrow(/needs "checkpoint"/);
     await expect(netadapt('search', '--resume', 'nope', '--workspace', join(dir, 'ws.sqlite'))).rejects.toThrow(/no search run "nope"/);
-    await expect(netadapt('search')).rejects.toThrow(/either --config/);
+    await expect(netadapt('search')).rejects.toThrow(/one of --network <name>/);
+  });
+
+  it('runs the common case from flags, with the app\'s names and defaults, into the same configuration as a search.json', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-search-'));
+    const workspace = join(dir, 'ws.sqlite');
+    const out = await netadapt('search', '--network', 'mobilenet-v1-32', '--evaluator', 'synthetic', '--metric', 'macs', '--target', '60%', '--samples-per-iteration', '6', '--layers-per-sample', '4', '--reduction', '10%', '--seed', '4', '--workspace', workspace, '--output', join(dir, 'out'));
+    expect(out).toMatch(/^done: reached the target/m);
+    const runs = JSON.parse(await netadapt('runs', '--workspace', workspace, '--json')) as { config: Record<string, unknown> }[];
+    // The app's Search screen defaults fill what the flags leave out (the demo's decay, the flags' evaluator seed).
+    expect(runs[0]?.config).toMatchObject({ network: 'mobilenet-v1-32', metric: 'macs', target: '60%', J: 6, L: 4, reduction: '10%', decay: 0.98, seed: 4, evaluator: { kind: 'synthetic', seed: 4 } });
+    expect(runs[0]?.config).not.toHaveProperty('finalTraining');
+    // The same search from a JSON file reaches the same network.
+    const fromJson = await netadapt('search', '--config', writeConfig(dir, { workspace: 'ws2.sqlite', output: 'out2', decay: 0.98, budget: { maxIterations: 200 }, evaluator: { kind: 'synthetic', seed: 4 } }));
+    const best = (text: string) => /^discovered: (.*), score/m.exec(text)?.[1];
+    expect(best(fromJson)).toBe(best(out));
+  });
+
+  it('names the flag and the allowed range of a bad flag value', async () => {
+    const error = (await netadapt('search', '--network', 'mobilenet-v1-32', '--evaluator', 'synthetic', '--samples-per-iteration', '0', '--target', 'half').catch((e: unknown) => e)) as ValidationError;
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.details).toContain('--samples-per-iteration: must be a whole number from 1 to 10,000 (the paper uses 27–200)');
+    expect(error.details.join('\n')).toMatch(/^--target: must be a percentage of the initial network like "50%"/m);
+    await expect(netadapt('search', '--network', 'mobilenet-v1-32', '--dataset', 'imagenet')).rejects.toThrow(/--dataset: unknown dataset "imagenet"/);
   });
 });

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { MacsMetric } from '../../../core/metrics/index.ts';
 import { SearchOptimizer } from '../../../core/search/optimizer.ts';
 import { loadReportInput, renderMarkdownReport, writeSearchOutputs } from '../../../core/search/report.ts';
-import { niceTicks, renderScatterSvg } from '../../../core/search/scatter-svg.ts';
+import { renderScatterSvg } from '../../../core/search/scatter-svg.ts';
+import { niceTicks } from '../../../core/units.ts';
 import { SyntheticEvaluator } from '../../../core/search/synthetic-evaluator.ts';
 import { memoryStore, mobilenet, params } from './helpers.ts';
 
