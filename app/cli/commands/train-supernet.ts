@@ -79,7 +79,7 @@ export function register(program: Command): void {
     .option('--grad-clip <norm>', 'clip each step\'s gradients to this global L2 norm (0: off)')
     .option('--ema-decay <d>', 'EMA decay of the weights (default 0.99 for short runs; the paper uses 0.9998)')
     .option('--checkpoint-every <steps>', 'also checkpoint every this many steps')
-    .option('--workers <n>', 'data-parallel training threads, each on a shard of every batch (default: 1, or $NETADAPT_TRAIN_WORKERS; 0: one per core)')
+    .option('--workers <n>', 'data-parallel training threads, each on a shard of every batch (default: 1, or $NETADAPT_TRAIN_WORKERS)')
     .option('--backend <name>', 'tensor backend: auto | node | wasm | cpu', 'auto')
     .option('--eval-images <n>', 'held-out images for the held-out scores', '2000')
     .option('--eval-every-epoch', 'score the full network and the smallest sub-network on the held-out split after every epoch')

@@ -72,7 +72,7 @@ export interface SupernetTrainConfig {
   /** Also checkpoint every this many steps (0: only at the end of each epoch). */
   checkpointEverySteps: number;
   /**
-   * Data-parallel worker threads, each training a shard of every batch (gradient-workers.ts); 0: the machine's cores.
+   * Data-parallel worker threads, each training a shard of every batch (gradient-workers.ts); 0: the default ($NETADAPT_TRAIN_WORKERS, else 1).
    * Results are deterministic for a given count (BN statistics are per shard); a run resumes with its own count.
    */
   workers: number;
@@ -164,6 +164,6 @@ export function validateTrainConfig(config: SupernetTrainConfig): void {
     if (!(config[key] >= 0 && config[key] < 1)) throw new UserError(`training option ${key} must be in [0, 1) (got ${config[key]})`);
   }
   if (!(Number.isInteger(config.workers) && config.workers >= 0)) {
-    throw new UserError(`training workers must be a whole number ≥ 0 (0 = one per core; got ${config.workers})`);
+    throw new UserError(`training workers must be a whole number ≥ 0 (0 = the default, $NETADAPT_TRAIN_WORKERS or 1; got ${config.workers})`);
   }
 }

@@ -14,7 +14,6 @@
  * A worker that crashes or reports an error fails the step with its message instead of leaving it waiting.
  */
 import * as tf from '@tensorflow/tfjs';
-import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { NetworkSpec } from '../../arch/index.ts';
 import { UserError } from '../../errors.ts';
@@ -51,15 +50,10 @@ export function defaultTrainingWorkers(env: NodeJS.ProcessEnv = process.env): nu
   return 1;
 }
 
-function machineCores(): number {
-  return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
-}
-
-/** The worker count a training runs with: the configured one, one per core for 0, else the default. */
+/** The worker count a training runs with: the configured one, or the default for 0 / none. */
 export function resolveTrainingWorkers(configured: number | undefined): number {
-  if (configured === undefined) return defaultTrainingWorkers();
-  if (configured === 0) return machineCores();
-  if (!Number.isInteger(configured) || configured < 1) throw new UserError(`training workers must be a whole number ≥ 0 (0 = one per core; got ${configured})`);
+  if (configured === undefined || configured === 0) return defaultTrainingWorkers();
+  if (!Number.isInteger(configured) || configured < 1) throw new UserError(`training workers must be a whole number ≥ 0 (0 = the default, $NETADAPT_TRAIN_WORKERS or 1; got ${configured})`);
   return configured;
 }
 

@@ -7,7 +7,6 @@ import { UserError } from '../../../../core/errors.ts';
 import { sampleBatchSubnets } from '../../../../core/supernet/sampling.ts';
 import { subnetSliceMasks } from '../../../../core/supernet/slice-masks.ts';
 import { closeGradientEngines, defaultTrainingWorkers, gradientEngine, resolveTrainingWorkers } from '../../../../core/supernet/training/gradient-workers.ts';
-import { availableParallelism } from 'node:os';
 import { shardGradients, splitShard, trainableSizes, type GradientShard } from '../../../../core/supernet/training/shard.ts';
 import { trainSubnetwork } from '../../../../core/supernet/training/subnet-trainer.ts';
 import { SupernetTrainer } from '../../../../core/supernet/training/supernet-trainer.ts';
@@ -176,9 +175,10 @@ describe('data-parallel gradients (2 worker threads)', () => {
 });
 
 describe('worker count', () => {
-  it('defaults to 1, or $NETADAPT_TRAIN_WORKERS; 0 means one per core; refuses nonsense', () => {
+  it('defaults to 1, or $NETADAPT_TRAIN_WORKERS (also for a config\'s 0); refuses nonsense', () => {
     expect(defaultTrainingWorkers({})).toBe(1);
-    expect(resolveTrainingWorkers(0)).toBe(availableParallelism());
+    expect(resolveTrainingWorkers(0)).toBe(defaultTrainingWorkers());
+    expect(resolveTrainingWorkers(undefined)).toBe(defaultTrainingWorkers());
     expect(resolveTrainingWorkers(2)).toBe(2);
     expect(defaultTrainingWorkers({ NETADAPT_TRAIN_WORKERS: '3' })).toBe(3);
     expect(() => defaultTrainingWorkers({ NETADAPT_TRAIN_WORKERS: 'many' })).toThrow(UserError);
