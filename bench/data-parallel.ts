@@ -4,8 +4,11 @@
  * PyTorch's same step on N threads (bench/pytorch/step.py, the network built from the project's resolved layers),
  * timed in alternating rounds (every N of both sides per round); medians per step.
  *
- * Each round also runs bench/parallel-control.ts (a CPU-bound loop on all cores vs one) to show how much parallel CPU
- * the shared machine offered while the scaling was measured.
+ * Each round also runs bench/parallel-control.ts's two controls (a scalar CPU-bound loop, and tfjs-wasm SIMD matMuls,
+ * on all cores vs one) to show how much parallel CPU the shared machine offered while the scaling was measured, and
+ * times the plain step at the shard's batch (32 / N) on one thread: how fast a shard could be with no
+ * synchronization at all. Together they bound what a split batch can gain here: (step at 32 / step at 32/N) × (SIMD
+ * control / N).
  *
  * Two project steps: the plain one (full network, what PyTorch runs) and the demo's ordered-dropout step (one
  * sampled sub-network per image). PyTorch is skipped with a printed reason when /usr/bin/python3 lacks torch.
@@ -25,7 +28,7 @@ import { closeGradientEngines, defaultTrainingWorkers } from '../core/supernet/t
 import { DEMO_NETWORK, DEMO_TRAIN_CONFIG } from '../core/supernet/training/recipes.ts';
 import { SupernetTrainer } from '../core/supernet/training/supernet-trainer.ts';
 import { initBackend } from '../core/tensor/backend.ts';
-import { parallelHeadroom } from './parallel-control.ts';
+import { parallelHeadroom, simdHeadroom } from './parallel-control.ts';
 import { TorchWorker, fixedBatchDataset, torchMissingReason, writeTorchInputs } from './pytorch-compare.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -56,6 +59,10 @@ export async function runDataParallelBench(opts: DataParallelOptions = {}): Prom
     trainers.set(`plain-${n}`, SupernetTrainer.create({ spec, dataset, config: { ...DEMO_TRAIN_CONFIG, orderedDropout: false, epochs: 1000, batchSize: BATCH, seed: 1, workers: n } }));
     trainers.set(`od-${n}`, SupernetTrainer.create({ spec, dataset, config: { ...DEMO_TRAIN_CONFIG, fullNetworkEpochs: 0, epochs: 1000, batchSize: BATCH, seed: 1, workers: n } }));
   }
+  // The shard alone: the plain step at the 2-worker shard's batch, on one thread.
+  const shardBatch = BATCH / 2;
+  const shardData = fixedBatchDataset(base, base.split('train').batch(0, shardBatch, { seed: 1, epoch: 0, dropLast: true }));
+  if (maxWorkers > 1) trainers.set('plain-shard', SupernetTrainer.create({ spec, dataset: shardData, config: { ...DEMO_TRAIN_CONFIG, orderedDropout: false, epochs: 1000, batchSize: shardBatch, seed: 1, workers: 1 } }));
   const missing = torchMissingReason();
   if (missing) log(`PyTorch side skipped: ${missing}`);
   const torch = new Map<number, TorchWorker>();
@@ -78,6 +85,8 @@ export async function runDataParallelBench(opts: DataParallelOptions = {}): Prom
     for (const t of trainers.values()) for (let i = 0; i < 8; i++) await t.trainStep();
     const times = new Map<string, number[]>();
     const headroom: number[] = [];
+    const simd: number[] = [];
+    const shardTimes: number[] = [];
     const push = (key: string, values: number[]) => times.set(key, [...(times.get(key) ?? []), ...values]);
     for (let r = 0; r < rounds; r++) {
       const line: string[] = [];
@@ -100,8 +109,17 @@ export async function runDataParallelBench(opts: DataParallelOptions = {}): Prom
           line.push(`torch ${n}t ${(BATCH / median(t)).toFixed(0)}`);
         }
       }
-      if (maxWorkers > 1) headroom.push((await parallelHeadroom(maxWorkers)).speedup);
-      log(`  round ${r + 1}/${rounds} (img/s): ${line.join(', ')}${maxWorkers > 1 ? `; busy-loop control ${maxWorkers} threads ${(headroom.at(-1) as number).toFixed(2)}×` : ''}`);
+      if (maxWorkers > 1) {
+        const shard = trainers.get('plain-shard') as SupernetTrainer;
+        for (let i = 0; i < steps; i++) {
+          const t0 = performance.now();
+          await shard.trainStep();
+          shardTimes.push((performance.now() - t0) / 1000);
+        }
+        headroom.push((await parallelHeadroom(maxWorkers)).speedup);
+        simd.push((await simdHeadroom(maxWorkers)).speedup);
+      }
+      log(`  round ${r + 1}/${rounds} (img/s): ${line.join(', ')}${maxWorkers > 1 ? `; controls on ${maxWorkers} threads: busy loop ${(headroom.at(-1) as number).toFixed(2)}×, SIMD matMul ${(simd.at(-1) as number).toFixed(2)}×` : ''}`);
     }
     const rate = (key: string) => (times.has(key) ? BATCH / median(times.get(key) as number[]) : undefined);
     const curve = counts.map((n) => {
@@ -118,6 +136,10 @@ export async function runDataParallelBench(opts: DataParallelOptions = {}): Prom
       };
     });
     const two = curve[1];
+    // The split batch's bound: a shard's step with no synchronization, and the SIMD arithmetic's parallel gain.
+    const shardStepSec = shardTimes.length > 0 ? median(shardTimes) : undefined;
+    const halfBatchGain = shardStepSec !== undefined ? median(times.get('plain-1') as number[]) / shardStepSec : undefined;
+    const splitBound = halfBatchGain !== undefined && simd.length > 0 ? (halfBatchGain * median(simd)) / 2 : undefined;
     const results = {
       network: DEMO_NETWORK,
       backend: backend.description,
@@ -132,10 +154,17 @@ export async function runDataParallelBench(opts: DataParallelOptions = {}): Prom
       goal: '2 workers ≥ 1.7 × 1 worker',
       // What the machine offered meanwhile: a CPU-bound loop on maxWorkers threads vs one, once per round.
       busyLoopControl: { threads: maxWorkers, speedups: headroom, median: headroom.length > 0 ? median(headroom) : undefined },
+      simdControl: { threads: maxWorkers, what: 'tfjs-wasm float32 matMul 256×256, 150 per thread', speedups: simd, median: simd.length > 0 ? median(simd) : undefined },
+      ...(shardStepSec !== undefined ? {
+        shard: { batch: shardBatch, plainStepSec: shardStepSec, oneThreadStepAt32OverStepAtShard: halfBatchGain, splitBatchBound: splitBound },
+      } : {}),
       ...(two ? { twoWorkersPlainSpeedup: two.plainSpeedupOverOneWorker, twoWorkersOrderedDropoutSpeedup: two.orderedDropoutSpeedupOverOneWorker } : {}),
       measuredAt: new Date().toISOString(),
     };
-    if (headroom.length > 0) log(`busy-loop control: ${maxWorkers} threads did ${median(headroom).toFixed(2)}× the work of one (median of the rounds)`);
+    if (headroom.length > 0) log(`controls: ${maxWorkers} threads did ${median(headroom).toFixed(2)}× the work of one (busy loop), ${median(simd).toFixed(2)}× (SIMD matMul) (medians of the rounds)`);
+    if (halfBatchGain !== undefined && splitBound !== undefined) {
+      log(`a shard alone: the 1-thread step at ${BATCH} takes ${halfBatchGain.toFixed(2)}× its step at ${shardBatch}; with the SIMD control, a split batch can gain at most ${splitBound.toFixed(2)}× here`);
+    }
     for (const p of curve) {
       log(`${p.workers} worker(s): plain ${p.plainImagesPerSec.toFixed(0)} img/s (${p.plainSpeedupOverOneWorker.toFixed(2)}×), ordered dropout ${p.orderedDropoutImagesPerSec.toFixed(0)} img/s (${p.orderedDropoutSpeedupOverOneWorker.toFixed(2)}×)` +
         (p.pytorchImagesPerSec !== undefined ? `; PyTorch ${p.workers} thread(s) ${p.pytorchImagesPerSec.toFixed(0)} img/s, ratio ${(p.plainRatioToPytorch as number).toFixed(2)}` : ''));

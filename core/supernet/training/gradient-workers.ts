@@ -81,7 +81,7 @@ export class GradientEngine {
   private queue: Promise<unknown> = Promise.resolve();
   private teacherSent: SupernetWeights | undefined;
   private reduceBuffer: SharedArrayBuffer | undefined;
-  /** Widest BN layer (channels): the all-reduce's vectors are at most 2 × groups × this. */
+  /** Widest BN layer (channels): the all-reduce's vectors are at most 3 × groups × this (forward moments). */
   private readonly bnChannels: number;
 
   private constructor(readonly spec: NetworkSpec, readonly workers: number, sizes: number[]) {
@@ -150,7 +150,7 @@ export class GradientEngine {
     if (parties > 1) {
       const skipLayers = [...layersNobodyRuns(this.spec, whole.n, whole.subnets)];
       for (const s of shards) s.skipLayers = skipLayers;
-      const capacity = 2 * (shards[0]?.bnSync?.groups ?? 1) * this.bnChannels;
+      const capacity = 3 * (shards[0]?.bnSync?.groups ?? 1) * this.bnChannels;
       if (!this.reduceBuffer || this.reduceBuffer.byteLength < SharedReducer.bytes(parties, capacity)) this.reduceBuffer = SharedReducer.allocate(parties, capacity);
       // A fresh header every step: the barrier's count starts at 0 for this step's parties.
       reduceBuffer = this.reduceBuffer;

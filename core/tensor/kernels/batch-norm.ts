@@ -9,9 +9,12 @@
  *            S_g = Σ dy,  T_g = Σ dy·(y − μ_g)   (over the group's pixels, n_g of them)
  *            dβ = Σ_g S_g,  dγ = Σ_g r_g T_g,  dy_in = γ r_g (dy − S_g/n_g − (y − μ_g) r_g² T_g/n_g)
  *
- * Synchronized across the shards of a data-parallel step (withBatchNormSync): the per-group sums of both forward
- * passes and S_g, T_g of the backward pass are summed over every shard's images (BatchNormSync.allReduce), so μ, σ²
- * and dy_in are those of the whole batch; dγ and dβ stay this shard's part (the shards' parameter gradients add up).
+ * Synchronized across the shards of a data-parallel step (withBatchNormSync): each shard reduces its images to
+ * per-group moments (sum, squares around its own mean), one all-reduce per pass (BatchNormSync.allReduce) combines
+ * them into the whole batch's μ, σ² (combineMoments), and S_g, T_g of the backward pass are summed likewise, so
+ * dy_in is the whole batch's; dγ and dβ stay this shard's part (the shards' parameter gradients add up). One
+ * synchronization per pass instead of one per reduction: the shards meet at every barrier, so each costs their
+ * difference in speed up to that point (bench/data-parallel.ts).
  */
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { allocFloat32, viewFloat32, wasmHeap, type WasmHeap } from './host-memory.ts';
@@ -70,14 +73,46 @@ function overAllShards(local: Float64Array, width: number, groups: number): Floa
   return out;
 }
 
+/**
+ * The whole batch's per-group mean and biased variance from this shard's sums and squared deviations around its own
+ * group means (`sums`, `m2`, [groups, C]): one all-reduce of [Σy | M2 | (Σy)²/n] per group, then
+ * M2 = Σ_shards M2 + Σ_shards (Σy)²/n − (Σy)²/N (the parallel-variance combination, in float64). Without a sync the
+ * correction term is exactly 0 and this is the two-pass variance.
+ */
+function combineMoments(sums: Float64Array, m2: Float64Array, { channels: c, groups, counts, localCounts }: Layout): { mean: Float64Array; variance: Float64Array } {
+  const moments = new Float64Array(groups * 3 * c);
+  for (let g = 0; g < groups; g++) {
+    for (let k = 0; k < c; k++) {
+      const sum = sums[g * c + k] as number;
+      moments[g * 3 * c + k] = sum;
+      moments[g * 3 * c + c + k] = m2[g * c + k] as number;
+      moments[g * 3 * c + 2 * c + k] = (sum * sum) / (localCounts[g] as number);
+    }
+  }
+  const all = overAllShards(moments, 3 * c, groups);
+  const mean = new Float64Array(groups * c);
+  const variance = new Float64Array(groups * c);
+  for (let g = 0; g < groups; g++) {
+    const n = counts[g] as number;
+    for (let k = 0; k < c; k++) {
+      const sum = all[g * 3 * c + k] as number;
+      mean[g * c + k] = sum / n;
+      variance[g * c + k] = Math.max(0, (all[g * 3 * c + c + k] as number) + ((all[g * 3 * c + 2 * c + k] as number) - (sum * sum) / n)) / n;
+    }
+  }
+  return { mean, variance };
+}
+
 interface Layout {
   images: number;
   pixelsPerImage: number;
   channels: number;
   groups: number;
   groupOf: Int32Array;
-  /** Pixels per group. */
+  /** Pixels per group (of the whole batch's images when synchronized). */
   counts: Float64Array;
+  /** Pixels per group among this shard's images (= counts without a sync). */
+  localCounts: Float64Array;
 }
 
 function layout(y: TensorInfo, attrs: BatchNormTrainAttrs, kernel: string): Layout {
@@ -88,15 +123,15 @@ function layout(y: TensorInfo, attrs: BatchNormTrainAttrs, kernel: string): Layo
   const groupOf = attrs.imageGroups.length === 0 ? new Int32Array(images) : Int32Array.from(attrs.imageGroups);
   if (groupOf.length !== images) throw new Error(`${kernel}: ${groupOf.length} image groups for ${images} images.`);
   const groups = groupOf.reduce((m, g) => Math.max(m, g), 0) + 1;
-  const counts = new Float64Array(groups);
+  const localCounts = new Float64Array(groups);
+  for (const g of groupOf) localCounts[g] = (localCounts[g] as number) + pixelsPerImage;
+  let counts = localCounts;
   const sync = activeSync;
   if (sync) {
     if (sync.globalOf.length !== groups) throw new Error(`${kernel}: ${groups} local groups, the synchronized step maps ${sync.globalOf.length}.`);
-    for (let g = 0; g < groups; g++) counts[g] = (sync.imagesPerGroup[sync.globalOf[g] as number] as number) * pixelsPerImage;
-  } else {
-    for (const g of groupOf) counts[g] = (counts[g] as number) + pixelsPerImage;
+    counts = Float64Array.from(sync.globalOf, (global) => (sync.imagesPerGroup[global] as number) * pixelsPerImage);
   }
-  return { images, pixelsPerImage, channels, groups, groupOf, counts };
+  return { images, pixelsPerImage, channels, groups, groupOf, counts, localCounts };
 }
 
 function get(inputs: Record<string, TensorInfo | undefined>, name: string, kernel: string): TensorInfo {
@@ -108,44 +143,40 @@ function get(inputs: Record<string, TensorInfo | undefined>, name: string, kerne
 const forward: KernelFunc = ({ inputs, attrs, backend }) => {
   const a = attrs as unknown as BatchNormTrainAttrs & NamedAttrMap;
   const y = get(inputs, 'y', BATCH_NORM_TRAIN);
-  const { images, pixelsPerImage: hw, channels: c, groups, groupOf, counts } = layout(y, a, BATCH_NORM_TRAIN);
+  const shape = layout(y, a, BATCH_NORM_TRAIN);
+  const { images, pixelsPerImage: hw, channels: c, groups, groupOf, localCounts } = shape;
   const results = [allocFloat32(backend, y.shape), allocFloat32(backend, [groups, c]), allocFloat32(backend, [groups, c])];
   const heap = wasmHeap(backend);
   if (heap && c % 4 === 0) {
-    simdForward(heap, { y, gamma: get(inputs, 'gamma', BATCH_NORM_TRAIN), beta: get(inputs, 'beta', BATCH_NORM_TRAIN) }, results as [TensorInfo, TensorInfo, TensorInfo], layout(y, a, BATCH_NORM_TRAIN), a.epsilon);
+    simdForward(heap, { y, gamma: get(inputs, 'gamma', BATCH_NORM_TRAIN), beta: get(inputs, 'beta', BATCH_NORM_TRAIN) }, results as [TensorInfo, TensorInfo, TensorInfo], shape, a.epsilon);
     return results;
   }
   const ys = viewFloat32(backend, y);
   const gamma = viewFloat32(backend, get(inputs, 'gamma', BATCH_NORM_TRAIN));
   const beta = viewFloat32(backend, get(inputs, 'beta', BATCH_NORM_TRAIN));
-  let mean: Float64Array = new Float64Array(groups * c);
-  let variance: Float64Array = new Float64Array(groups * c);
+  // This shard's group sums and squared deviations around its own group means, then the whole batch's moments.
+  const sums = new Float64Array(groups * c);
   for (let n = 0; n < images; n++) {
     const m = (groupOf[n] as number) * c;
     for (let p = n * hw * c, end = p + hw * c; p < end; p += c) {
-      for (let k = 0; k < c; k++) mean[m + k] = (mean[m + k] as number) + (ys[p + k] as number);
+      for (let k = 0; k < c; k++) sums[m + k] = (sums[m + k] as number) + (ys[p + k] as number);
     }
   }
-  mean = overAllShards(mean, c, groups);
-  for (let g = 0; g < groups; g++) for (let k = 0; k < c; k++) mean[g * c + k] = (mean[g * c + k] as number) / (counts[g] as number);
+  const localMean = new Float64Array(groups * c);
+  for (let g = 0; g < groups; g++) for (let k = 0; k < c; k++) localMean[g * c + k] = (sums[g * c + k] as number) / (localCounts[g] as number);
+  const m2 = new Float64Array(groups * c);
   for (let n = 0; n < images; n++) {
     const m = (groupOf[n] as number) * c;
     for (let p = n * hw * c, end = p + hw * c; p < end; p += c) {
       for (let k = 0; k < c; k++) {
-        const d = (ys[p + k] as number) - (mean[m + k] as number);
-        variance[m + k] = (variance[m + k] as number) + d * d;
+        const d = (ys[p + k] as number) - (localMean[m + k] as number);
+        m2[m + k] = (m2[m + k] as number) + d * d;
       }
     }
   }
-  variance = overAllShards(variance, c, groups);
+  const { mean, variance } = combineMoments(sums, m2, shape);
   const scale = new Float64Array(groups * c);
-  for (let g = 0; g < groups; g++) {
-    for (let k = 0; k < c; k++) {
-      const v = (variance[g * c + k] as number) / (counts[g] as number);
-      variance[g * c + k] = v;
-      scale[g * c + k] = (gamma[k] as number) / Math.sqrt(v + a.epsilon);
-    }
-  }
+  for (let i = 0; i < groups * c; i++) scale[i] = (gamma[i % c] as number) / Math.sqrt((variance[i] as number) + a.epsilon);
   const o = viewFloat32(backend, results[0] as TensorInfo);
   for (let n = 0; n < images; n++) {
     const m = (groupOf[n] as number) * c;
@@ -224,9 +255,10 @@ function simdForward(
   heap: WasmHeap,
   t: { y: TensorInfo; gamma: TensorInfo; beta: TensorInfo },
   [out, meanOut, varianceOut]: [TensorInfo, TensorInfo, TensorInfo],
-  { images, pixelsPerImage: hw, channels: c, groups, groupOf, counts }: Layout,
+  shape: Layout,
   epsilon: number,
 ): void {
+  const { images, pixelsPerImage: hw, channels: c, groups, groupOf, localCounts } = shape;
   const k = heap.kernels;
   const scratch = heap.malloc(4 * c * (1 + 2 * groups));
   try {
@@ -235,9 +267,8 @@ function simdForward(
     const scalePtr = (g: number) => scratch + 4 * c * (1 + groups + g);
     const y = heap.offset(t.y);
     const image = (n: number) => y + 4 * n * hw * c;
-    const sums = new Float64Array(groups * c);
-    const pass = (run: (n: number) => void) => {
-      sums.fill(0);
+    const pass = (run: (n: number) => void): Float64Array => {
+      const sums = new Float64Array(groups * c);
       const accView = heap.floats(acc, c);
       for (let n = 0; n < images; n++) {
         accView.fill(0);
@@ -245,23 +276,27 @@ function simdForward(
         const g = (groupOf[n] as number) * c;
         for (let j = 0; j < c; j++) sums[g + j] = (sums[g + j] as number) + (accView[j] as number);
       }
+      return sums;
     };
-    pass((n) => k.colsum(image(n), hw, c, acc));
-    let total = overAllShards(sums, c, groups);
-    const mean = heap.floats(heap.offset(meanOut), groups * c);
+    // This shard's group sums and squared deviations around its own group means, then the whole batch's moments.
+    const sums = pass((n) => k.colsum(image(n), hw, c, acc));
     for (let g = 0; g < groups; g++) {
       const means = heap.floats(meanPtr(g), c);
-      for (let j = 0; j < c; j++) means[j] = mean[g * c + j] = (total[g * c + j] as number) / (counts[g] as number);
+      for (let j = 0; j < c; j++) means[j] = (sums[g * c + j] as number) / (localCounts[g] as number);
     }
-    pass((n) => k.colsumCenteredSquares(image(n), hw, c, meanPtr(groupOf[n] as number), acc));
-    total = overAllShards(sums, c, groups);
+    const m2 = pass((n) => k.colsumCenteredSquares(image(n), hw, c, meanPtr(groupOf[n] as number), acc));
+    const moments = combineMoments(sums, m2, shape);
+    const mean = heap.floats(heap.offset(meanOut), groups * c);
     const variance = heap.floats(heap.offset(varianceOut), groups * c);
     const gamma = heap.floats(heap.offset(t.gamma), c);
     for (let g = 0; g < groups; g++) {
+      const means = heap.floats(meanPtr(g), c);
       const scales = heap.floats(scalePtr(g), c);
       for (let j = 0; j < c; j++) {
-        const v = (total[g * c + j] as number) / (counts[g] as number);
-        variance[g * c + j] = v;
+        const i = g * c + j;
+        means[j] = mean[i] = moments.mean[i] as number;
+        const v = moments.variance[i] as number;
+        variance[i] = v;
         scales[j] = (gamma[j] as number) / Math.sqrt(v + epsilon);
       }
     }

@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { Rng } from '../../../core/random.ts';
 import { composedBatchNorm, trainingBatchNorm } from '../../../core/supernet/batch-norm.ts';
 import { batchNorm, channelMoments } from '../../../core/supernet/ops.ts';
+import { withBatchNormSync, type BatchNormSync } from '../../../core/tensor/kernels/batch-norm.ts';
 import { planBatch } from '../../../core/supernet/plan.ts';
 import { loadNetwork } from '../../../core/arch/index.ts';
 import { useTestBackend } from './backend.ts';
@@ -79,6 +80,63 @@ describe('trainingBatchNorm (fused op with a closed-form gradient)', () => {
     } finally {
       plan.dispose();
     }
+  });
+
+  // Two shards of one batch in this thread: each run sends its own vectors and adds the other shard's latest ones,
+  // call by call. A shard's forward vectors depend on its images only, so after four alternating runs both shards
+  // hold the whole batch's statistics and backward sums.
+  it.each([6, 8])('synchronized over two shards: the whole batch\'s result, one all-reduce per pass (%i channels)', (channels) => {
+    const rng = new Rng(5);
+    const whole = [2, 0, 1, 1, 3, 0, 2, 2];
+    const n = whole.length;
+    const y = random([n, 4, 3, channels], rng, 0.5) as tf.Tensor4D;
+    const gamma = random([channels], rng, 1) as tf.Tensor1D;
+    const beta = random([channels], rng) as tf.Tensor1D;
+    const upstream = random([n, 4, 3, channels], rng) as tf.Tensor4D;
+    const imagesPerGroup = Float64Array.from([0, 1, 2, 3], (g) => whole.filter((x) => x === g).length);
+    const loss = (out: tf.Tensor, from: number) => tf.sum(tf.mul(out, tf.slice(upstream, [from, 0, 0, 0], [out.shape[0] as number, -1, -1, -1])));
+    const shard = (from: number, to: number, other: Float64Array[]) => {
+      const ids = whole.slice(from, to);
+      const globalOf = Int32Array.from([...new Set(ids)].sort((a, b) => a - b));
+      const sent: Float64Array[] = [];
+      const sync: BatchNormSync = {
+        groups: 4,
+        globalOf,
+        imagesPerGroup,
+        allReduce: (v) => {
+          sent.push(v.slice());
+          const o = other[sent.length - 1];
+          if (o) for (let i = 0; i < v.length; i++) v[i] = (v[i] as number) + (o[i] as number);
+        },
+      };
+      const plan = planBatch(spec, to - from, undefined, ids);
+      try {
+        const ys = tf.slice(y, [from, 0, 0, 0], [to - from, -1, -1, -1]) as tf.Tensor4D;
+        return withBatchNormSync(sync, () => {
+          const result = trainingBatchNorm(ys, gamma, beta, EPS, plan.bnGroups);
+          const grads = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => loss(trainingBatchNorm(a as tf.Tensor4D, b as tf.Tensor1D, c as tf.Tensor1D, EPS, plan.bnGroups).out, from))([ys, gamma, beta]);
+          return { ...result, grads, sent };
+        });
+      } finally {
+        plan.dispose();
+      }
+    };
+    const a0 = shard(0, 4, []);
+    const b1 = shard(4, 8, a0.sent);
+    const a = shard(0, 4, b1.sent);
+    const b = shard(4, 8, a.sent);
+    // One forward and one backward all-reduce per run (two runs: the result, and the gradient's forward + backward).
+    expect(a.sent.length).toBe(3);
+    const reference = referenceBatchNorm(y, gamma, beta, whole);
+    expect(maxRelDiff(tf.concat([a.out, b.out], 0), reference)).toBeLessThan(1e-5);
+    const first = whole.flatMap((g, j) => (g === whole[0] ? [j] : []));
+    const moments = channelMoments(tf.gather(y, first) as tf.Tensor4D);
+    expect(maxRelDiff(a.mean, moments.mean)).toBeLessThan(1e-5);
+    expect(maxRelDiff(a.variance, moments.variance)).toBeLessThan(1e-5);
+    const ref = tf.grads((p: tf.Tensor, q: tf.Tensor, r: tf.Tensor) => loss(referenceBatchNorm(p as tf.Tensor4D, q as tf.Tensor1D, r as tf.Tensor1D, whole), 0))([y, gamma, beta]);
+    expect(maxRelDiff(tf.concat([a.grads[0] as tf.Tensor, b.grads[0] as tf.Tensor], 0), ref[0] as tf.Tensor)).toBeLessThan(1e-4);
+    // dγ and dβ stay each shard's part: the parts add up to the whole batch's.
+    for (const k of [1, 2]) expect(maxRelDiff(tf.add(a.grads[k] as tf.Tensor, b.grads[k] as tf.Tensor), ref[k] as tf.Tensor)).toBeLessThan(1e-4);
   });
 
   it('leaks no tensors (statistics belong to the caller)', () => {
