@@ -26,46 +26,35 @@ export interface ParallelHeadroom {
   parallelMs: number;
 }
 
-export async function parallelHeadroom(threads: number, iterations = 5e7): Promise<ParallelHeadroom> {
-  const workers = Array.from({ length: threads }, () => new Worker(LOOP, { eval: true }));
-  const run = (w: Worker, n: number) => new Promise<unknown>((resolve, reject) => {
-    w.once('message', resolve);
-    w.once('error', reject);
-    w.postMessage(n);
-  });
-  try {
-    await Promise.all(workers.map((w) => run(w, 1e6)));
-    let t0 = performance.now();
-    await run(workers[0] as Worker, iterations);
-    const oneThreadMs = performance.now() - t0;
-    t0 = performance.now();
-    await Promise.all(workers.map((w) => run(w, iterations)));
-    const parallelMs = performance.now() - t0;
-    return { threads, speedup: (threads * oneThreadMs) / parallelMs, oneThreadMs, parallelMs };
-  } finally {
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
+/** The scalar loop of `iterations` square roots on one thread, then on each of `threads` threads at once. */
+export function parallelHeadroom(threads: number, iterations = 5e7): Promise<ParallelHeadroom> {
+  return headroom(threads, () => new Worker(LOOP, { eval: true }), 1e6, iterations);
 }
 
 /** simdHeadroom's worker: bench/simd-control-worker.mjs (plain JavaScript, no tsx needed). */
 const SIMD_WORKER = new URL('./simd-control-worker.mjs', import.meta.url);
 
 /** The same `matmuls` tfjs-wasm matMuls of size² on one thread, then on each of `threads` threads at once. */
-export async function simdHeadroom(threads: number, size = 256, matmuls = 150): Promise<ParallelHeadroom> {
-  const workers = Array.from({ length: threads }, () => new Worker(SIMD_WORKER));
-  const run = (w: Worker, n: number) => new Promise<number>((resolve, reject) => {
+export function simdHeadroom(threads: number, size = 256, matmuls = 150): Promise<ParallelHeadroom> {
+  // The warm-up also starts the backend and XNNPACK's operator of this size.
+  return headroom(threads, () => new Worker(SIMD_WORKER), { size, n: 10 }, { size, n: matmuls });
+}
+
+/** Times `work` on one of `threads` fresh workers, then on all of them at once (after `warmUp` on each). */
+async function headroom(threads: number, start: () => Worker, warmUp: unknown, work: unknown): Promise<ParallelHeadroom> {
+  const workers = Array.from({ length: threads }, start);
+  const run = (w: Worker, message: unknown) => new Promise<unknown>((resolve, reject) => {
     w.once('message', resolve);
     w.once('error', reject);
-    w.postMessage({ size, n });
+    w.postMessage(message);
   });
   try {
-    // Warm-up: the backend's start and XNNPACK's first operator of this size.
-    await Promise.all(workers.map((w) => run(w, 10)));
+    await Promise.all(workers.map((w) => run(w, warmUp)));
     let t0 = performance.now();
-    await run(workers[0] as Worker, matmuls);
+    await run(workers[0] as Worker, work);
     const oneThreadMs = performance.now() - t0;
     t0 = performance.now();
-    await Promise.all(workers.map((w) => run(w, matmuls)));
+    await Promise.all(workers.map((w) => run(w, work)));
     const parallelMs = performance.now() - t0;
     return { threads, speedup: (threads * oneThreadMs) / parallelMs, oneThreadMs, parallelMs };
   } finally {
