@@ -13,6 +13,7 @@ import { randomFoldedWeights } from '../../../core/export/random-weights.ts';
 import { loadTfliteRuntime, type TfliteRuntime } from '../../../core/export/runtime/litert.ts';
 import { readTfliteModel } from '../../../core/export/tflite/reader.ts';
 import { Rng } from '../../../core/random.ts';
+import { randomValues, relativeError, structuredSubnet } from '../../support/export-cases.ts';
 import { referenceForward, referenceLayer } from '../../support/reference-forward.ts';
 
 let runtime: TfliteRuntime;
@@ -21,27 +22,12 @@ beforeAll(async () => {
 });
 afterAll(() => undefined);
 
-function randomInput(length: number, seed: number): Float32Array {
-  const rng = new Rng(seed);
-  return Float32Array.from({ length }, () => rng.next() * 2 - 1);
-}
-
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  let maxDiff = 0;
-  let maxRef = 1e-6;
-  for (let i = 0; i < expected.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs((actual[i] as number) - (expected[i] as number)));
-    maxRef = Math.max(maxRef, Math.abs(expected[i] as number));
-  }
-  return maxDiff / maxRef;
-}
-
 async function compare(spec: NetworkSpec, subnet: SubnetConfig | undefined, seed: number): Promise<number> {
   const network = resolveNetwork(spec, subnet);
   const weights = randomFoldedWeights(network, seed);
   const bytes = exportNetwork(network, weights, { softmax: false });
   const { height, width, channels } = spec.input;
-  const image = randomInput(height * width * channels, seed + 1);
+  const image = randomValues(height * width * channels, seed + 1);
   const model = await runtime.load(bytes);
   try {
     const [out] = await model.run([image]);
@@ -51,20 +37,6 @@ async function compare(spec: NetworkSpec, subnet: SubnetConfig | undefined, seed
   } finally {
     model.close();
   }
-}
-
-/** A sub-network with a removed block, a bottleneck and 3×3 kernels cut from larger ones. */
-function structuredSubnet(spec: NetworkSpec, rng: Rng): SubnetConfig {
-  const space = searchSpace(spec);
-  const config = randomSubnet(space, rng);
-  const blocks = [...new Set(space.layers.filter((l) => l.role === 'project').map((l) => l.unit))];
-  const removed = blocks[1 + rng.int(Math.max(1, blocks.length - 2))];
-  space.layers.forEach((layer, i) => {
-    if (layer.unit === removed) config.levels[i] = layer.minLevel;
-    if (layer.fullKernel >= 5 && rng.next() < 0.5) config.kernels[i] = 3;
-    if (layer.role === 'project' && layer.limit < layer.fullFilters && rng.next() < 0.5) config.levels[i] = 1;
-  });
-  return config;
 }
 
 describe('TFLite export of sub-networks, run in the real TFLite runtime (LiteRT wasm)', () => {
@@ -140,13 +112,13 @@ describe('single-layer models for per-layer latency entries', () => {
         try {
           const i = layer.input;
           expect(model.inputs[0]?.shape).toEqual([1, i.height, i.width, i.channels]);
-          const x = randomInput(i.height * i.width * i.channels, 4);
+          const x = randomValues(i.height * i.width * i.channels, 4);
           const inputs = [x];
           let block;
           if (layer.residual && layer.blockInput) {
             const bi = layer.blockInput;
             expect(model.inputs[1]?.shape).toEqual([1, bi.height, bi.width, bi.channels]);
-            const data = randomInput(bi.height * bi.width * bi.channels, 5);
+            const data = randomValues(bi.height * bi.width * bi.channels, 5);
             inputs.push(data);
             block = { h: bi.height, w: bi.width, c: bi.channels, data };
           }

@@ -1,10 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadNetwork, minimalSubnet, randomSubnet, resolveNetwork, searchSpace, type NetworkSpec, type SubnetConfig } from '../../../../core/arch/index.ts';
+import { loadNetwork, minimalSubnet, resolveNetwork, searchSpace, type NetworkSpec, type SubnetConfig } from '../../../../core/arch/index.ts';
 import { exportOnnxNetwork, ONNX_INPUT, ONNX_OUTPUT, samePads, statisticsOutputs } from '../../../../core/export/onnx/network.ts';
 import { randomFoldedWeights } from '../../../../core/export/random-weights.ts';
 import { createOnnxSession, loadOnnxRuntime } from '../../../../core/export/runtime/onnxruntime.ts';
 import { Rng } from '../../../../core/random.ts';
 import type { ConvWeights } from '../../../../core/weights/folded.ts';
+import { randomValues, relativeError, structuredSubnet } from '../../../support/export-cases.ts';
 import { referenceForward } from '../../../support/reference-forward.ts';
 
 // onnxruntime-node is a dependency: a runtime that does not load fails these tests, it never skips them.
@@ -12,28 +13,13 @@ beforeAll(async () => {
   await loadOnnxRuntime();
 });
 
-function randomImages(count: number, size: number, seed: number): Float32Array {
-  const rng = new Rng(seed);
-  return Float32Array.from({ length: count * size }, () => rng.next() * 2 - 1);
-}
-
-function relativeError(actual: Float32Array, expected: Float32Array): number {
-  let maxDiff = 0;
-  let maxRef = 1e-6;
-  for (let i = 0; i < expected.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs((actual[i] as number) - (expected[i] as number)));
-    maxRef = Math.max(maxRef, Math.abs(expected[i] as number));
-  }
-  return maxDiff / maxRef;
-}
-
 /** A batch of 3 images through the exported graph against the reference forward pass of each image. */
 async function compare(spec: NetworkSpec, subnet: SubnetConfig | undefined, seed: number): Promise<number> {
   const network = resolveNetwork(spec, subnet);
   const weights = randomFoldedWeights(network, seed);
   const { height, width, channels } = spec.input;
   const size = height * width * channels;
-  const images = randomImages(3, size, seed + 1);
+  const images = randomValues(3 * size, seed + 1);
   const session = await createOnnxSession(exportOnnxNetwork(network, weights));
   try {
     const out = (await session.run({ [ONNX_INPUT]: { data: images, dims: [3, height, width, channels] } }))[ONNX_OUTPUT] as Float32Array;
@@ -44,20 +30,6 @@ async function compare(spec: NetworkSpec, subnet: SubnetConfig | undefined, seed
   } finally {
     session.dispose();
   }
-}
-
-/** A sub-network with a removed block, a bottleneck and 3×3 kernels cut from larger ones. */
-function structuredSubnet(spec: NetworkSpec, rng: Rng): SubnetConfig {
-  const space = searchSpace(spec);
-  const config = randomSubnet(space, rng);
-  const blocks = [...new Set(space.layers.filter((l) => l.role === 'project').map((l) => l.unit))];
-  const removed = blocks[1 + rng.int(Math.max(1, blocks.length - 2))];
-  space.layers.forEach((layer, i) => {
-    if (layer.unit === removed) config.levels[i] = layer.minLevel;
-    if (layer.fullKernel >= 5 && rng.next() < 0.5) config.kernels[i] = 3;
-    if (layer.role === 'project' && layer.limit < layer.fullFilters && rng.next() < 0.5) config.levels[i] = 1;
-  });
-  return config;
 }
 
 describe('ONNX export (run in ONNX Runtime) against the reference forward pass', () => {
@@ -88,7 +60,7 @@ describe('ONNX export (run in ONNX Runtime) against the reference forward pass',
     const batchNorm = new Map([[stem.id, { gamma: new Float32Array(m).fill(1), beta: new Float32Array(m) }]]);
     const { height, width, channels } = spec.input;
     const n = 4;
-    const images = randomImages(n, height * width * channels, 9);
+    const images = randomValues(n * height * width * channels, 9);
     const session = await createOnnxSession(exportOnnxNetwork(network, weights, { batchNorm, epsilon: 1e-3 }));
     try {
       const names = statisticsOutputs(stem.id);
