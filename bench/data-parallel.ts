@@ -20,7 +20,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadNetwork, resolveNetwork } from '../core/arch/index.ts';
 import { syntheticClassification } from '../core/data/synthetic-classification.ts';
 import { median } from '../core/stats.ts';
@@ -30,8 +29,8 @@ import { SupernetTrainer } from '../core/supernet/training/supernet-trainer.ts';
 import { initBackend } from '../core/tensor/backend.ts';
 import { parallelHeadroom, simdHeadroom } from './parallel-control.ts';
 import { TorchWorker, fixedBatchDataset, torchMissingReason, writeTorchInputs } from './pytorch-compare.ts';
+import { numberFlags, runAsScript, writeBenchResult } from './cli.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
 const BATCH = 32;
 
 export interface DataParallelOptions {
@@ -178,18 +177,6 @@ export async function runDataParallelBench(opts: DataParallelOptions = {}): Prom
   }
 }
 
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const args = process.argv.slice(2);
-  const num = (name: string) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? Number(args[i + 1]) : undefined;
-  };
-  const results = await runDataParallelBench({
-    ...(num('rounds') ? { rounds: num('rounds') as number } : {}),
-    ...(num('steps') ? { steps: num('steps') as number } : {}),
-    ...(num('max-workers') ? { maxWorkers: num('max-workers') as number } : {}),
-  });
-  const file = path.join(here, 'results', 'data-parallel.json');
-  fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`wrote ${path.relative(process.cwd(), file)}`);
+if (runAsScript(import.meta.url)) {
+  writeBenchResult('data-parallel', await runDataParallelBench(numberFlags({ rounds: 'rounds', steps: 'steps', maxWorkers: 'max-workers' })));
 }

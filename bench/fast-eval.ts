@@ -13,10 +13,7 @@
  * far from chance and differs between sub-networks; the demo's evaluator settings are the defaults (3 calibration
  * batches of 64, 500 held-out images).
  */
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadNetwork, resolveNetwork, type SubnetConfig } from '../core/arch/index.ts';
 import { syntheticClassification } from '../core/data/synthetic-classification.ts';
 import { median } from '../core/stats.ts';
@@ -28,6 +25,7 @@ import { DEMO_NETWORK, demoTrainConfig } from '../core/supernet/training/recipes
 import { SupernetTrainer } from '../core/supernet/training/supernet-trainer.ts';
 import { initBackend } from '../core/tensor/backend.ts';
 import { parallelHeadroom } from './parallel-control.ts';
+import { numberFlags, runAsScript, writeBenchResult } from './cli.ts';
 
 export interface FastEvalBenchOptions {
   subnets?: number;
@@ -131,25 +129,18 @@ export async function runFastEvalBench(opts: FastEvalBenchOptions = {}): Promise
   for (const [, e] of evaluators) e.dispose();
   weights.dispose();
   trainer.dispose();
-  const file = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results', 'fast-eval.json');
-  fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  log(`wrote ${path.relative(process.cwd(), file)}`);
+  writeBenchResult('fast-eval', results);
   return results;
 }
 
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const args = process.argv.slice(2);
-  const num = (name: string) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? Number(args[i + 1]) : undefined;
-  };
-  await runFastEvalBench({
-    ...(num('subnets') !== undefined ? { subnets: num('subnets') as number } : {}),
-    ...(num('limit') !== undefined ? { limit: num('limit') as number } : {}),
-    ...(num('calibration') !== undefined ? { calibrationBatches: num('calibration') as number } : {}),
-    ...(num('epochs') !== undefined ? { epochs: num('epochs') as number } : {}),
-    ...(num('train') !== undefined ? { trainSize: num('train') as number } : {}),
-    ...(num('j') !== undefined ? { samplesPerIteration: num('j') as number } : {}),
-    ...(num('workers') !== undefined ? { workers: num('workers') as number } : {}),
-  });
+if (runAsScript(import.meta.url)) {
+  await runFastEvalBench(numberFlags({
+    subnets: 'subnets',
+    limit: 'limit',
+    calibrationBatches: 'calibration',
+    epochs: 'epochs',
+    trainSize: 'train',
+    samplesPerIteration: 'j',
+    workers: 'workers',
+  }));
 }

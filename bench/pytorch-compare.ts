@@ -31,6 +31,7 @@ import { planBatch } from '../core/supernet/plan.ts';
 import { DEMO_NETWORK, DEMO_TRAIN_CONFIG } from '../core/supernet/training/recipes.ts';
 import { SupernetTrainer } from '../core/supernet/training/supernet-trainer.ts';
 import { initBackend } from '../core/tensor/backend.ts';
+import { numberFlags, runAsScript, writeBenchResult } from './cli.ts';
 
 const PYTHON = '/usr/bin/python3';
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -248,16 +249,7 @@ export async function runPytorchCompare(opts: { rounds?: number; steps?: number;
   }
 }
 
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const args = process.argv.slice(2);
-  const num = (name: string) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? Number(args[i + 1]) : undefined;
-  };
-  const results = await runPytorchCompare({ ...(num('rounds') ? { rounds: num('rounds') as number } : {}), ...(num('steps') ? { steps: num('steps') as number } : {}) });
-  if (results) {
-    const file = path.join(here, 'results', 'pytorch-compare.json');
-    fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-    console.log(`wrote ${path.relative(process.cwd(), file)}`);
-  }
+if (runAsScript(import.meta.url)) {
+  const results = await runPytorchCompare(numberFlags({ rounds: 'rounds', steps: 'steps' }));
+  if (results) writeBenchResult('pytorch-compare', results);
 }

@@ -11,10 +11,7 @@
  *   npx tsx bench/train-step-profile.ts [--steps 30] [--warmup 5]
  * Writes bench/results/train-step-profile.json.
  */
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc } from '@tensorflow/tfjs';
 import { loadNetwork, resolveNetwork } from '../core/arch/index.ts';
@@ -23,6 +20,7 @@ import { median } from '../core/stats.ts';
 import { DEMO_NETWORK, DEMO_TRAIN_CONFIG } from '../core/supernet/training/recipes.ts';
 import { SupernetTrainer } from '../core/supernet/training/supernet-trainer.ts';
 import { initBackend } from '../core/tensor/backend.ts';
+import { numberFlags, runAsScript, writeBenchResult } from './cli.ts';
 
 interface KernelStats {
   calls: number;
@@ -116,14 +114,6 @@ export async function runTrainStepProfile(opts: { steps?: number; warmup?: numbe
   return results;
 }
 
-if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const args = process.argv.slice(2);
-  const num = (name: string) => {
-    const i = args.indexOf(`--${name}`);
-    return i >= 0 ? Number(args[i + 1]) : undefined;
-  };
-  const results = await runTrainStepProfile({ ...(num('steps') ? { steps: num('steps') as number } : {}), ...(num('warmup') ? { warmup: num('warmup') as number } : {}) });
-  const file = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results', 'train-step-profile.json');
-  fs.writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  console.log(`wrote ${path.relative(process.cwd(), file)}`);
+if (runAsScript(import.meta.url)) {
+  writeBenchResult('train-step-profile', await runTrainStepProfile(numberFlags({ steps: 'steps', warmup: 'warmup' })));
 }
