@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { AdbTestEnvironment, adbBinary } from '../latency/android/adb-harness.ts';
-import { chromiumMissing, docsScreenshot, launchChromium, openPage, screenshotPath, startTestApp, unexpectedProblems, type TestApp } from './harness.ts';
+import { chromiumMissing, docsScreenshot, launchChromium, openAppSession, openPage, screenshotPath, showScreen, startTestApp, unexpectedProblems, type AppSession, type TestApp } from './harness.ts';
 
 const missing = chromiumMissing();
 if (missing) console.log(`skipping e2e tests: ${missing}`);
@@ -21,24 +21,22 @@ const SCREENS = [
 ] as const;
 
 describe.skipIf(missing !== undefined)('browser mode (netadapt ui)', () => {
+  let session: AppSession | undefined;
   let app: TestApp;
   let browser: Browser;
   let page: Page;
   let problems: string[];
 
   beforeAll(async () => {
-    app = await startTestApp();
-    browser = await launchChromium();
-    ({ page, problems } = await openPage(browser, app.url));
-    await page.waitForSelector('[data-testid=device-table]');
+    session = await openAppSession();
+    ({ app, browser, page, problems } = session);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
+    await session?.close();
   });
 
-  const show = async (button: string) => page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: button, exact: true }).click();
+  const show = (button: string) => showScreen(page, button);
 
   it('renders every screen without errors or CSP violations (screenshots in test-artifacts/screens)', async () => {
     for (const screen of SCREENS) {

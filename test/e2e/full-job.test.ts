@@ -10,11 +10,11 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { datasetShorthand, DEFAULT_DATASET } from '../../app/api/contract/schemas.ts';
 import { openDataset } from '../../core/data/open.ts';
 import { loadTfliteRuntime } from '../../core/export/runtime/litert.ts';
-import { chromiumMissing, docsScreenshot, launchChromium, openPage, startTestApp, unexpectedProblems, type TestApp } from './harness.ts';
+import { chromiumMissing, docsScreenshot, openAppSession, showScreen, unexpectedProblems, type AppSession } from './harness.ts';
 
 const missing = chromiumMissing();
 if (missing) console.log(`skipping the whole-job e2e test: ${missing}`);
@@ -32,26 +32,22 @@ function percentOf(text: string | null): number {
 }
 
 describe.skipIf(missing !== undefined)('the whole job through the UI (fresh workspace, default settings)', () => {
-  let app: TestApp;
-  let browser: Browser;
+  let session: AppSession | undefined;
   let page: Page;
   let problems: string[];
   const downloads = mkdtempSync(join(tmpdir(), 'netadapt-downloads-'));
 
   beforeAll(async () => {
-    app = await startTestApp();
-    browser = await launchChromium();
-    ({ page, problems } = await openPage(browser, app.url));
-    await page.waitForSelector('[data-testid=device-table]');
+    session = await openAppSession();
+    ({ page, problems } = session);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
+    await session?.close();
     rmSync(downloads, { recursive: true, force: true });
   });
 
-  const show = (button: string) => page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: button, exact: true }).click();
+  const show = (button: string) => showScreen(page, button);
 
   it('trains, searches, trains the discovered network, and hands over a .tflite that scores what the Result screen says', async () => {
     const started = Date.now();

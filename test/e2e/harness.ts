@@ -135,3 +135,33 @@ function newestMtime(path: string): number {
   if (!stat.isDirectory()) return stat.mtimeMs;
   return Math.max(stat.mtimeMs, ...readdirSync(path).map((name) => newestMtime(join(path, name))));
 }
+
+/** The app served with a fresh workspace and one page open on it, its first screen rendered. */
+export interface AppSession extends WatchedPage {
+  app: TestApp;
+  browser: Browser;
+  /** Closes the browser and stops the app (removing its workspace). */
+  close(): Promise<void>;
+}
+
+export async function openAppSession(options: AppOptions = {}): Promise<AppSession> {
+  const app = await startTestApp(options);
+  const browser = await launchChromium();
+  const { page, problems } = await openPage(browser, app.url);
+  await page.waitForSelector('[data-testid=device-table]');
+  return {
+    app,
+    browser,
+    page,
+    problems,
+    async close() {
+      await browser.close();
+      await app.stop();
+    },
+  };
+}
+
+/** Clicks a screen's button in the navigation. */
+export async function showScreen(page: Page, button: string): Promise<void> {
+  await page.getByRole('navigation', { name: 'Screens' }).getByRole('button', { name: button, exact: true }).click();
+}
