@@ -8,14 +8,12 @@
 export function formatCount(value: number): string {
   if (!Number.isFinite(value)) return String(value);
   const abs = Math.abs(value);
-  const scaled = (divisor: number, suffix: string, minDigits: number) => {
-    const x = value / divisor;
-    const digits = Math.abs(x) >= 100 ? 0 : minDigits;
-    return `${x.toFixed(digits)}${suffix}`;
-  };
   if (abs >= 1e9) return `${(value / 1e9).toFixed(2)}G`;
   if (abs >= 1e6) return `${(value / 1e6).toFixed(2)}M`;
-  if (abs >= 1e3) return scaled(1e3, 'K', 1);
+  if (abs >= 1e3) {
+    const thousands = value / 1e3;
+    return `${thousands.toFixed(Math.abs(thousands) >= 100 ? 0 : 1)}K`;
+  }
   return String(Math.round(value * 100) / 100);
 }
 
