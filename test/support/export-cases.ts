@@ -1,4 +1,4 @@
-/** What the export tests (TFLite in LiteRT, ONNX in ONNX Runtime) share: inputs, the error measure, sub-networks. */
+/** What the export tests (TFLite in LiteRT, ONNX in ONNX Runtime) share: inputs and sub-networks. */
 import { randomSubnet, searchSpace, type NetworkSpec, type SubnetConfig } from '../../core/arch/index.ts';
 import { Rng } from '../../core/random.ts';
 
@@ -6,17 +6,6 @@ import { Rng } from '../../core/random.ts';
 export function randomValues(length: number, seed: number): Float32Array {
   const rng = new Rng(seed);
   return Float32Array.from({ length }, () => rng.next() * 2 - 1);
-}
-
-/** max |actual − expected| / max |expected|. */
-export function relativeError(actual: Float32Array, expected: Float32Array): number {
-  let maxDiff = 0;
-  let maxRef = 1e-6;
-  for (let i = 0; i < expected.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs((actual[i] as number) - (expected[i] as number)));
-    maxRef = Math.max(maxRef, Math.abs(expected[i] as number));
-  }
-  return maxDiff / maxRef;
 }
 
 /** A sub-network with a removed block, a bottleneck and 3×3 kernels cut from larger ones. */

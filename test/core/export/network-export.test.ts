@@ -13,7 +13,8 @@ import { randomFoldedWeights } from '../../../core/export/random-weights.ts';
 import { loadTfliteRuntime, type TfliteRuntime } from '../../../core/export/runtime/litert.ts';
 import { readTfliteModel } from '../../../core/export/tflite/reader.ts';
 import { Rng } from '../../../core/random.ts';
-import { randomValues, relativeError, structuredSubnet } from '../../support/export-cases.ts';
+import { randomValues, structuredSubnet } from '../../support/export-cases.ts';
+import { relativeError } from '../../support/relative-error.ts';
 import { referenceForward, referenceLayer } from '../../support/reference-forward.ts';
 
 let runtime: TfliteRuntime;

@@ -6,6 +6,7 @@ import { batchNorm, channelMoments } from '../../../core/supernet/ops.ts';
 import { withBatchNormSync, type BatchNormSync } from '../../../core/tensor/kernels/batch-norm.ts';
 import { planBatch } from '../../../core/supernet/plan.ts';
 import { loadNetwork } from '../../../core/arch/index.ts';
+import { relativeError } from '../../support/relative-error.ts';
 import { useTestBackend } from './backend.ts';
 
 const EPS = 1e-3;
@@ -31,15 +32,7 @@ function random(shape: number[], rng: Rng, offset = 0): tf.Tensor {
 }
 
 function maxRelDiff(a: tf.Tensor, b: tf.Tensor): number {
-  const x = a.dataSync();
-  const r = b.dataSync();
-  let diff = 0;
-  let scale = 1e-6;
-  for (let i = 0; i < x.length; i++) {
-    diff = Math.max(diff, Math.abs((x[i] as number) - (r[i] as number)));
-    scale = Math.max(scale, Math.abs(r[i] as number));
-  }
-  return diff / scale;
+  return relativeError(a.dataSync() as Float32Array, b.dataSync() as Float32Array);
 }
 
 describe('trainingBatchNorm (fused op with a closed-form gradient)', () => {

@@ -5,7 +5,8 @@ import { randomFoldedWeights } from '../../../../core/export/random-weights.ts';
 import { createOnnxSession, loadOnnxRuntime } from '../../../../core/export/runtime/onnxruntime.ts';
 import { Rng } from '../../../../core/random.ts';
 import type { ConvWeights } from '../../../../core/weights/folded.ts';
-import { randomValues, relativeError, structuredSubnet } from '../../../support/export-cases.ts';
+import { randomValues, structuredSubnet } from '../../../support/export-cases.ts';
+import { relativeError } from '../../../support/relative-error.ts';
 import { referenceForward } from '../../../support/reference-forward.ts';
 
 // onnxruntime-node is a dependency: a runtime that does not load fails these tests, it never skips them.
