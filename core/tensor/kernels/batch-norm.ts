@@ -192,12 +192,13 @@ const forward: KernelFunc = ({ inputs, attrs, backend }) => {
 const backward: KernelFunc = ({ inputs, attrs, backend }) => {
   const a = attrs as unknown as BatchNormTrainAttrs & NamedAttrMap;
   const y = get(inputs, 'y', BATCH_NORM_TRAIN_GRAD);
-  const { images, pixelsPerImage: hw, channels: c, groups, groupOf, counts } = layout(y, a, BATCH_NORM_TRAIN_GRAD);
+  const shape = layout(y, a, BATCH_NORM_TRAIN_GRAD);
+  const { images, pixelsPerImage: hw, channels: c, groups, groupOf, counts } = shape;
   const results = [allocFloat32(backend, y.shape), allocFloat32(backend, [c]), allocFloat32(backend, [c])];
   const heap = wasmHeap(backend);
   if (heap && c % 4 === 0) {
     const named = (n: string) => get(inputs, n, BATCH_NORM_TRAIN_GRAD);
-    simdBackward(heap, { dy: named('dy'), y, mean: named('mean'), variance: named('variance'), gamma: named('gamma') }, results as [TensorInfo, TensorInfo, TensorInfo], layout(y, a, BATCH_NORM_TRAIN_GRAD), a.epsilon);
+    simdBackward(heap, { dy: named('dy'), y, mean: named('mean'), variance: named('variance'), gamma: named('gamma') }, results as [TensorInfo, TensorInfo, TensorInfo], shape, a.epsilon);
     return results;
   }
   const ys = viewFloat32(backend, y);
