@@ -59,7 +59,9 @@ export async function trainSupernetJob(rawTask: unknown, ctx: WorkerJobContext):
       outDir: task.checkpointDir,
       resume: task.resume,
       signal: ctx.signal,
-      config: trainConfigOf(params),
+      // A resumed training keeps its checkpoint's recipe (its schedule was scaled to the first epochs); only the new
+      // total changes, as with `netadapt train-supernet --resume --epochs N`.
+      config: task.resume ? { epochs: params.epochs } : trainConfigOf(params),
       evaluate: params.evaluateEveryEpoch ? 'epoch' : 'end',
       evalImages: params.evalImages,
       onEvent: (event) => {
@@ -91,7 +93,8 @@ export async function trainSupernetJob(rawTask: unknown, ctx: WorkerJobContext):
       status: done ? 'done' : 'paused',
       step: result.steps,
       totalSteps: result.totalSteps,
-      epochsDone: Math.floor(result.steps / stepsPerEpoch),
+      // From the training's own totals: a run that made no step (already finished, cancelled at once) saw no step event.
+      epochsDone: Math.floor(result.steps / Math.max(1, Math.round(result.totalSteps / params.epochs))),
       ...(lastLoss !== undefined ? { lastLoss } : {}),
       message: done ? '' : 'cancelled; train again with the same settings to continue',
     });

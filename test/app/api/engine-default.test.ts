@@ -338,7 +338,22 @@ describe('default engine', () => {
     expect(fine.warnings.join()).toMatch(/stopped after 0 of 2 epochs/);
     const wrong = await call<CheckpointCheck>('checkCheckpoint', { checkpoint: checkpoint!.id, network: 'mobilenet-v2-32' });
     expect(wrong).toMatchObject({ ok: false, problems: ['it is a super-network of mobilenet-v3-demo-32, not of mobilenet-v2-32'] });
-  });
+    // Training it again with other epochs continues the same checkpoint (its recipe kept), it does not fail.
+    const again: ServerMessage[] = [];
+    const second = server.connect((m) => again.push(m));
+    await second.receive({ id: 3, method: 'trainSupernet', params: { network: 'mobilenet-v3-demo-32', dataset, epochs: 3, fullNetworkEpochs: 1, batchSize: 8 } });
+    const resumedJob = ((again[0] as ResultMessage).result as { jobId: string }).jobId;
+    const resumedEvents = () => again.filter((m): m is EventMessage => 'type' in m && m.jobId === resumedJob).map((m) => m.event);
+    while (!resumedEvents().some((e) => e.kind === 'train-step' || e.kind === 'failed')) {
+      if (Date.now() > end + 60_000) throw new Error('no training step after resuming');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(resumedEvents().find((e) => e.kind === 'failed')).toBeUndefined();
+    await server.handle({ id: 4, method: 'cancelJob', params: { jobId: resumedJob } });
+    while (!resumedEvents().some((e) => e.kind === 'cancelled' || e.kind === 'done' || e.kind === 'failed')) await new Promise((r) => setTimeout(r, 50));
+    second.close();
+    expect(await call<CheckpointInfo[]>('listCheckpoints', {})).toEqual([expect.objectContaining({ id: checkpoint!.id, epochs: 3 })]);
+  }, 180_000);
 
   it('refuses a batch that does not fit in memory before training, naming the largest that does', async () => {
     const response = await server.handle({ id: 1, method: 'trainSupernet', params: { network: 'mobilenet-v1-32', batchSize: 1024 } });
