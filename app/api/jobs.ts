@@ -41,6 +41,7 @@ export class JobManager {
       emit: (event: EngineEvent) => {
         if (info.status !== 'running') return;
         if (event.kind === 'progress') info.lastProgress = event;
+        if (event.kind === 'run-created') info.runId = event.runId;
         this.listener(jobId, event);
       },
     };

@@ -195,6 +195,8 @@ export interface JobInfo {
   endedAt?: string;
   /** The last progress event, so a client that connects late can show where the job is. */
   lastProgress?: ProgressEvent;
+  /** The search run the job works on (from its 'run-created' event), so a client that attaches late can control it. */
+  runId?: string;
   result?: unknown;
   error?: ApiErrorBody;
 }

@@ -21,6 +21,8 @@ export interface JobView {
   title: string;
   status: 'running' | 'done' | 'failed' | 'cancelled';
   progress?: ProgressEvent;
+  /** The search run it works on, once known. */
+  runId?: string;
   message: string;
 }
 
@@ -42,7 +44,7 @@ export const jobs = $state<{ list: JobView[] }>({ list: [] });
 
 function viewOf(info: JobInfo): JobView {
   const message = info.status === 'failed' ? (info.error?.message ?? '') : info.status === 'done' ? 'finished' : '';
-  return { jobId: info.jobId, method: info.method, title: info.title || jobTitle(info.method, {}), status: info.status, ...(info.lastProgress ? { progress: info.lastProgress } : {}), message };
+  return { jobId: info.jobId, method: info.method, title: info.title || jobTitle(info.method, {}), status: info.status, ...(info.lastProgress ? { progress: info.lastProgress } : {}), ...(info.runId ? { runId: info.runId } : {}), message };
 }
 
 /** The server's job list: after a reload the bar shows what is still running and what ended, as before. */
@@ -75,6 +77,9 @@ function applyJobEvent(job: JobView, event: JobEvent): void {
   switch (event.kind) {
     case 'progress':
       job.progress = event;
+      break;
+    case 'run-created':
+      job.runId = event.runId;
       break;
     case 'done':
       job.status = 'done';

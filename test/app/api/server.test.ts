@@ -109,7 +109,8 @@ describe('createApiServer: jobs and events', () => {
     expect(kinds).toEqual(['started', 'run-created', 'progress', 'done']);
     expect(received.filter((m): m is EventMessage => 'type' in m).every((m) => m.jobId === jobId)).toBe(true);
     const jobs = (await server.handle({ id: 2, method: 'listJobs' })) as ResultMessage;
-    expect(jobs.result).toEqual([expect.objectContaining({ jobId, status: 'done', result: { runId: 'r1' } })]);
+    // The run id stays on the job, so a screen that attaches later (after a reload) can pause or open the run.
+    expect(jobs.result).toEqual([expect.objectContaining({ jobId, status: 'done', runId: 'r1', result: { runId: 'r1' } })]);
   });
 
   it('cancels a job: the engine sees the abort and clients get a cancelled event', async () => {
