@@ -23,7 +23,7 @@ import path from 'node:path';
 import { loadNetwork, resolveNetwork } from '../core/arch/index.ts';
 import { syntheticClassification } from '../core/data/synthetic-classification.ts';
 import { median } from '../core/stats.ts';
-import { closeGradientEngines, defaultTrainingWorkers } from '../core/supernet/training/gradient-workers.ts';
+import { closeGradientEngines } from '../core/supernet/training/gradient-workers.ts';
 import { DEMO_NETWORK, DEMO_TRAIN_CONFIG } from '../core/supernet/training/recipes.ts';
 import { SupernetTrainer } from '../core/supernet/training/supernet-trainer.ts';
 import { initBackend } from '../core/tensor/backend.ts';
@@ -44,7 +44,8 @@ export async function runDataParallelBench(opts: DataParallelOptions = {}): Prom
   const log = opts.log ?? ((line: string) => console.log(line));
   const rounds = opts.rounds ?? 5;
   const steps = opts.steps ?? 8;
-  const maxWorkers = opts.maxWorkers ?? defaultTrainingWorkers({});
+  // The scaling curve up to the machine's cores (not the training default, which is 1).
+  const maxWorkers = opts.maxWorkers ?? os.availableParallelism();
   const load = os.loadavg()[0];
   const backend = await initBackend({ prefer: 'wasm' });
   const spec = loadNetwork(DEMO_NETWORK);
@@ -58,8 +59,8 @@ export async function runDataParallelBench(opts: DataParallelOptions = {}): Prom
     trainers.set(`plain-${n}`, SupernetTrainer.create({ spec, dataset, config: { ...DEMO_TRAIN_CONFIG, orderedDropout: false, epochs: 1000, batchSize: BATCH, seed: 1, workers: n } }));
     trainers.set(`od-${n}`, SupernetTrainer.create({ spec, dataset, config: { ...DEMO_TRAIN_CONFIG, fullNetworkEpochs: 0, epochs: 1000, batchSize: BATCH, seed: 1, workers: n } }));
   }
-  // The shard alone: the plain step at the 2-worker shard's batch, on one thread.
-  const shardBatch = BATCH / 2;
+  // The shard alone: the plain step at the batch of one of maxWorkers shards, on one thread.
+  const shardBatch = Math.floor(BATCH / maxWorkers);
   const shardData = fixedBatchDataset(base, base.split('train').batch(0, shardBatch, { seed: 1, epoch: 0, dropLast: true }));
   if (maxWorkers > 1) trainers.set('plain-shard', SupernetTrainer.create({ spec, dataset: shardData, config: { ...DEMO_TRAIN_CONFIG, orderedDropout: false, epochs: 1000, batchSize: shardBatch, seed: 1, workers: 1 } }));
   const missing = torchMissingReason();
@@ -138,7 +139,7 @@ export async function runDataParallelBench(opts: DataParallelOptions = {}): Prom
     // The split batch's bound: a shard's step with no synchronization, and the SIMD arithmetic's parallel gain.
     const shardStepSec = shardTimes.length > 0 ? median(shardTimes) : undefined;
     const halfBatchGain = shardStepSec !== undefined ? median(times.get('plain-1') as number[]) / shardStepSec : undefined;
-    const splitBound = halfBatchGain !== undefined && simd.length > 0 ? (halfBatchGain * median(simd)) / 2 : undefined;
+    const splitBound = halfBatchGain !== undefined && simd.length > 0 ? (halfBatchGain * median(simd)) / maxWorkers : undefined;
     const results = {
       network: DEMO_NETWORK,
       backend: backend.description,

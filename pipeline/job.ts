@@ -4,8 +4,9 @@
  * discovered network when configured (resumable) → its test score and trained .tflite → report again.
  * Super-network training (steps/train-supernet.ts) comes before it where a face trains one.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { writeFileAtomically } from '../core/fs-errors.ts';
 import type { FinalTrainingSummary } from '../core/search/result.ts';
 import { MultiTargetMetric } from '../core/metrics/multi-target.ts';
 import type { DeviceResource, SearchOutputFiles, SearchReportInput } from '../core/search/report.ts';
@@ -100,8 +101,7 @@ async function scoreOnTestSplit(config: SearchConfig, parts: SearchParts, result
     discovered: scores.discovered.score,
     metrics: { full: scores.full.metrics, discovered: scores.discovered.metrics },
   };
-  mkdirSync(outputDir, { recursive: true });
-  writeFileSync(file, `${JSON.stringify(stored, null, 2)}\n`);
+  writeFileAtomically(file, `${JSON.stringify(stored, null, 2)}\n`, 'the test scores');
   deps.onEvent?.({ type: 'test', full: scores.full, discovered: scores.discovered });
   deps.onEvent?.({ type: 'phase', phase: 'test', status: 'done' });
   return stored;

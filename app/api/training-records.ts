@@ -4,9 +4,10 @@
  * so a killed app leaves the last epoch's state; a record saying "running" whose process is gone is "interrupted".
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { processAlive } from '../../core/process-alive.ts';
+import { writeFileAtomically } from '../../core/fs-errors.ts';
 import { datasetShorthand, type TrainSupernetConfig } from './contract/schemas.ts';
 import type { CheckpointInfo, HeldoutRecord, RunStatus } from './contract/types.ts';
 
@@ -77,10 +78,9 @@ export function readTrainingRecord(dir: string): TrainingRecord | undefined {
 }
 
 export function writeTrainingRecord(dir: string, record: TrainingRecord): void {
-  const file = join(dir, TRAINING_RECORD);
-  const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, `${JSON.stringify({ ...record, updatedAt: new Date().toISOString() }, null, 2)}\n`);
-  renameSync(temp, file);
+  // The caller's record too: what it reports next carries the time the file says.
+  record.updatedAt = new Date().toISOString();
+  writeFileAtomically(join(dir, TRAINING_RECORD), `${JSON.stringify(record, null, 2)}\n`, 'the training record');
 }
 
 /** The status a person should see: a "running" record whose process is gone was interrupted. */

@@ -47,13 +47,14 @@ export function register(program: Command): void {
     if (modes !== 1) {
       throw new ValidationError('give one of --network <name> (a new search from flags), --config <file> (a new search from a JSON configuration) or --resume <run> (continue one)');
     }
+    const budget = budgetOverride(options);
     if (options.network !== undefined) {
       const workspace = resolve(options.workspace ?? defaultWorkspacePath());
       const config = parseSearchConfig(searchConfigFromFlags(options, { workspace, ...(options.output !== undefined ? { output: resolve(options.output) } : {}) }), 'the search flags');
+      if (budget) config.budget = { ...config.budget, ...budget };
       await runSearchFromConfig(config, options);
       return;
     }
-    const budget = budgetOverride(options);
     if (options.config !== undefined) await startSearch(options.config, options, budget);
     else await resumeSearch(options.resume as string, options, budget);
   });

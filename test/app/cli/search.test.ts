@@ -100,6 +100,17 @@ describe('netadapt search', () => {
     expect(best(fromJson)).toBe(best(out));
   });
 
+  it('keeps to --max-samples in a search from flags too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cli-search-'));
+    const workspace = join(dir, 'ws.sqlite');
+    const out = await netadapt('search', '--network', 'mobilenet-v1-32', '--evaluator', 'synthetic', '--metric', 'macs', '--target', '30%', '--samples-per-iteration', '6', '--max-samples', '10', '--workspace', workspace, '--output', join(dir, 'out'));
+    expect(out).not.toMatch(/^done: reached the target/m);
+    const runs = JSON.parse(await netadapt('runs', '--workspace', workspace, '--json')) as { status: string; samplesEvaluated: number }[];
+    // The initial network and one iteration of 6 (then 7 ≤ 10 starts one more): far fewer than the target needs.
+    expect(runs[0]?.status).toBe('budget');
+    expect(runs[0]?.samplesEvaluated).toBeLessThanOrEqual(13);
+  });
+
   it('names the flag and the allowed range of a bad flag value', async () => {
     const error = (await netadapt('search', '--network', 'mobilenet-v1-32', '--evaluator', 'synthetic', '--samples-per-iteration', '0', '--target', 'half').catch((e: unknown) => e)) as ValidationError;
     expect(error).toBeInstanceOf(ValidationError);
