@@ -79,7 +79,7 @@ export function finalTrainingLines(input: SearchReportInput): [string, string][]
   const f = input.finalTraining;
   if (!f) return [];
   const metric = (m: Record<string, number>) =>
-    m['rmse'] !== undefined ? `δ1 ${(100 * (m['delta1'] ?? 0)).toFixed(1)}%, RMSE ${(m['rmse'] ?? 0).toFixed(3)} m` : `top-1 ${(100 * (m['top1'] ?? 0)).toFixed(1)}%`;
+    m['rmse'] !== undefined ? `δ1 ${formatPercent(m['delta1'] ?? 0)}, RMSE ${(m['rmse'] ?? 0).toFixed(3)} m` : `top-1 ${formatPercent(m['top1'] ?? 0)}`;
   const lines: [string, string][] = [
     ['final training', `${f.mode === 'supernet' ? 'from the super-network weights' : f.mode === 'scratch' ? 'from scratch' : 'along the architecture trajectory'}${f.distill ? ', distilled from the full network' : ''}: ${f.steps} steps in ${f.seconds.toFixed(0)} s`],
     ['final held-out score', `${f.heldout.score.toFixed(4)} (${metric(f.heldout.metrics)})${f.before === undefined ? '' : `, before the final training ${f.before.toFixed(4)}`}`],
@@ -108,7 +108,7 @@ function formatScoreFor(input: SearchReportInput, score: number): string {
 }
 
 function percent(part: number, whole: number): string {
-  return `${((100 * part) / whole).toFixed(1)}%`;
+  return formatPercent(part / whole);
 }
 
 function summaryLines(input: SearchReportInput): [string, string][] {

@@ -60,12 +60,15 @@ export function describeRuntimeOptions(options: string): string {
   const parts: string[] = [];
   const threads = pairs.get('threads');
   if (threads) parts.push(`${threads} thread${threads === '1' ? '' : 's'}`);
-  const mask = pairs.get('mask') ?? pairs.get('cpuMask');
+  const mask = pairs.get('mask');
   if (mask) parts.push(mask === 'all' ? 'all cores' : `cores 0x${mask}`);
   const runs = pairs.get('runs');
   const warmup = pairs.get('warmup');
   if (runs) parts.push(`${runs} runs${warmup ? ` after ${warmup} warm-up` : ''}`);
   const delegate = pairs.get('delegate');
   parts.push(delegate === undefined || delegate === 'xnnpack' ? 'XNNPACK' : delegate.toUpperCase());
+  // A table of int8 models is another table of the same device: say so (float32 is the default, unnamed).
+  const dtype = pairs.get('dtype');
+  if (dtype) parts.push(dtype);
   return parts.join(' · ');
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { searchSpace } from '../../../../core/arch/index.ts';
 import { UserError } from '../../../../core/errors.ts';
 import { sampleBatchSubnets } from '../../../../core/supernet/sampling.ts';
@@ -177,8 +177,14 @@ describe('data-parallel gradients (2 worker threads)', () => {
 describe('worker count', () => {
   it('defaults to 1, or $NETADAPT_TRAIN_WORKERS (also for a config\'s 0); refuses nonsense', () => {
     expect(defaultTrainingWorkers({})).toBe(1);
-    expect(resolveTrainingWorkers(0)).toBe(defaultTrainingWorkers());
-    expect(resolveTrainingWorkers(undefined)).toBe(defaultTrainingWorkers());
+    // A config's 0 and no setting both follow the environment's default (3 here: neither 1 nor a core count).
+    vi.stubEnv('NETADAPT_TRAIN_WORKERS', '3');
+    try {
+      expect(resolveTrainingWorkers(0)).toBe(3);
+      expect(resolveTrainingWorkers(undefined)).toBe(3);
+    } finally {
+      vi.unstubAllEnvs();
+    }
     expect(resolveTrainingWorkers(2)).toBe(2);
     expect(defaultTrainingWorkers({ NETADAPT_TRAIN_WORKERS: '3' })).toBe(3);
     expect(() => defaultTrainingWorkers({ NETADAPT_TRAIN_WORKERS: 'many' })).toThrow(UserError);
